@@ -1,0 +1,35 @@
+//! `cryptocache stats`: what the disk cache holds.
+
+use clap::Args;
+use cryptocache::tier::disk::DiskTier;
+
+/// Arguments of `stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Disk tier directory [default: $CRYPTOCACHE_DIR or ~/.cache/cryptocache].
+    #[arg(long, value_name = "PATH")]
+    disk: Option<std::path::PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `stats`.
+pub fn run(args: &StatsArgs) -> Result<(), String> {
+    let dir = args.disk.clone().unwrap_or_else(cryptocache::default_disk_dir);
+    let tier = DiskTier::open(&dir).map_err(|e| e.to_string())?;
+    let series = tier.summary().map_err(|e| e.to_string())?;
+    if args.json {
+        let json = serde_json::json!({ "disk": dir, "series": series });
+        println!("{json:#}");
+        return Ok(());
+    }
+    println!("disk cache: {}", dir.display());
+    println!("{:<48} {:>9} {:>12}", "series", "segments", "bytes");
+    for s in &series {
+        println!("{:<48} {:>9} {:>12}", s.series, s.segments, s.bytes);
+    }
+    let (segments, bytes) = series.iter().fold((0, 0), |(n, b), s| (n + s.segments, b + s.bytes));
+    println!("{:<48} {:>9} {:>12}", format!("total ({} series)", series.len()), segments, bytes);
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! The public face: [`Cache`] and its [`CacheBuilder`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::candles::Candles;
+use crate::clock::{Clock, SystemClock};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::exchange::binance::{Binance, BinanceConfig};
+use crate::exchange::{HttpConfig, RetryPolicy, Upstream};
+use crate::model::KlineQuery;
+use crate::policy::Policy;
+use crate::stats::{Stats, UpstreamCounters};
+use crate::tier::memory::MemoryTier;
+use crate::tier::Tier;
+
+/// Default memory tier size.
+pub const DEFAULT_MEMORY_MB: u64 = 256;
+
+/// The directory the disk tier uses unless told otherwise: `$CRYPTOCACHE_DIR`, else
+/// `$XDG_CACHE_HOME/cryptocache`, else `~/.cache/cryptocache`.
+pub fn default_disk_dir() -> PathBuf {
+    let env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("CRYPTOCACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("cryptocache")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("cryptocache")))
+        .unwrap_or_else(|| std::env::temp_dir().join("cryptocache"))
+}
+
+/// A tiered candle cache. Cheap to clone (shared state); safe to use from many tasks.
+///
+/// ```no_run
+/// # async fn demo() -> cryptocache::Result<()> {
+/// use cryptocache::{Cache, Exchange, KlineQuery};
+/// let cache = Cache::builder().memory_mb(512).disk("/tmp/cc").build()?;
+/// let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", "1h".parse()?, 1_704_067_200_000, 1_706_745_600_000);
+/// let candles = cache.klines(&q).await?; // fetched once, then served from the cache
+/// println!("{} candles, last close {:?}", candles.len(), candles.close().last());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Cache {
+    engine: Arc<Engine>,
+    disk_dir: Option<PathBuf>,
+}
+
+impl Cache {
+    /// A builder with the embedded defaults: 256 MB memory + disk at [`default_disk_dir`],
+    /// the live exchange endpoints.
+    pub fn builder() -> CacheBuilder {
+        CacheBuilder::default()
+    }
+
+    /// Candles with open time in `[query.start, query.end)`, ascending.
+    pub async fn klines(&self, query: &KlineQuery) -> Result<Candles> {
+        self.engine.klines(query).await
+    }
+
+    /// Counters since the cache was built.
+    pub fn stats(&self) -> Stats {
+        self.engine.stats()
+    }
+
+    /// The disk tier's directory, if there is one.
+    pub fn disk_dir(&self) -> Option<&Path> {
+        self.disk_dir.as_deref()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum DiskChoice {
+    Default,
+    At(PathBuf),
+    Off,
+}
+
+/// Configures a [`Cache`].
+#[derive(Debug, Clone)]
+pub struct CacheBuilder {
+    memory_mb: Option<u64>,
+    disk: DiskChoice,
+    binance: BinanceConfig,
+    http: HttpConfig,
+    retry: RetryPolicy,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    max_candles_per_query: u64,
+    upstream_concurrency: usize,
+}
+
+impl Default for CacheBuilder {
+    fn default() -> Self {
+        CacheBuilder {
+            memory_mb: Some(DEFAULT_MEMORY_MB),
+            disk: DiskChoice::Default,
+            binance: BinanceConfig::default(),
+            http: HttpConfig::default(),
+            retry: RetryPolicy::default(),
+            policy: Policy::default(),
+            clock: Arc::new(SystemClock),
+            max_candles_per_query: 10_000_000,
+            upstream_concurrency: 4,
+        }
+    }
+}
+
+impl CacheBuilder {
+    /// Memory tier size in MiB of decoded candles.
+    pub fn memory_mb(mut self, mb: u64) -> Self {
+        self.memory_mb = Some(mb);
+        self
+    }
+
+    /// No memory tier.
+    pub fn no_memory(mut self) -> Self {
+        self.memory_mb = None;
+        self
+    }
+
+    /// Disk tier in directory `dir` (created if missing).
+    pub fn disk(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.disk = DiskChoice::At(dir.into());
+        self
+    }
+
+    /// No disk tier.
+    pub fn no_disk(mut self) -> Self {
+        self.disk = DiskChoice::Off;
+        self
+    }
+
+    /// Points every exchange at one base URL (the simulator serves them all).
+    pub fn exchange_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.binance.spot_url = url.clone();
+        self.binance.usdm_url = url;
+        self
+    }
+
+    /// Binance endpoints and weight budgets.
+    pub fn binance(mut self, config: BinanceConfig) -> Self {
+        self.binance = config;
+        self
+    }
+
+    /// HTTP timeouts.
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.http = config;
+        self
+    }
+
+    /// Retry policy for upstream requests.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Expiry policy for open and empty segments.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Time source (tests use [`ManualClock`](crate::ManualClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Largest number of candle slots one query may span (default 10 million).
+    pub fn max_candles_per_query(mut self, n: u64) -> Self {
+        self.max_candles_per_query = n;
+        self
+    }
+
+    /// Segment fetches one query runs at once (default 4).
+    pub fn upstream_concurrency(mut self, n: usize) -> Self {
+        self.upstream_concurrency = n;
+        self
+    }
+
+    /// Builds the cache: opens the disk tier (a clear [`Error::Config`] if it cannot).
+    pub fn build(self) -> Result<Cache> {
+        let mut tiers: Vec<Arc<dyn Tier>> = Vec::new();
+        let memory = self.memory_mb.map(|mb| MemoryTier::new(mb.saturating_mul(1 << 20)));
+        if let Some(m) = &memory {
+            tiers.push(Arc::new(m.clone()));
+        }
+        let disk_dir = match self.disk {
+            DiskChoice::Default => Some(default_disk_dir()),
+            DiskChoice::At(dir) => Some(dir),
+            DiskChoice::Off => None,
+        };
+        if let Some(dir) = &disk_dir {
+            tiers.push(Arc::new(crate::tier::disk::DiskTier::open(dir)?));
+        }
+        if self.max_candles_per_query == 0 {
+            return Err(Error::Config("max_candles_per_query must be at least 1".into()));
+        }
+        let counters = Arc::new(UpstreamCounters::default());
+        let binance = Binance::new(self.binance, &self.http, self.retry, Arc::clone(&counters))?;
+        let upstreams: Vec<Arc<dyn Upstream>> = vec![Arc::new(binance)];
+        let engine = Engine::new(
+            tiers,
+            memory,
+            upstreams,
+            self.clock,
+            self.policy,
+            self.max_candles_per_query,
+            self.upstream_concurrency,
+            counters,
+        );
+        Ok(Cache { engine: Arc::new(engine), disk_dir })
+    }
+}

@@ -1,0 +1,485 @@
+//! The one binary segment encoding shared by every byte-storing tier and every language.
+//!
+//! ```text
+//! magic "CCSG" | version u8 | flags u8 | exchange u8 | market u8 | kind u8
+//! interval (len-prefixed utf8) | symbol (len-prefixed utf8)
+//! segment index, fetched_at, [expires_at]   zigzag varints
+//! candle count                              varint
+//! presence bitmap                           SEGMENT_SLOTS bits (omitted when empty)
+//! [open-time offsets from slot start]       zigzag varints, only if some candle is off-grid
+//! prices: mode u8 [scale u8]                per candle: Δopen (vs previous close), Δclose
+//!                                           (vs open), high − max(o,c), min(o,c) − low
+//! volume, quote volume: mode u8 [scale u8]  one zigzag varint per candle
+//! [trades]                                  varint per candle, if the exchange reports them
+//! crc32 (LE) of everything above
+//! ```
+//! Timestamps are implied by the segment start plus the bitmap, so a gap costs one bit.
+//! Decimal columns are stored as integers at the smallest power-of-ten scale that gives
+//! back every `f64` bit for bit; a column where that fails is stored raw. Decoding is
+//! therefore exact: what the exchange sent is what every language reads.
+
+use std::sync::Arc;
+
+use crate::candles::CandleColumns;
+use crate::segment::{Segment, SegmentKey, SEGMENT_SLOTS};
+
+/// Version of this format; part of every key, so a format change never reads old bytes.
+pub const FORMAT_VERSION: u8 = 1;
+const MAGIC: &[u8; 4] = b"CCSG";
+const FLAG_TRADES: u8 = 1;
+const FLAG_OFF_GRID: u8 = 2;
+const FLAG_EXPIRES: u8 = 4;
+const MODE_SCALED: u8 = 0;
+const MODE_RAW: u8 = 1;
+const MAX_SCALE: usize = 15;
+const POW10: [f64; MAX_SCALE + 1] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const BITMAP_BYTES: usize = (SEGMENT_SLOTS as usize).div_ceil(8);
+
+/// Why bytes could not be decoded. Tiers turn it into a counted miss.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("corrupt segment: {0}")]
+pub struct CorruptSegment(pub String);
+
+fn corrupt(what: impl Into<String>) -> CorruptSegment {
+    CorruptSegment(what.into())
+}
+
+/// Encodes a segment. Infallible: every `f64` has a (raw) representation.
+pub fn encode(segment: &Segment) -> Vec<u8> {
+    let cols = &*segment.columns;
+    let key = &segment.key;
+    let iv = key.series.interval;
+    let first_slot = key.index * SEGMENT_SLOTS;
+    let slots: Vec<i64> = cols.open_time.iter().map(|&t| iv.slot_of(t) - first_slot).collect();
+    let off_grid = cols.open_time.iter().zip(&slots).any(|(&t, &s)| t != iv.slot_start(first_slot + s));
+
+    let mut flags = 0;
+    if cols.trades.is_some() {
+        flags |= FLAG_TRADES;
+    }
+    if off_grid {
+        flags |= FLAG_OFF_GRID;
+    }
+    if segment.expires_at.is_some() {
+        flags |= FLAG_EXPIRES;
+    }
+    let mut out = Vec::with_capacity(64 + cols.len() * 24);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[
+        FORMAT_VERSION,
+        flags,
+        key.series.exchange.tag(),
+        key.series.market.tag(),
+        key.series.kind.tag(),
+    ]);
+    put_str(&mut out, &iv.to_string());
+    put_str(&mut out, &key.series.symbol);
+    put_signed(&mut out, key.index);
+    put_signed(&mut out, segment.fetched_at);
+    if let Some(t) = segment.expires_at {
+        put_signed(&mut out, t);
+    }
+    put_varint(&mut out, cols.len() as u64);
+    if !cols.is_empty() {
+        let mut bitmap = [0u8; BITMAP_BYTES];
+        for &s in &slots {
+            // Candles outside the span are dropped by `normalize` before a segment is built.
+            let s = s.clamp(0, SEGMENT_SLOTS - 1) as usize;
+            bitmap[s / 8] |= 1 << (s % 8);
+        }
+        out.extend_from_slice(&bitmap);
+        if off_grid {
+            for (&t, &s) in cols.open_time.iter().zip(&slots) {
+                put_signed(&mut out, t - iv.slot_start(first_slot + s));
+            }
+        }
+        encode_prices(&mut out, cols);
+        encode_column(&mut out, &cols.volume);
+        encode_column(&mut out, &cols.quote_volume);
+        if let Some(trades) = &cols.trades {
+            for &t in trades {
+                put_varint(&mut out, t);
+            }
+        }
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Decodes bytes stored for `key`, checking magic, version, checksum, length and that
+/// the bytes describe exactly this segment (a misplaced value is corrupt too).
+pub fn decode(key: &SegmentKey, bytes: &[u8]) -> Result<Segment, CorruptSegment> {
+    if bytes.len() < MAGIC.len() + 5 + 4 {
+        return Err(corrupt(format!("{} bytes is too short", bytes.len())));
+    }
+    let (body, crc) = bytes.split_at(bytes.len() - 4);
+    let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    if &body[..4] != MAGIC {
+        return Err(corrupt("bad magic"));
+    }
+    if body[4] != FORMAT_VERSION {
+        return Err(corrupt(format!("format version {} (expected {FORMAT_VERSION})", body[4])));
+    }
+    if crc32fast::hash(body) != stored {
+        return Err(corrupt("checksum mismatch"));
+    }
+    let mut r = Reader { buf: body, pos: 5 };
+    let flags = r.byte()?;
+    let series = &key.series;
+    let tags = [r.byte()?, r.byte()?, r.byte()?];
+    if tags != [series.exchange.tag(), series.market.tag(), series.kind.tag()]
+        || r.str()? != series.interval.to_string()
+        || r.str()? != &*series.symbol
+        || r.signed()? != key.index
+    {
+        return Err(corrupt("value belongs to another segment"));
+    }
+    let fetched_at = r.signed()?;
+    let expires_at = if flags & FLAG_EXPIRES != 0 { Some(r.signed()?) } else { None };
+    let count = usize::try_from(r.varint()?).map_err(|_| corrupt("count"))?;
+    if count > SEGMENT_SLOTS as usize {
+        return Err(corrupt(format!("{count} candles in one segment")));
+    }
+    let mut cols = CandleColumns::with_capacity(count, flags & FLAG_TRADES != 0);
+    if count > 0 {
+        decode_times(&mut r, key, count, flags & FLAG_OFF_GRID != 0, &mut cols.open_time)?;
+        decode_prices(&mut r, count, &mut cols)?;
+        decode_column(&mut r, count, &mut cols.volume)?;
+        decode_column(&mut r, count, &mut cols.quote_volume)?;
+        if let Some(trades) = cols.trades.as_mut() {
+            for _ in 0..count {
+                trades.push(r.varint()?);
+            }
+        }
+    }
+    if r.pos != body.len() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(Segment { key: key.clone(), columns: Arc::new(cols), fetched_at, expires_at })
+}
+
+fn decode_times(
+    r: &mut Reader<'_>,
+    key: &SegmentKey,
+    count: usize,
+    off_grid: bool,
+    out: &mut Vec<i64>,
+) -> Result<(), CorruptSegment> {
+    let iv = key.series.interval;
+    let first_slot = key.index * SEGMENT_SLOTS;
+    let bitmap = r.take(BITMAP_BYTES)?;
+    for (byte_at, &byte) in bitmap.iter().enumerate() {
+        let mut bits = byte;
+        while bits != 0 {
+            let bit = bits.trailing_zeros() as i64;
+            bits &= bits - 1;
+            out.push(iv.slot_start(first_slot + byte_at as i64 * 8 + bit));
+        }
+    }
+    if out.len() != count {
+        return Err(corrupt(format!("bitmap holds {} candles, header says {count}", out.len())));
+    }
+    if off_grid {
+        for t in out.iter_mut() {
+            *t += r.signed()?;
+        }
+    }
+    Ok(())
+}
+
+/// The smallest decimal scale at which `v` is an exact integer, if any.
+fn scale_of(v: f64) -> Option<usize> {
+    (0..=MAX_SCALE).find(|&k| exact_at(v, k).is_some())
+}
+
+/// `v` as an integer at scale `k`, if that gives back `v` bit for bit.
+fn exact_at(v: f64, k: usize) -> Option<i64> {
+    let m = (v * POW10[k]).round();
+    (m.abs() < 9.007_199_254_740_992e15 && (m / POW10[k]).to_bits() == v.to_bits()).then_some(m as i64)
+}
+
+/// One scale that represents every value exactly, if there is one.
+fn common_scale<'a>(values: impl Iterator<Item = &'a f64> + Clone) -> Option<usize> {
+    let mut k = 0;
+    for &v in values.clone() {
+        k = k.max(scale_of(v)?);
+    }
+    values.into_iter().all(|&v| exact_at(v, k).is_some()).then_some(k)
+}
+
+fn encode_prices(out: &mut Vec<u8>, c: &CandleColumns) {
+    let all = c.open.iter().chain(&c.high).chain(&c.low).chain(&c.close);
+    let Some(k) = common_scale(all) else {
+        out.push(MODE_RAW);
+        for i in 0..c.len() {
+            for v in [c.open[i], c.high[i], c.low[i], c.close[i]] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        return;
+    };
+    out.extend_from_slice(&[MODE_SCALED, k as u8]);
+    let int = |v: f64| exact_at(v, k).unwrap_or(0);
+    let mut prev_close = 0i64;
+    for i in 0..c.len() {
+        let (o, h, l, cl) = (int(c.open[i]), int(c.high[i]), int(c.low[i]), int(c.close[i]));
+        put_signed(out, o.wrapping_sub(prev_close));
+        put_signed(out, cl.wrapping_sub(o));
+        put_signed(out, h.wrapping_sub(o.max(cl)));
+        put_signed(out, o.min(cl).wrapping_sub(l));
+        prev_close = cl;
+    }
+}
+
+fn decode_prices(r: &mut Reader<'_>, n: usize, c: &mut CandleColumns) -> Result<(), CorruptSegment> {
+    match r.byte()? {
+        MODE_RAW => {
+            for _ in 0..n {
+                c.open.push(r.f64()?);
+                c.high.push(r.f64()?);
+                c.low.push(r.f64()?);
+                c.close.push(r.f64()?);
+            }
+        }
+        MODE_SCALED => {
+            let p = scale(r)?;
+            let mut prev_close = 0i64;
+            for _ in 0..n {
+                let o = prev_close.wrapping_add(r.signed()?);
+                let cl = o.wrapping_add(r.signed()?);
+                let h = o.max(cl).wrapping_add(r.signed()?);
+                let l = o.min(cl).wrapping_sub(r.signed()?);
+                c.open.push(o as f64 / p);
+                c.high.push(h as f64 / p);
+                c.low.push(l as f64 / p);
+                c.close.push(cl as f64 / p);
+                prev_close = cl;
+            }
+        }
+        m => return Err(corrupt(format!("price mode {m}"))),
+    }
+    Ok(())
+}
+
+fn encode_column(out: &mut Vec<u8>, values: &[f64]) {
+    match common_scale(values.iter()) {
+        Some(k) => {
+            out.extend_from_slice(&[MODE_SCALED, k as u8]);
+            for &v in values {
+                put_signed(out, exact_at(v, k).unwrap_or(0));
+            }
+        }
+        None => {
+            out.push(MODE_RAW);
+            for v in values {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+}
+
+fn decode_column(r: &mut Reader<'_>, n: usize, out: &mut Vec<f64>) -> Result<(), CorruptSegment> {
+    match r.byte()? {
+        MODE_RAW => {
+            for _ in 0..n {
+                out.push(r.f64()?);
+            }
+        }
+        MODE_SCALED => {
+            let p = scale(r)?;
+            for _ in 0..n {
+                out.push(r.signed()? as f64 / p);
+            }
+        }
+        m => return Err(corrupt(format!("column mode {m}"))),
+    }
+    Ok(())
+}
+
+fn scale(r: &mut Reader<'_>) -> Result<f64, CorruptSegment> {
+    let k = usize::from(r.byte()?);
+    POW10.get(k).copied().ok_or_else(|| corrupt(format!("scale {k}")))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_signed(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CorruptSegment> {
+        let end =
+            self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| corrupt("truncated"))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn byte(&mut self) -> Result<u8, CorruptSegment> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn f64(&mut self) -> Result<f64, CorruptSegment> {
+        let b = self.take(8)?;
+        Ok(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    }
+
+    #[inline]
+    fn varint(&mut self) -> Result<u64, CorruptSegment> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("truncated varint"))?;
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(corrupt("varint too long"))
+    }
+
+    #[inline]
+    fn signed(&mut self) -> Result<i64, CorruptSegment> {
+        let z = self.varint()?;
+        Ok((z >> 1) as i64 ^ -((z & 1) as i64))
+    }
+
+    fn str(&mut self) -> Result<&'a str, CorruptSegment> {
+        let n = usize::try_from(self.varint()?).map_err(|_| corrupt("string length"))?;
+        std::str::from_utf8(self.take(n)?).map_err(|_| corrupt("string is not utf-8"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::candles::Candle;
+    use crate::model::{DataKind, Exchange, Market, SeriesKey};
+
+    fn key(interval: &str, index: i64) -> SegmentKey {
+        SegmentKey {
+            series: Arc::new(SeriesKey {
+                exchange: Exchange::Binance,
+                market: Market::Spot,
+                kind: DataKind::Klines,
+                interval: interval.parse().unwrap(),
+                symbol: "BTCUSDT".into(),
+            }),
+            index,
+        }
+    }
+
+    fn segment(key: SegmentKey, rows: &[Candle], with_trades: bool) -> Segment {
+        let mut cols = CandleColumns::with_capacity(rows.len(), with_trades);
+        rows.iter().for_each(|c| cols.push(c));
+        Segment { key, columns: Arc::new(cols), fetched_at: 1_700_000_000_123, expires_at: None }
+    }
+
+    /// A realistic 1m series: a random walk in 0.01 ticks with 5-decimal volumes.
+    fn walk(key: &SegmentKey, n: usize, seed: u64) -> Vec<Candle> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let start = key.span().start;
+        let step = key.series.interval.fixed_ms().unwrap();
+        let mut price = 4_351_934i64;
+        (0..n)
+            .map(|i| {
+                let open = price;
+                price += rng.i64(-2500..2500);
+                let (hi, lo) = (open.max(price) + rng.i64(0..900), open.min(price) - rng.i64(0..900));
+                let vol = rng.i64(1..5_000_000);
+                Candle {
+                    open_time: start + i as i64 * step,
+                    open: format!("{}.{:02}", open / 100, open % 100).parse().unwrap(),
+                    high: format!("{}.{:02}", hi / 100, hi % 100).parse().unwrap(),
+                    low: format!("{}.{:02}", lo / 100, lo % 100).parse().unwrap(),
+                    close: format!("{}.{:02}", price / 100, price % 100).parse().unwrap(),
+                    volume: format!("{}.{:05}", vol / 100_000, vol % 100_000).parse().unwrap(),
+                    quote_volume: format!("{:.8}", vol as f64 * price as f64 / 1e7).parse().unwrap(),
+                    trades: Some(rng.u64(1..9000)),
+                }
+            })
+            .collect()
+    }
+
+    fn bits(c: &CandleColumns) -> Vec<u64> {
+        c.open
+            .iter()
+            .chain(&c.high)
+            .chain(&c.low)
+            .chain(&c.close)
+            .chain(&c.volume)
+            .chain(&c.quote_volume)
+            .map(|v| v.to_bits())
+            .collect()
+    }
+
+    #[test]
+    fn round_trips_bit_for_bit() {
+        let k = key("1m", 28_443);
+        let seg = segment(k.clone(), &walk(&k, 1000, 7), true);
+        let bytes = encode(&seg);
+        let back = decode(&k, &bytes).unwrap();
+        assert_eq!(back, seg);
+        assert_eq!(bits(&back.columns), bits(&seg.columns));
+        assert!(bytes.len() < 25 * 1000, "{} bytes per candle", bytes.len() / 1000);
+    }
+
+    #[test]
+    fn gaps_off_grid_raw_values_and_expiry() {
+        let k = key("1h", 400);
+        let mut rows = walk(&k, 1000, 3);
+        rows.retain(|c| (c.open_time / 3_600_000) % 7 != 3); // holes
+        assert!(rows.len() > 800);
+        rows[5].open_time += 15_000; // off-grid, still in its slot
+        rows[9].close = std::f64::consts::PI; // not a short decimal: raw mode
+        rows[10].volume = 1e-300;
+        let mut seg = segment(k.clone(), &rows, false);
+        seg.expires_at = Some(1_800_000_000_000);
+        let back = decode(&k, &encode(&seg)).unwrap();
+        assert_eq!(back, seg);
+        assert_eq!(bits(&back.columns), bits(&seg.columns));
+    }
+
+    #[test]
+    fn empty_segment_is_known_empty() {
+        let k = key("1d", 17);
+        let seg = segment(k.clone(), &[], true);
+        let back = decode(&k, &encode(&seg)).unwrap();
+        assert!(back.is_known_empty());
+    }
+
+    #[test]
+    fn every_damage_is_detected() {
+        let k = key("1m", 28_443);
+        let bytes = encode(&segment(k.clone(), &walk(&k, 1000, 1), true));
+        for cut in [0, 3, 10, bytes.len() / 2, bytes.len() - 1] {
+            assert!(decode(&k, &bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+        for at in [0, 4, 6, 20, bytes.len() / 2, bytes.len() - 2] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            assert!(decode(&k, &bad).is_err(), "flipped byte {at}");
+        }
+        let other = key("1m", 28_444);
+        assert_eq!(decode(&other, &bytes).unwrap_err().0, "value belongs to another segment");
+    }
+}

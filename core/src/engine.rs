@@ -1,0 +1,312 @@
+//! The read path: validate → plan segments → tiers in order → singleflight upstream
+//! fetch per missing segment → write back to the tiers above → assemble and slice.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use crate::candles::{Candle, CandleColumns, Candles};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::exchange::Upstream;
+use crate::model::{DataKind, KlineQuery, SeriesKey, TimeRange};
+use crate::policy::Policy;
+use crate::segment::{self, Segment, SegmentKey};
+use crate::singleflight::Singleflight;
+use crate::stats::{self, Stats, TierCounters, UpstreamCounters};
+use crate::tier::memory::MemoryTier;
+use crate::tier::{Lookup, Stored, Tier};
+
+/// A query with at least this many missing segments whose first one comes back empty
+/// asks the exchange for the series' first candle, so the other segments before listing
+/// cost no request at all.
+const LISTING_PROBE_MIN_MISSING: usize = 8;
+
+pub(crate) struct TierSlot {
+    pub tier: Arc<dyn Tier>,
+    pub counters: TierCounters,
+}
+
+pub(crate) struct Engine {
+    pub tiers: Vec<TierSlot>,
+    pub memory: Option<MemoryTier>,
+    pub upstreams: Vec<Arc<dyn Upstream>>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+    pub max_candles: u64,
+    pub upstream_concurrency: usize,
+    pub upstream_counters: Arc<UpstreamCounters>,
+    pub queries: AtomicU64,
+    flights: Singleflight<SegmentKey, Result<Arc<Segment>>>,
+    listings: Mutex<HashMap<Arc<SeriesKey>, Option<i64>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("tiers", &self.tiers.iter().map(|t| t.tier.name()).collect::<Vec<_>>())
+            .field("upstreams", &self.upstreams.iter().map(|u| u.exchange()).collect::<Vec<_>>())
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        tiers: Vec<Arc<dyn Tier>>,
+        memory: Option<MemoryTier>,
+        upstreams: Vec<Arc<dyn Upstream>>,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+        max_candles: u64,
+        upstream_concurrency: usize,
+        upstream_counters: Arc<UpstreamCounters>,
+    ) -> Self {
+        Engine {
+            tiers: tiers
+                .into_iter()
+                .map(|tier| TierSlot { tier, counters: TierCounters::default() })
+                .collect(),
+            memory,
+            upstreams,
+            clock,
+            policy,
+            max_candles,
+            upstream_concurrency: upstream_concurrency.max(1),
+            upstream_counters,
+            queries: AtomicU64::new(0),
+            flights: Singleflight::default(),
+            listings: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn upstream(&self, query: &KlineQuery) -> Result<&Arc<dyn Upstream>> {
+        self.upstreams.iter().find(|u| u.exchange() == query.exchange).ok_or_else(|| {
+            Error::Unsupported(format!("{} is not available yet in this build (binance is)", query.exchange))
+        })
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let tiers: Vec<_> = self.tiers.iter().map(|t| (t.tier.name(), &t.counters)).collect();
+        stats::snapshot(self.queries.load(Ordering::Relaxed), &tiers, &self.upstream_counters)
+    }
+
+    /// Answers a kline query.
+    pub(crate) async fn klines(&self, query: &KlineQuery) -> Result<Candles> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let upstream = self.upstream(query)?;
+        let symbol = upstream.validate(query.market, &query.symbol, query.interval)?;
+        let range = query.checked_range(self.max_candles)?;
+        let series = Arc::new(SeriesKey {
+            exchange: query.exchange,
+            market: query.market,
+            kind: DataKind::Klines,
+            interval: query.interval,
+            symbol: symbol.into(),
+        });
+        let now = self.clock.now_ms();
+        let keys = segment::plan(&series, range, now);
+        let segments = self.resolve(upstream, &keys, now).await?;
+        Ok(assemble(&series, &segments, range, now))
+    }
+
+    /// Every segment of `keys`, from the tiers or the exchange, in order.
+    async fn resolve(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        keys: &[SegmentKey],
+        now: i64,
+    ) -> Result<Vec<Arc<Segment>>> {
+        let mut found: Vec<Option<Arc<Segment>>> = vec![None; keys.len()];
+        // Fast path: the memory tier answers synchronously.
+        let mut first_tier = 0;
+        if let (Some(mem), Some(slot)) = (&self.memory, self.tiers.first()) {
+            for (i, key) in keys.iter().enumerate() {
+                match mem.get(key).filter(|s| s.is_fresh(now)) {
+                    Some(seg) => {
+                        slot.counters.hit(seg.weight() as usize);
+                        found[i] = Some(seg);
+                    }
+                    None => slot.counters.miss(),
+                }
+            }
+            first_tier = 1;
+        }
+        for t in first_tier..self.tiers.len() {
+            let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+            if missing.is_empty() {
+                break;
+            }
+            let wanted: Vec<SegmentKey> = missing.iter().map(|&i| keys[i].clone()).collect();
+            let hits = self.lookup(t, &wanted, now).await;
+            let mut write_back = Vec::new();
+            for (&i, hit) in missing.iter().zip(hits) {
+                if let Some(seg) = hit {
+                    write_back.push(Stored::new(Arc::clone(&seg)));
+                    found[i] = Some(seg);
+                }
+            }
+            self.store(&write_back, 0..t).await;
+        }
+        let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let mut listing = None;
+        if missing.len() >= LISTING_PROBE_MIN_MISSING {
+            // Long cold range: fetch its first segment alone; only if that is empty (the
+            // range may start before listing) ask for the listing time, which turns all
+            // earlier segments into known-empty ones without a request each.
+            let first = missing.remove(0);
+            let seg = self.flights.run(&keys[first], || self.load(upstream, &keys[first], None)).await?;
+            if seg.columns.is_empty() {
+                listing = self.listing(upstream, &keys[0].series).await?;
+            }
+            found[first] = Some(seg);
+        }
+        if !missing.is_empty() {
+            let fetches = missing.iter().copied().map(|i| {
+                let key = keys[i].clone();
+                async move { self.flights.run(&key, || self.load(upstream, &key, listing)).await }
+            });
+            let fetched: Vec<Arc<Segment>> =
+                stream::iter(fetches).buffered(self.upstream_concurrency).try_collect().await?;
+            for (&i, seg) in missing.iter().zip(fetched) {
+                found[i] = Some(seg);
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// Looks `keys` up in tier `t`; fresh hits only. Failures count and degrade to misses.
+    async fn lookup(&self, t: usize, keys: &[SegmentKey], now: i64) -> Vec<Option<Arc<Segment>>> {
+        let slot = &self.tiers[t];
+        match slot.tier.get_many(keys).await {
+            Ok(lookups) => lookups
+                .into_iter()
+                .zip(keys)
+                .map(|(lookup, key)| match lookup {
+                    Lookup::Hit(seg, bytes) if seg.is_fresh(now) => {
+                        slot.counters.hit(bytes);
+                        Some(seg)
+                    }
+                    Lookup::Hit(..) | Lookup::Miss => {
+                        slot.counters.miss();
+                        None
+                    }
+                    Lookup::Corrupt(why) => {
+                        tracing::warn!(tier = slot.tier.name(), segment = %key.storage_key("cc"), why, "corrupt cache value, refetching");
+                        slot.counters.corrupt();
+                        None
+                    }
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(tier = slot.tier.name(), error = %e, "cache tier unavailable, skipping it");
+                slot.counters.error();
+                keys.iter().map(|_| None).collect()
+            }
+        }
+    }
+
+    /// Writes to tiers `targets`; a failing tier is counted and skipped, never fatal.
+    async fn store(&self, items: &[Stored], targets: std::ops::Range<usize>) {
+        if items.is_empty() {
+            return;
+        }
+        for slot in &self.tiers[targets] {
+            match slot.tier.put_many(items).await {
+                Ok(()) => items.iter().for_each(|i| slot.counters.wrote(i.written_size(slot.tier.as_ref()))),
+                Err(e) => {
+                    tracing::warn!(tier = slot.tier.name(), error = %e, "cache write failed");
+                    slot.counters.error();
+                }
+            }
+        }
+    }
+
+    /// The series' listing time, asked once per process.
+    async fn listing(&self, upstream: &Arc<dyn Upstream>, series: &Arc<SeriesKey>) -> Result<Option<i64>> {
+        if let Some(&known) = self.listings.lock().unwrap_or_else(|e| e.into_inner()).get(series) {
+            return Ok(known);
+        }
+        let first = upstream.first_open_time(series).await?;
+        self.listings.lock().unwrap_or_else(|e| e.into_inner()).insert(Arc::clone(series), first);
+        Ok(first)
+    }
+
+    /// Fetches one segment from the exchange (the singleflight leader runs this) and
+    /// writes it to every tier.
+    async fn load(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        key: &SegmentKey,
+        listing: Option<i64>,
+    ) -> Result<Arc<Segment>> {
+        let now = self.clock.now_ms();
+        // A concurrent caller may have filled it between our lookup and this flight.
+        if let Some(seg) = self.memory.as_ref().and_then(|m| m.get(key)).filter(|s| s.is_fresh(now)) {
+            return Ok(seg);
+        }
+        let span = key.span();
+        let columns = match listing {
+            Some(first) if span.end <= first => CandleColumns::default(),
+            _ => {
+                let rows = upstream.fetch_klines(&key.series, span).await?;
+                self.upstream_counters.segment_fetched();
+                normalize(key, rows)
+            }
+        };
+        let expires_at = self.policy.expires_at(key, columns.len(), now);
+        let seg =
+            Arc::new(Segment { key: key.clone(), columns: Arc::new(columns), fetched_at: now, expires_at });
+        self.store(&[Stored::new(Arc::clone(&seg))], 0..self.tiers.len()).await;
+        Ok(seg)
+    }
+}
+
+/// Sorts upstream rows by open time, keeps those inside the segment, and keeps one
+/// candle per grid slot (an off-grid candle belongs to the slot that contains it).
+fn normalize(key: &SegmentKey, mut rows: Vec<Candle>) -> CandleColumns {
+    let span = key.span();
+    let iv = key.series.interval;
+    rows.retain(|c| span.contains(c.open_time));
+    rows.sort_by_key(|c| c.open_time);
+    let with_trades = rows.iter().any(|c| c.trades.is_some());
+    let mut cols = CandleColumns::with_capacity(rows.len(), with_trades);
+    let mut last_slot = None;
+    for c in &rows {
+        let slot = iv.slot_of(c.open_time);
+        if last_slot == Some(slot) {
+            tracing::warn!(series = %key.series, open_time = c.open_time, "two candles in one grid slot; keeping the first");
+            continue;
+        }
+        last_slot = Some(slot);
+        cols.push(c);
+    }
+    cols
+}
+
+/// Slices the segments to `range`: a view when one segment covers it, one copy otherwise.
+fn assemble(series: &SeriesKey, segments: &[Arc<Segment>], range: TimeRange, now: i64) -> Candles {
+    let iv = series.interval;
+    let known_until = now.min(range.end);
+    let parts: Vec<(&Arc<Segment>, std::ops::Range<usize>)> =
+        segments.iter().map(|s| (s, s.columns.rows_in(range))).filter(|(_, rows)| !rows.is_empty()).collect();
+    let (columns, rows) = match parts.as_slice() {
+        [] => (Arc::new(CandleColumns::default()), 0..0),
+        [(seg, rows)] => (Arc::clone(&seg.columns), rows.clone()),
+        _ => {
+            let total = parts.iter().map(|(_, r)| r.len()).sum();
+            let with_trades = parts.iter().any(|(s, _)| s.columns.trades.is_some());
+            let mut out = CandleColumns::with_capacity(total, with_trades);
+            for (seg, rows) in &parts {
+                out.extend_from(&seg.columns, rows.clone());
+            }
+            (Arc::new(out), 0..total)
+        }
+    };
+    let last_is_open =
+        rows.end > rows.start && iv.slot_start(iv.slot_of(columns.open_time[rows.end - 1]) + 1) > now;
+    Candles::new(columns, rows, iv, range, known_until, last_is_open)
+}

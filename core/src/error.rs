@@ -1,0 +1,119 @@
+//! The one error type of cryptocache. Every binding maps it (Python exceptions, JS
+//! `Error.code`, C status codes) through [`Error::code`], so the mapping lives here once.
+
+use std::time::Duration;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a query. `Clone` so that one failed upstream fetch
+/// can be handed to every caller waiting on it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The query itself is wrong: bad interval, `start >= end`, absurd range, unsupported
+    /// market for the exchange. Nothing was sent upstream.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// The exchange does not know the symbol (for this market).
+    #[error("unknown symbol {symbol:?} on {exchange}")]
+    UnknownSymbol {
+        /// Exchange name, e.g. `binance-spot`.
+        exchange: String,
+        /// The symbol as given.
+        symbol: String,
+    },
+    /// The exchange (or this build) does not offer what was asked.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The exchange throttled us and the retry budget (or the longest wait we accept) ran out.
+    #[error("rate limited by {exchange}{}: {message}", retry_after.map(|d| format!(" (retry after {:.1}s)", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// Exchange name.
+        exchange: String,
+        /// How long the exchange asked us to wait, when it said.
+        retry_after: Option<Duration>,
+        /// The exchange's message.
+        message: String,
+    },
+    /// The exchange answered with an error we cannot recover from (after retries for 5xx).
+    #[error("{exchange} error{}{}: {message}", code.map(|c| format!(" {c}")).unwrap_or_default(), status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Exchange {
+        /// Exchange name.
+        exchange: String,
+        /// The exchange's own error code, when its body had one.
+        code: Option<i64>,
+        /// HTTP status, when there was a response.
+        status: Option<u16>,
+        /// The exchange's message.
+        message: String,
+    },
+    /// The exchange could not be reached (connect, timeout, TLS) after retries.
+    #[error("network error talking to {exchange}: {message}")]
+    Network {
+        /// Exchange name.
+        exchange: String,
+        /// What failed.
+        message: String,
+    },
+    /// The exchange answered 200 with a body we cannot parse (after retries).
+    #[error("malformed response from {exchange}: {message}")]
+    MalformedResponse {
+        /// Exchange name.
+        exchange: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A cache tier failed in a way that could not be degraded around (e.g. the disk
+    /// store cannot be opened at build time).
+    #[error("cache error: {0}")]
+    Cache(String),
+    /// The cache was configured wrongly.
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// Stable, language-neutral code for this error. The bindings expose it as is
+    /// (JS `error.code`, C status names, the Python exception class is chosen by it).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidQuery(_) => "INVALID_QUERY",
+            Error::UnknownSymbol { .. } => "UNKNOWN_SYMBOL",
+            Error::Unsupported(_) => "UNSUPPORTED",
+            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::Exchange { .. } => "EXCHANGE_ERROR",
+            Error::Network { .. } => "NETWORK_ERROR",
+            Error::MalformedResponse { .. } => "MALFORMED_RESPONSE",
+            Error::Cache(_) => "CACHE_ERROR",
+            Error::Config(_) => "CONFIG_ERROR",
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidQuery(message.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_clear() {
+        let e = Error::RateLimited {
+            exchange: "binance-spot".into(),
+            retry_after: Some(Duration::from_secs(2)),
+            message: "Too many requests".into(),
+        };
+        assert_eq!(e.to_string(), "rate limited by binance-spot (retry after 2.0s): Too many requests");
+        let e = Error::Exchange {
+            exchange: "binance-um".into(),
+            code: Some(-1023),
+            status: Some(400),
+            message: "Start time is greater than end time.".into(),
+        };
+        assert_eq!(e.to_string(), "binance-um error -1023 (HTTP 400): Start time is greater than end time.");
+        assert_eq!(e.code(), "EXCHANGE_ERROR");
+    }
+}

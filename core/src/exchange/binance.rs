@@ -1,0 +1,436 @@
+//! Binance spot (`/api/v3`) and USD-M futures (`/fapi/v1`) klines.
+//!
+//! Pagination: `startTime`/`endTime` filter on open time, both inclusive; rows come
+//! ascending; pages of 1000 rows (the cheapest weight per row on both markets). The next
+//! page starts at the next grid slot after the last row, so a full segment costs exactly
+//! one request and off-grid 2017–18 opens are neither skipped nor repeated.
+//! Rate limits: request weight per minute per IP, tracked locally and corrected by the
+//! `X-MBX-USED-WEIGHT-1M` header; 429/418 pause every request for `Retry-After`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::{BoxFuture, FutureExt};
+use serde::de::{DeserializeOwned, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::http::{HttpClient, HttpConfig, Reply};
+use super::limiter::WeightLimiter;
+use super::retry::{self, RetryPolicy, Verdict};
+use super::wire::{Float, Int};
+use super::Upstream;
+use crate::candles::Candle;
+use crate::error::{Error, Result};
+use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::stats::UpstreamCounters;
+
+/// Rows per kline request: 1000 costs weight 2 on spot and 5 on USD-M (1500 would cost 10).
+pub const KLINE_PAGE: usize = 1000;
+const SPOT_INTERVALS: [&str; 16] =
+    ["1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"];
+
+/// Where Binance lives and how much of its budget we may spend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinanceConfig {
+    /// Spot REST base URL.
+    pub spot_url: String,
+    /// USD-M futures REST base URL.
+    pub usdm_url: String,
+    /// Spot request weight we allow ourselves per window (Binance: 6000/min per IP).
+    pub spot_weight_limit: u32,
+    /// USD-M request weight per window (Binance: 2400/min per IP).
+    pub usdm_weight_limit: u32,
+    /// Length of a weight window (Binance: one minute).
+    pub weight_window: Duration,
+}
+
+impl Default for BinanceConfig {
+    /// The live endpoints, with 10 % of each weight budget left for other clients.
+    fn default() -> Self {
+        BinanceConfig {
+            spot_url: "https://api.binance.com".into(),
+            usdm_url: "https://fapi.binance.com".into(),
+            spot_weight_limit: 5400,
+            usdm_weight_limit: 2160,
+            weight_window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The Binance adapter.
+#[derive(Debug)]
+pub struct Binance {
+    config: BinanceConfig,
+    http: HttpClient,
+    retry: RetryPolicy,
+    spot_limiter: WeightLimiter,
+    usdm_limiter: WeightLimiter,
+    counters: Arc<UpstreamCounters>,
+}
+
+/// Spot or USD-M: the two Binance APIs this adapter speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Spot,
+    UsdM,
+}
+
+impl Api {
+    fn of(market: Market) -> Result<Api> {
+        match market {
+            Market::Spot => Ok(Api::Spot),
+            Market::Linear => Ok(Api::UsdM),
+            other => Err(Error::Unsupported(format!(
+                "binance {other} markets are not supported: use spot or linear (USD-M futures)"
+            ))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Api::Spot => "binance-spot",
+            Api::UsdM => "binance-usdm",
+        }
+    }
+
+    fn klines_path(self) -> &'static str {
+        match self {
+            Api::Spot => "/api/v3/klines",
+            Api::UsdM => "/fapi/v1/klines",
+        }
+    }
+
+    /// Request weight of a klines call with `limit` rows.
+    fn kline_weight(self, limit: usize) -> u32 {
+        match (self, limit) {
+            (Api::Spot, _) => 2,
+            (Api::UsdM, 0..100) => 1,
+            (Api::UsdM, 100..500) => 2,
+            (Api::UsdM, 500..=1000) => 5,
+            (Api::UsdM, _) => 10,
+        }
+    }
+}
+
+impl Binance {
+    /// An adapter with its own limiters; `counters` receives its traffic figures.
+    pub fn new(
+        config: BinanceConfig,
+        http: &HttpConfig,
+        retry: RetryPolicy,
+        counters: Arc<UpstreamCounters>,
+    ) -> Result<Self> {
+        Ok(Binance {
+            spot_limiter: WeightLimiter::new(config.spot_weight_limit, config.weight_window),
+            usdm_limiter: WeightLimiter::new(config.usdm_weight_limit, config.weight_window),
+            http: HttpClient::new(http)?,
+            config,
+            retry,
+            counters,
+        })
+    }
+
+    fn base(&self, api: Api) -> &str {
+        match api {
+            Api::Spot => self.config.spot_url.trim_end_matches('/'),
+            Api::UsdM => self.config.usdm_url.trim_end_matches('/'),
+        }
+    }
+
+    fn limiter(&self, api: Api) -> &WeightLimiter {
+        match api {
+            Api::Spot => &self.spot_limiter,
+            Api::UsdM => &self.usdm_limiter,
+        }
+    }
+
+    fn klines_url(&self, api: Api, s: &SeriesKey, start: i64, end: Option<i64>, limit: usize) -> String {
+        let mut url = format!(
+            "{}{}?symbol={}&interval={}&startTime={start}&limit={limit}",
+            self.base(api),
+            api.klines_path(),
+            s.symbol,
+            s.interval
+        );
+        if let Some(end) = end {
+            url.push_str(&format!("&endTime={end}"));
+        }
+        url
+    }
+
+    /// GET with limiter, retries and error mapping; parses a 200 body as `T`.
+    async fn get<T: DeserializeOwned>(&self, api: Api, weight: u32, url: &str) -> Result<T> {
+        let limiter = self.limiter(api);
+        let counters = &*self.counters;
+        retry::run(&self.retry, counters, || async {
+            limiter.acquire(weight, counters).await;
+            counters.request(weight);
+            tracing::debug!(exchange = api.name(), url, weight, "upstream request");
+            let reply = match self.http.get(url).await {
+                Ok(reply) => reply,
+                Err(message) => {
+                    counters.error();
+                    return Verdict::Retry {
+                        after: None,
+                        error: Error::Network { exchange: api.name().into(), message },
+                    };
+                }
+            };
+            counters.received(reply.body.len());
+            if let Some(used) = reply.header("x-mbx-used-weight-1m").and_then(|v| v.trim().parse().ok()) {
+                limiter.observe_used(used);
+            }
+            let verdict = classify(api, &reply, self.config.weight_window);
+            match &verdict {
+                Verdict::Done(()) => {}
+                Verdict::Retry { error: Error::RateLimited { retry_after, .. }, .. } => {
+                    counters.rate_limited();
+                    counters.error();
+                    limiter.pause_for(retry_after.unwrap_or(self.config.weight_window));
+                }
+                _ => counters.error(),
+            }
+            match verdict {
+                Verdict::Done(()) => match serde_json::from_slice::<T>(&reply.body) {
+                    Ok(v) => Verdict::Done(v),
+                    Err(e) => {
+                        counters.error();
+                        Verdict::Retry {
+                            after: None,
+                            error: Error::MalformedResponse {
+                                exchange: api.name().into(),
+                                message: e.to_string(),
+                            },
+                        }
+                    }
+                },
+                Verdict::Retry { after, error } => Verdict::Retry { after, error },
+                Verdict::Fail(e) => Verdict::Fail(e),
+            }
+        })
+        .await
+    }
+}
+
+/// Decides what an HTTP answer means: success, retry (and after how long), or failure.
+fn classify(api: Api, reply: &Reply, window: Duration) -> Verdict<()> {
+    let exchange = api.name().to_string();
+    let body = || ErrorBody::parse(&reply.body);
+    match reply.status {
+        200 => Verdict::Done(()),
+        429 | 418 => {
+            let after = reply
+                .header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(window);
+            let message = body().map_or_else(|| format!("HTTP {}", reply.status), |b| b.msg);
+            Verdict::Retry {
+                after: Some(after),
+                error: Error::RateLimited { exchange, retry_after: Some(after), message },
+            }
+        }
+        408 | 500..=599 => Verdict::Retry {
+            after: None,
+            error: Error::Exchange {
+                exchange,
+                code: body().map(|b| b.code),
+                status: Some(reply.status),
+                message: body().map_or_else(|| "server error".to_string(), |b| b.msg),
+            },
+        },
+        status => Verdict::Fail(match body() {
+            Some(ErrorBody { code: -1121, .. }) => Error::UnknownSymbol { exchange, symbol: String::new() },
+            Some(ErrorBody { code: -1003, msg }) => {
+                Error::RateLimited { exchange, retry_after: None, message: msg }
+            }
+            Some(ErrorBody {
+                code: code @ (-1100 | -1102 | -1104 | -1105 | -1120 | -1128 | -1130 | -1023),
+                msg,
+            }) => Error::InvalidQuery(format!("{exchange} rejected the request ({code}): {msg}")),
+            Some(ErrorBody { code, msg }) => {
+                Error::Exchange { exchange, code: Some(code), status: Some(status), message: msg }
+            }
+            None => Error::Exchange {
+                exchange,
+                code: None,
+                status: Some(status),
+                message: String::from_utf8_lossy(&reply.body[..reply.body.len().min(200)]).into_owned(),
+            },
+        }),
+    }
+}
+
+/// Binance's error body: `{"code": -1121, "msg": "Invalid symbol."}`.
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    code: i64,
+    msg: String,
+}
+
+impl ErrorBody {
+    fn parse(body: &[u8]) -> Option<ErrorBody> {
+        serde_json::from_slice(body).ok()
+    }
+}
+
+/// One kline row: 12 slots; we read open time, OHLCV, quote volume and trade count.
+struct KlineRow(Candle);
+
+impl<'de> Deserialize<'de> for KlineRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct RowVisitor;
+        impl<'de> Visitor<'de> for RowVisitor {
+            type Value = KlineRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Binance kline array [openTime, open, high, low, close, volume, closeTime, quoteVolume, trades, ...]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<KlineRow, A::Error> {
+                use serde::de::Error as _;
+                let next_float = |seq: &mut A, what: &'static str| -> std::result::Result<f64, A::Error> {
+                    seq.next_element::<Float>()?.map(|f| f.0).ok_or_else(|| A::Error::missing_field(what))
+                };
+                let open_time =
+                    seq.next_element::<Int>()?.ok_or_else(|| A::Error::missing_field("openTime"))?.0;
+                let open = next_float(&mut seq, "open")?;
+                let high = next_float(&mut seq, "high")?;
+                let low = next_float(&mut seq, "low")?;
+                let close = next_float(&mut seq, "close")?;
+                let volume = next_float(&mut seq, "volume")?;
+                seq.next_element::<IgnoredAny>()?.ok_or_else(|| A::Error::missing_field("closeTime"))?;
+                let quote_volume = next_float(&mut seq, "quoteVolume")?;
+                let trades = seq.next_element::<Int>()?.ok_or_else(|| A::Error::missing_field("trades"))?.0;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(KlineRow(Candle {
+                    open_time,
+                    open,
+                    high,
+                    low,
+                    close,
+                    volume,
+                    quote_volume,
+                    trades: Some(
+                        u64::try_from(trades).map_err(|_| A::Error::custom("negative trade count"))?,
+                    ),
+                }))
+            }
+        }
+        d.deserialize_seq(RowVisitor)
+    }
+}
+
+/// Parses a Binance klines response body (spot or USD-M; numbers may be JSON numbers or
+/// strings) into candles, in the order given.
+pub fn parse_klines(body: &[u8]) -> Result<Vec<Candle>> {
+    serde_json::from_slice::<Vec<KlineRow>>(body)
+        .map(|rows| rows.into_iter().map(|r| r.0).collect())
+        .map_err(|e| Error::MalformedResponse { exchange: "binance".into(), message: e.to_string() })
+}
+
+impl Upstream for Binance {
+    fn exchange(&self) -> Exchange {
+        Exchange::Binance
+    }
+
+    fn validate(&self, market: Market, symbol: &str, interval: Interval) -> Result<String> {
+        let api = Api::of(market)?;
+        let code = interval.to_string();
+        let supported = SPOT_INTERVALS.iter().any(|&c| c == code) && !(api == Api::UsdM && code == "1s");
+        if !supported {
+            return Err(Error::invalid(format!(
+                "{} has no {code} klines; it offers {}",
+                api.name(),
+                SPOT_INTERVALS
+                    .iter()
+                    .filter(|&&c| api == Api::Spot || c != "1s")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )));
+        }
+        super::check_symbol_chars(symbol)?;
+        Ok(symbol.to_ascii_uppercase())
+    }
+
+    fn fetch_klines<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+    ) -> BoxFuture<'a, Result<Vec<Candle>>> {
+        async move {
+            let api = Api::of(series.market)?;
+            let iv = series.interval;
+            let mut out = Vec::new();
+            let mut from = span.start;
+            loop {
+                let url = self.klines_url(api, series, from, Some(span.end - 1), KLINE_PAGE);
+                let rows: Vec<KlineRow> = self
+                    .get(api, api.kline_weight(KLINE_PAGE), &url)
+                    .await
+                    .map_err(|e| with_symbol(e, series))?;
+                let full = rows.len() == KLINE_PAGE;
+                let last = rows.last().map(|r| r.0.open_time);
+                out.extend(rows.into_iter().map(|r| r.0));
+                match last {
+                    Some(last) if full => {
+                        from = iv.slot_start(iv.slot_of(last) + 1);
+                        if from >= span.end {
+                            break;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
+        async move {
+            let api = Api::of(series.market)?;
+            let url = self.klines_url(api, series, 0, None, 1);
+            let rows: Vec<KlineRow> =
+                self.get(api, api.kline_weight(1), &url).await.map_err(|e| with_symbol(e, series))?;
+            Ok(rows.first().map(|r| r.0.open_time))
+        }
+        .boxed()
+    }
+}
+
+/// Fills the symbol into an `UnknownSymbol` error (the body does not name it).
+fn with_symbol(e: Error, series: &SeriesKey) -> Error {
+    match e {
+        Error::UnknownSymbol { exchange, .. } => {
+            Error::UnknownSymbol { exchange, symbol: series.symbol.to_string() }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_row() {
+        let body = br#"[[1706630400000,"43519.34000000","43936.00000000","43171.00000000","43488.71000000","20.55495000",1706633999999,"891428.42858070",3743,"10.91428000","473782.95739920","0"]]"#;
+        let c = parse_klines(body).unwrap();
+        assert_eq!(c[0].open_time, 1_706_630_400_000);
+        assert_eq!(
+            (c[0].open, c[0].close, c[0].quote_volume, c[0].trades),
+            (43519.34, 43488.71, 891428.4285807, Some(3743))
+        );
+        assert!(parse_klines(b"[[1706630400000,\"1\"]]").is_err());
+        assert!(parse_klines(b"{\"this is\": not json").is_err());
+    }
+
+    #[test]
+    fn weights_follow_the_docs() {
+        assert_eq!(Api::Spot.kline_weight(1000), 2);
+        assert_eq!(
+            [99, 100, 499, 500, 1000, 1001, 1500].map(|l| Api::UsdM.kline_weight(l)),
+            [1, 2, 2, 5, 5, 10, 10]
+        );
+    }
+}

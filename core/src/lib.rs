@@ -1,0 +1,44 @@
+//! # cryptocache
+//!
+//! A tiered cache for historical crypto market data. Each closed candle is fetched from
+//! the exchange once, stored in time-aligned segments, and served from memory, local disk
+//! (or, later, Redis) on every later request, from any process.
+//!
+//! ```no_run
+//! # async fn demo() -> cryptocache::Result<()> {
+//! use cryptocache::{Cache, Exchange, KlineQuery, Market};
+//! let cache = Cache::builder().build()?; // memory + ~/.cache/cryptocache
+//! let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", "1m".parse()?, 1_704_067_200_000, 1_704_153_600_000)
+//!     .market(Market::Linear);
+//! let candles = cache.klines(&q).await?;
+//! assert!(candles.open_time().windows(2).all(|w| w[0] < w[1]));
+//! # Ok(()) }
+//! ```
+//!
+//! The read path is described in `docs/architecture.md`.
+
+#![warn(clippy::unwrap_used)]
+
+mod cache;
+pub mod candles;
+pub mod clock;
+pub mod codec;
+mod engine;
+pub mod error;
+#[cfg(feature = "http")]
+pub mod exchange;
+pub mod model;
+pub mod policy;
+pub mod segment;
+pub mod singleflight;
+pub mod stats;
+pub mod tier;
+pub mod time;
+
+pub use cache::{default_disk_dir, Cache, CacheBuilder, DEFAULT_MEMORY_MB};
+pub use candles::{Candle, CandleColumns, Candles};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, Result};
+pub use model::{DataKind, Exchange, Interval, IntervalUnit, KlineQuery, Market, SeriesKey, TimeRange};
+pub use policy::Policy;
+pub use stats::{Stats, TierStats, UpstreamStats};

@@ -1,0 +1,80 @@
+//! How long a fetched segment stays valid.
+
+use std::time::Duration;
+
+use crate::segment::SegmentKey;
+
+/// Expiry rules. A segment is *closed* once `settle` has passed after its last candle's
+/// close: it never expires. Before that it is *open*: it expires at the next candle close
+/// (or at the end of the settle window), plus up to `jitter`, so many clients do not
+/// refetch at the same instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Delay after a segment's end before it is final (exchanges revise fresh candles).
+    pub settle: Duration,
+    /// Upper bound of the random delay added to open-segment expiry.
+    pub jitter: Duration,
+    /// Lifetime of a closed segment the exchange returned empty for; `None` = forever
+    /// (before listing and confirmed gaps do not change).
+    pub empty_ttl: Option<Duration>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { settle: Duration::from_secs(120), jitter: Duration::from_secs(2), empty_ttl: None }
+    }
+}
+
+impl Policy {
+    /// Expiry (ms) for `key` fetched at `now` holding `count` candles; `None` = never.
+    pub fn expires_at(&self, key: &SegmentKey, count: usize, now: i64) -> Option<i64> {
+        let span = key.span();
+        let settle = self.settle.as_millis() as i64;
+        let jitter = fastrand::i64(0..=self.jitter.as_millis() as i64);
+        if now >= span.end + settle {
+            return match count {
+                0 => self.empty_ttl.map(|ttl| now + ttl.as_millis() as i64),
+                _ => None,
+            };
+        }
+        if now < span.end {
+            let iv = key.series.interval;
+            let next_close = iv.slot_start(iv.slot_of(now) + 1);
+            Some(next_close + jitter)
+        } else {
+            Some(span.end + settle + jitter)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DataKind, Exchange, Market, SeriesKey};
+    use std::sync::Arc;
+
+    #[test]
+    fn open_closed_and_settling() {
+        let key = SegmentKey {
+            series: Arc::new(SeriesKey {
+                exchange: Exchange::Binance,
+                market: Market::Spot,
+                kind: DataKind::Klines,
+                interval: "1h".parse().unwrap(),
+                symbol: "BTCUSDT".into(),
+            }),
+            index: 470,
+        };
+        let span = key.span();
+        let p = Policy { jitter: Duration::ZERO, ..Policy::default() };
+        // Open: expires at the next candle close.
+        assert_eq!(p.expires_at(&key, 10, span.start + 5_400_000), Some(span.start + 7_200_000));
+        // Settling: expires at the end of the settle window.
+        assert_eq!(p.expires_at(&key, 1000, span.end + 1), Some(span.end + 120_000));
+        // Closed: forever, empty too (unless an empty TTL is set).
+        assert_eq!(p.expires_at(&key, 1000, span.end + 120_000), None);
+        assert_eq!(p.expires_at(&key, 0, span.end + 120_000), None);
+        let p = Policy { empty_ttl: Some(Duration::from_secs(60)), ..p };
+        assert_eq!(p.expires_at(&key, 0, span.end + 120_000), Some(span.end + 180_000));
+    }
+}

@@ -1,0 +1,134 @@
+//! Segments: fixed, time-aligned blocks of one series, the unit every tier stores.
+//! Segment `n` of a series holds grid slots `[n × SEGMENT_SLOTS, (n+1) × SEGMENT_SLOTS)`.
+
+use std::sync::Arc;
+
+use crate::candles::CandleColumns;
+use crate::model::{SeriesKey, TimeRange};
+
+/// Grid slots per segment. 1000 is Binance's cheapest page (spot: 1000 rows for weight
+/// 2; USD-M: 1000 rows for weight 5, whereas 1500 cost 10), so a cold segment costs one
+/// request at the minimum weight per candle.
+pub const SEGMENT_SLOTS: i64 = 1000;
+
+/// Identifies one segment of one series.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SegmentKey {
+    /// The series.
+    pub series: Arc<SeriesKey>,
+    /// Segment number (may be negative only for times before 1970, which queries reject).
+    pub index: i64,
+}
+
+impl SegmentKey {
+    /// The segment of `series` containing time `ts`.
+    pub fn containing(series: &Arc<SeriesKey>, ts: i64) -> Self {
+        let slot = series.interval.slot_of(ts);
+        SegmentKey { series: Arc::clone(series), index: slot.div_euclid(SEGMENT_SLOTS) }
+    }
+
+    /// The time span `[start, end)` of this segment.
+    pub fn span(&self) -> TimeRange {
+        let iv = self.series.interval;
+        TimeRange::new(
+            iv.slot_start(self.index * SEGMENT_SLOTS),
+            iv.slot_start((self.index + 1) * SEGMENT_SLOTS),
+        )
+    }
+
+    /// The key string used by key-value tiers:
+    /// `{prefix}:v1:{exchange}:{market}:{kind}:{interval}:{{symbol}}:{segment_start}`.
+    /// The braces make the symbol a Redis Cluster hash tag, so all segments of a series
+    /// share one slot.
+    pub fn storage_key(&self, prefix: &str) -> String {
+        let s = &self.series;
+        format!(
+            "{prefix}:v{}:{}:{}:{}:{}:{{{}}}:{}",
+            crate::codec::FORMAT_VERSION,
+            s.exchange,
+            s.market,
+            s.kind.as_str(),
+            s.interval,
+            s.symbol,
+            self.span().start
+        )
+    }
+}
+
+/// The segments covering `range`, in ascending order, skipping any that start after `now`
+/// (the exchange cannot have data there yet).
+pub fn plan(series: &Arc<SeriesKey>, range: TimeRange, now: i64) -> Vec<SegmentKey> {
+    let first = SegmentKey::containing(series, range.start).index;
+    let last = SegmentKey::containing(series, range.end - 1).index;
+    (first..=last)
+        .map(|index| SegmentKey { series: Arc::clone(series), index })
+        .take_while(|k| k.span().start <= now)
+        .collect()
+}
+
+/// A decoded segment: its candles and how long they stay valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Which segment.
+    pub key: SegmentKey,
+    /// Candles with open time inside the segment's span, ascending.
+    pub columns: Arc<CandleColumns>,
+    /// When it was fetched from the exchange (ms).
+    pub fetched_at: i64,
+    /// When it stops being valid (ms); `None` = never (a closed, settled segment).
+    pub expires_at: Option<i64>,
+}
+
+impl Segment {
+    /// Whether the segment may still be served at `now`.
+    pub fn is_fresh(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|t| now < t)
+    }
+
+    /// Whether the exchange confirmed there is nothing in this segment's span.
+    pub fn is_known_empty(&self) -> bool {
+        self.columns.is_empty() && self.expires_at.is_none()
+    }
+
+    /// Bytes the memory tier charges for holding it.
+    pub fn weight(&self) -> u32 {
+        u32::try_from(self.columns.heap_bytes() + 128).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DataKind, Exchange, Market};
+
+    fn series(interval: &str) -> Arc<SeriesKey> {
+        Arc::new(SeriesKey {
+            exchange: Exchange::Binance,
+            market: Market::Spot,
+            kind: DataKind::Klines,
+            interval: interval.parse().unwrap(),
+            symbol: "BTCUSDT".into(),
+        })
+    }
+
+    #[test]
+    fn segments_are_aligned_blocks() {
+        let s = series("1m");
+        let k = SegmentKey::containing(&s, 1_706_630_400_000);
+        let span = k.span();
+        assert_eq!(span.start % (60_000 * 1000), 0);
+        assert_eq!(span.end - span.start, 60_000 * 1000);
+        assert!(span.contains(1_706_630_400_000));
+        assert_eq!(k.storage_key("cc"), format!("cc:v1:binance:spot:klines:1m:{{BTCUSDT}}:{}", span.start));
+    }
+
+    #[test]
+    fn plan_covers_the_range_and_stops_at_now() {
+        let s = series("1h");
+        let seg = 3_600_000 * 1000;
+        let keys = plan(&s, TimeRange::new(seg * 400 + 5, seg * 403 + 1), i64::MAX);
+        assert_eq!(keys.iter().map(|k| k.index).collect::<Vec<_>>(), vec![400, 401, 402, 403]);
+        let keys = plan(&s, TimeRange::new(seg * 400, seg * 403), seg * 401 + 7);
+        assert_eq!(keys.iter().map(|k| k.index).collect::<Vec<_>>(), vec![400, 401]);
+    }
+}

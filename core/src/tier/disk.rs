@@ -1,0 +1,186 @@
+//! L2: the embedded persistent tier — one checksummed file per segment.
+//!
+//! Layout: `{root}/v1/{exchange}/{market}/{kind}/{interval}/{symbol}/{segment_start}.seg`.
+//! A write goes to a unique temporary file in the same directory and is renamed over the
+//! target, which POSIX makes atomic: a reader sees the old value or the new one, never a
+//! torn one, even across processes and crashes. Several processes (a multiprocessing pool
+//! of backtests) can share one directory with no lock and no server. See
+//! docs/architecture.md for why this beats an embedded B-tree here.
+
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::future::{BoxFuture, FutureExt};
+
+use super::{Lookup, Stored, Tier};
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::segment::SegmentKey;
+
+/// Segment files under one root directory.
+#[derive(Debug, Clone)]
+pub struct DiskTier {
+    root: Arc<PathBuf>,
+}
+
+impl DiskTier {
+    /// Opens (creating if needed) the store at directory `root`; fails with
+    /// [`Error::Config`] if it cannot be created or written.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self> {
+        let root = root.as_ref().join(format!("v{}", codec::FORMAT_VERSION));
+        fs::create_dir_all(&root).map_err(|e| {
+            Error::Config(format!("cannot create disk cache directory {}: {e}", root.display()))
+        })?;
+        let probe = root.join(format!(".probe-{}", std::process::id()));
+        fs::write(&probe, b"ok").and_then(|()| fs::remove_file(&probe)).map_err(|e| {
+            Error::Config(format!("disk cache directory {} is not writable: {e}", root.display()))
+        })?;
+        Ok(DiskTier { root: Arc::new(root) })
+    }
+
+    /// The file holding `key`.
+    pub fn path_of(&self, key: &SegmentKey) -> PathBuf {
+        let s = &key.series;
+        self.root
+            .join(s.exchange.as_str())
+            .join(s.market.as_str())
+            .join(s.kind.as_str())
+            .join(s.interval.to_string())
+            .join(&*s.symbol)
+            .join(format!("{}.seg", key.span().start))
+    }
+
+    fn read(&self, key: &SegmentKey) -> Result<Lookup> {
+        match fs::read(self.path_of(key)) {
+            Ok(bytes) => Ok(match codec::decode(key, &bytes) {
+                Ok(seg) => Lookup::Hit(Arc::new(seg), bytes.len()),
+                Err(e) => Lookup::Corrupt(e.0),
+            }),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Lookup::Miss),
+            Err(e) => Err(Error::Cache(format!("disk read {}: {e}", self.path_of(key).display()))),
+        }
+    }
+
+    fn write(&self, item: &Stored) -> std::io::Result<()> {
+        let path = self.path_of(&item.segment.key);
+        let dir = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".tmp-{}-{:016x}", std::process::id(), fastrand::u64(..)));
+        let result = (|| {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(item.bytes())?;
+            f.sync_data()?;
+            fs::rename(&tmp, &path)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+impl Tier for DiskTier {
+    fn name(&self) -> &'static str {
+        "disk"
+    }
+
+    fn get_many<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<Lookup>>> {
+        let this = self.clone();
+        let keys = keys.to_vec();
+        async move {
+            tokio::task::spawn_blocking(move || keys.iter().map(|k| this.read(k)).collect())
+                .await
+                .map_err(|e| Error::Cache(format!("disk read task failed: {e}")))?
+        }
+        .boxed()
+    }
+
+    fn put_many<'a>(&'a self, items: &'a [Stored]) -> BoxFuture<'a, Result<()>> {
+        let this = self.clone();
+        let items = items.to_vec();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                items.iter().try_for_each(|item| {
+                    this.write(item).map_err(|e| {
+                        Error::Cache(format!("disk write {}: {e}", this.path_of(&item.segment.key).display()))
+                    })
+                })
+            })
+            .await
+            .map_err(|e| Error::Cache(format!("disk write task failed: {e}")))?
+        }
+        .boxed()
+    }
+
+    fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>> {
+        let this = self.clone();
+        let keys = keys.to_vec();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                keys.iter().try_for_each(|k| match fs::remove_file(this.path_of(k)) {
+                    Err(e) if e.kind() != ErrorKind::NotFound => {
+                        Err(Error::Cache(format!("disk remove: {e}")))
+                    }
+                    _ => Ok(()),
+                })
+            })
+            .await
+            .map_err(|e| Error::Cache(format!("disk remove task failed: {e}")))?
+        }
+        .boxed()
+    }
+}
+
+/// What the disk tier holds for one series (for `cryptocache stats`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeriesOnDisk {
+    /// `exchange:market:kind:interval:symbol`.
+    pub series: String,
+    /// Segment files.
+    pub segments: u64,
+    /// Bytes on disk.
+    pub bytes: u64,
+}
+
+impl DiskTier {
+    /// Walks the store and sums segments and bytes per series.
+    pub fn summary(&self) -> Result<Vec<SeriesOnDisk>> {
+        let mut out = Vec::new();
+        walk(&self.root, 5, &mut Vec::new(), &mut out)
+            .map_err(|e| Error::Cache(format!("cannot read disk cache {}: {e}", self.root.display())))?;
+        out.sort_by(|a, b| a.series.cmp(&b.series));
+        Ok(out)
+    }
+}
+
+/// Descends `depth` directory levels (exchange/market/kind/interval/symbol), then counts files.
+fn walk(
+    dir: &Path,
+    depth: usize,
+    names: &mut Vec<String>,
+    out: &mut Vec<SeriesOnDisk>,
+) -> std::io::Result<()> {
+    if depth == 0 {
+        let (mut segments, mut bytes) = (0, 0);
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().ends_with(".seg") {
+                segments += 1;
+                bytes += entry.metadata()?.len();
+            }
+        }
+        out.push(SeriesOnDisk { series: names.join(":"), segments, bytes });
+        return Ok(());
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+            walk(&entry.path(), depth - 1, names, out)?;
+            names.pop();
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! L1: decoded segments in process memory (moka, TinyLFU admission, weighed by bytes).
+
+use std::sync::Arc;
+
+use futures_util::future::{self, BoxFuture, FutureExt};
+use moka::sync::Cache;
+
+use super::{Lookup, Stored, Tier};
+use crate::error::Result;
+use crate::segment::{Segment, SegmentKey};
+
+/// In-process tier holding `Arc` decoded segments: a hit is a pointer copy.
+#[derive(Debug, Clone)]
+pub struct MemoryTier {
+    cache: Cache<SegmentKey, Arc<Segment>>,
+}
+
+impl MemoryTier {
+    /// A tier holding at most `capacity_bytes` of decoded candles.
+    pub fn new(capacity_bytes: u64) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(capacity_bytes)
+            .weigher(|_k: &SegmentKey, v: &Arc<Segment>| v.weight())
+            .build();
+        MemoryTier { cache }
+    }
+
+    /// Synchronous lookup of one key (the engine's fast path).
+    pub fn get(&self, key: &SegmentKey) -> Option<Arc<Segment>> {
+        self.cache.get(key)
+    }
+
+    /// Number of segments held (approximate until moka runs its pending tasks).
+    pub fn len(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.entry_count()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Tier for MemoryTier {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn holds_bytes(&self) -> bool {
+        false
+    }
+
+    fn get_many<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<Lookup>>> {
+        let found = keys
+            .iter()
+            .map(|k| match self.cache.get(k) {
+                Some(seg) => {
+                    let weight = seg.weight() as usize;
+                    Lookup::Hit(seg, weight)
+                }
+                None => Lookup::Miss,
+            })
+            .collect();
+        future::ready(Ok(found)).boxed()
+    }
+
+    fn put_many<'a>(&'a self, items: &'a [Stored]) -> BoxFuture<'a, Result<()>> {
+        for item in items {
+            self.cache.insert(item.segment.key.clone(), Arc::clone(&item.segment));
+        }
+        future::ready(Ok(())).boxed()
+    }
+
+    fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>> {
+        for k in keys {
+            self.cache.invalidate(k);
+        }
+        future::ready(Ok(())).boxed()
+    }
+}

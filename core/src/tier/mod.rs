@@ -1,0 +1,79 @@
+//! Cache tiers. The engine asks them in order; each answers per segment.
+//!
+//! Memory holds decoded segments (a hit decodes nothing); byte-storing tiers hold the
+//! [`codec`](crate::codec) encoding and decode on read, so a damaged value becomes a
+//! counted miss instead of a wrong answer.
+
+use std::sync::{Arc, OnceLock};
+
+use futures_util::future::BoxFuture;
+
+use crate::error::Result;
+use crate::segment::{Segment, SegmentKey};
+
+#[cfg(feature = "disk")]
+pub mod disk;
+pub mod memory;
+
+/// What a tier found for one key.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// The segment, and how many bytes were read for it.
+    Hit(Arc<Segment>, usize),
+    /// Not stored.
+    Miss,
+    /// Stored but unreadable (checksum, truncation, version): treated as a miss,
+    /// counted, and overwritten by the refetched value.
+    Corrupt(String),
+}
+
+/// A segment ready to be written: decoded, and encoded at most once however many byte
+/// tiers store it (the memory tier never asks for the bytes).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Decoded segment (what the memory tier keeps).
+    pub segment: Arc<Segment>,
+    encoded: Arc<OnceLock<Vec<u8>>>,
+}
+
+impl Stored {
+    /// Wraps a segment for writing.
+    pub fn new(segment: Arc<Segment>) -> Self {
+        Stored { segment, encoded: Arc::default() }
+    }
+
+    /// Its [`codec`](crate::codec) encoding (what byte tiers keep), computed on first use.
+    pub fn bytes(&self) -> &[u8] {
+        self.encoded.get_or_init(|| crate::codec::encode(&self.segment))
+    }
+
+    /// Bytes this write costs `tier`: the encoding, or the decoded weight for memory.
+    pub(crate) fn written_size(&self, tier: &dyn Tier) -> usize {
+        if tier.holds_bytes() {
+            self.bytes().len()
+        } else {
+            self.segment.weight() as usize
+        }
+    }
+}
+
+/// One level of the cache.
+pub trait Tier: Send + Sync + std::fmt::Debug {
+    /// Short name, used in stats (`memory`, `disk`, `redis`).
+    fn name(&self) -> &'static str;
+
+    /// Whether this tier stores encoded bytes (everything but the memory tier).
+    fn holds_bytes(&self) -> bool {
+        true
+    }
+
+    /// Looks up `keys`; the answer has one entry per key, in order. An `Err` means the
+    /// whole tier is unavailable for now: the engine counts it and moves on.
+    fn get_many<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<Lookup>>>;
+
+    /// Stores segments, replacing what is there.
+    fn put_many<'a>(&'a self, items: &'a [Stored]) -> BoxFuture<'a, Result<()>>;
+
+    /// Deletes segments (absent ones are ignored).
+    fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>>;
+}

@@ -1,0 +1,166 @@
+//! Calendar arithmetic on UTC milliseconds (no time-zone database needed: exchanges
+//! bucket candles in UTC) and parsing of user-supplied times.
+
+use crate::error::{Error, Result};
+
+/// Milliseconds in one second, minute, hour and day.
+pub const SECOND_MS: i64 = 1_000;
+/// Milliseconds in one minute.
+pub const MINUTE_MS: i64 = 60 * SECOND_MS;
+/// Milliseconds in one hour.
+pub const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// Milliseconds in one day.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day number since 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Months since 1970-01 of the UTC month containing `ms`.
+pub fn month_index(ms: i64) -> i64 {
+    let (y, m, _) = civil_from_days(ms.div_euclid(DAY_MS));
+    (y - 1970) * 12 + i64::from(m) - 1
+}
+
+/// UTC start (ms) of month number `index` since 1970-01.
+pub fn month_start(index: i64) -> i64 {
+    let year = 1970 + index.div_euclid(12);
+    let month = index.rem_euclid(12) as u32 + 1;
+    days_from_civil(year, month, 1) * DAY_MS
+}
+
+/// Parses a user-supplied time: integer milliseconds since the epoch, a date
+/// `YYYY-MM-DD`, or an ISO-8601/RFC 3339 date-time in UTC (`2024-01-01T12:30:00Z`,
+/// `2024-01-01 12:30`, with optional seconds, fraction and `Z`/`+00:00`).
+pub fn parse_time(text: &str) -> Result<i64> {
+    let text = text.trim();
+    let bad = || {
+        Error::invalid(format!(
+            "cannot read time {text:?}: use milliseconds since 1970, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]"
+        ))
+    };
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<i64>().map_err(|_| bad());
+    }
+    let (date, rest) = text.split_at(text.find(['T', ' ']).unwrap_or(text.len()));
+    let mut parts = date.split('-');
+    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let year: i64 = y.parse().map_err(|_| bad())?;
+    let month: u32 = m.parse().map_err(|_| bad())?;
+    let day: u32 = d.parse().map_err(|_| bad())?;
+    if y.len() != 4 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return Err(bad());
+    }
+    let mut ms = days_from_civil(year, month, day) * DAY_MS;
+    let rest = rest.get(1..).unwrap_or("");
+    if rest.is_empty() {
+        return Ok(ms);
+    }
+    let (clock, offset) = split_offset(rest).ok_or_else(bad)?;
+    let mut fields = clock.split(':');
+    let hour: i64 = fields.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+    let minute: i64 = fields.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+    let seconds: f64 = match fields.next() {
+        Some(s) => s.parse().map_err(|_| bad())?,
+        None => 0.0,
+    };
+    if fields.next().is_some() || hour > 23 || minute > 59 || !(0.0..60.0).contains(&seconds) {
+        return Err(bad());
+    }
+    ms += hour * HOUR_MS + minute * MINUTE_MS + (seconds * 1000.0).round() as i64 - offset;
+    Ok(ms)
+}
+
+/// Splits `12:30:00+02:00` into the clock part and the offset in ms (`Z` or none = 0).
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    if let Some(clock) = text.strip_suffix('Z') {
+        return Some((clock, 0));
+    }
+    match text.rfind(['+', '-']) {
+        Some(at) => {
+            let (clock, offset) = text.split_at(at);
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let (h, m) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
+            let minutes = h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?;
+            Some((clock, sign * minutes * MINUTE_MS))
+        }
+        None => Some((text, 0)),
+    }
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    let next =
+        if month == 12 { days_from_civil(year + 1, 1, 1) } else { days_from_civil(year, month + 1, 1) };
+    (next - days_from_civil(year, month, 1)) as u32
+}
+
+/// Formats ms since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (for messages and the CLI).
+pub fn format_time(ms: i64) -> String {
+    let (y, mo, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    let in_day = ms.rem_euclid(DAY_MS);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        in_day / HOUR_MS,
+        in_day % HOUR_MS / MINUTE_MS,
+        in_day % MINUTE_MS / SECOND_MS
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        for days in -800_000..800_000i64 {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(days_from_civil(2024, 1, 31) * DAY_MS, 1_706_659_200_000);
+    }
+
+    #[test]
+    fn months() {
+        assert_eq!(month_start(0), 0);
+        assert_eq!(month_index(1_706_659_200_000), 54 * 12);
+        assert_eq!(month_start(54 * 12 + 1), 1_706_745_600_000); // 2024-02-01
+        assert_eq!(month_index(month_start(650) - 1), 649);
+    }
+
+    #[test]
+    fn parses_times() {
+        assert_eq!(parse_time("1706630400000").unwrap(), 1_706_630_400_000);
+        assert_eq!(parse_time("2024-01-30").unwrap(), 1_706_572_800_000);
+        assert_eq!(parse_time("2024-01-30T16:00:00Z").unwrap(), 1_706_630_400_000);
+        assert_eq!(parse_time("2024-01-30 16:00").unwrap(), 1_706_630_400_000);
+        assert_eq!(parse_time("2024-01-30T18:00:00+02:00").unwrap(), 1_706_630_400_000);
+        assert_eq!(parse_time("2024-01-30T16:00:00.5Z").unwrap(), 1_706_630_400_500);
+        for bad in ["", "yesterday", "2024-13-01", "2024-02-30", "24-01-01", "2024-01-01T25:00"] {
+            assert!(matches!(parse_time(bad), Err(Error::InvalidQuery(_))), "{bad}");
+        }
+        assert_eq!(format_time(1_706_630_400_000), "2024-01-30T16:00:00Z");
+    }
+}
