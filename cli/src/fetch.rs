@@ -2,11 +2,11 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use cryptocache::{time, Exchange, Interval, KlineQuery, Market};
+use cryptocache::{time, Cache, Exchange, Interval, KlineQuery, Market};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::{Format, Writer};
@@ -43,6 +43,13 @@ pub struct FetchArgs {
     tiers: TierArgs,
 }
 
+/// What a fetch produced.
+struct Summary {
+    candles: usize,
+    gaps: usize,
+    elapsed: Duration,
+}
+
 /// Runs `fetch`.
 pub async fn run(args: FetchArgs) -> Result<(), String> {
     let exchange: Exchange = args.exchange.parse().map_err(|e: cryptocache::Error| e.to_string())?;
@@ -50,32 +57,71 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
     let interval: Interval = args.interval.parse().map_err(|e: cryptocache::Error| e.to_string())?;
     let from = time::parse_time(&args.from).map_err(|e| format!("--from: {e}"))?;
     let to = time::parse_time(&args.to).map_err(|e| format!("--to: {e}"))?;
+    let format = Format::of(args.output.as_deref())?;
     let mut builder = args.tiers.builder();
     if let Some(url) = &args.exchange_url {
         builder = builder.exchange_url(url);
     }
     let cache = builder.build().map_err(|e| e.to_string())?;
-    // Validates everything (symbol, range, interval) before any output file is created.
-    let probe = KlineQuery::new(exchange, &args.symbol, interval, from, to).market(market);
-    let format = Format::of(args.output.as_deref())?;
-    let sink: Box<dyn Write> = match &args.output {
-        Some(path) => {
-            Box::new(File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?)
-        }
-        None => Box::new(io::stdout().lock()),
-    };
-    let mut out = Writer::new(BufWriter::new(sink), format).map_err(|e| e.to_string())?;
+    let query = KlineQuery::new(exchange, &args.symbol, interval, from, to).market(market);
 
-    let step = interval.nominal_ms() * cryptocache::segment::SEGMENT_SLOTS * SEGMENTS_PER_STEP;
-    let steps = ((to - from).max(0) + step - 1) / step;
-    let bar = progress_bar(steps as u64);
+    // A file is written beside its target and renamed into place on success, so a failed
+    // fetch never leaves a partial file or clobbers an existing one.
+    let summary = match &args.output {
+        None => write_all(&cache, &query, Writer::new(BufWriter::new(io::stdout().lock()), format)).await?,
+        Some(path) => {
+            let partial = path.with_extension(format!("{}.partial", format.extension()));
+            let result = write_file(&cache, &query, format, &partial).await;
+            match &result {
+                Ok(_) => std::fs::rename(&partial, path)
+                    .map_err(|e| format!("cannot move {} to {}: {e}", partial.display(), path.display()))?,
+                Err(_) => {
+                    let _ = std::fs::remove_file(&partial);
+                }
+            }
+            result?
+        }
+    };
+    let requests = cache.stats().upstream.requests;
+    eprintln!(
+        "{} candles ({} gap{}) in {:.2?}; {requests} upstream request{}",
+        summary.candles,
+        summary.gaps,
+        if summary.gaps == 1 { "" } else { "s" },
+        summary.elapsed,
+        if requests == 1 { "" } else { "s" },
+    );
+    Ok(())
+}
+
+async fn write_file(
+    cache: &Cache,
+    query: &KlineQuery,
+    format: Format,
+    path: &Path,
+) -> Result<Summary, String> {
+    let file = File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    write_all(cache, query, Writer::new(BufWriter::new(file), format)).await
+}
+
+/// Fetches `query`'s range step by step (a few segments each, for the progress bar) and
+/// streams the candles to `out`.
+async fn write_all<W: Write>(
+    cache: &Cache,
+    query: &KlineQuery,
+    out: io::Result<Writer<W>>,
+) -> Result<Summary, String> {
+    let mut out = out.map_err(|e| e.to_string())?;
+    let (from, to) = (query.start, query.end);
+    let step = query.interval.nominal_ms() * cryptocache::segment::SEGMENT_SLOTS * SEGMENTS_PER_STEP;
+    let bar = progress_bar(((to - from).max(0) + step - 1) / step);
     let started = Instant::now();
-    let (mut candles, mut gaps) = (0usize, 0usize);
+    let (mut candles, mut gaps) = (0, 0);
     let mut start = from;
     loop {
         let end = (start + step).min(to);
-        let query = KlineQuery { start, end, ..probe.clone() };
-        let part = cache.klines(&query).await.map_err(|e| e.to_string())?;
+        let part =
+            cache.klines(&KlineQuery { start, end, ..query.clone() }).await.map_err(|e| e.to_string())?;
         out.write(&part).map_err(|e| e.to_string())?;
         candles += part.len();
         gaps += part.gaps().len();
@@ -87,22 +133,14 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
     }
     out.finish().map_err(|e| e.to_string())?;
     bar.finish_and_clear();
-    let stats = cache.stats();
-    eprintln!(
-        "{candles} candles ({gaps} gap{}) in {:.2?}; {} upstream request{}",
-        if gaps == 1 { "" } else { "s" },
-        started.elapsed(),
-        stats.upstream.requests,
-        if stats.upstream.requests == 1 { "" } else { "s" },
-    );
-    Ok(())
+    Ok(Summary { candles, gaps, elapsed: started.elapsed() })
 }
 
-fn progress_bar(steps: u64) -> ProgressBar {
+fn progress_bar(steps: i64) -> ProgressBar {
     if steps < 2 || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(steps);
+    let bar = ProgressBar::new(steps as u64);
     if let Ok(style) =
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}")
     {

@@ -15,6 +15,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// The file extension of this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+
     /// Chosen by the file extension; CSV for standard output.
     pub fn of(path: Option<&Path>) -> Result<Format, String> {
         match path.and_then(|p| p.extension()).and_then(|e| e.to_str()) {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 #[test]
 fn binance_klines_match_ccxt() {
-    let text = include_str!("fixtures/binance.json");
+    let text = include_str!("../../fixtures/binance.json");
     let all: Value = serde_json::from_str(text).unwrap();
     let cases = all["fetchOHLCV"].as_array().unwrap();
     assert!(!cases.is_empty());

@@ -1,4 +1,4 @@
-//! The real captured Binance replies (`shared/fixtures/binance.json`) against
+//! The real captured Binance replies (`fixtures/binance.json`, copied from the shared fixtures) against
 //! what the simulator serves: same slot count, JSON types per slot, and
 //! decimal style (spot: 8 decimals everywhere; UM: the symbol's precision).
 
@@ -10,7 +10,7 @@ use common::*;
 use serde_json::Value;
 
 fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/binance.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/binance.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }

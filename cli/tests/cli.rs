@@ -1,0 +1,156 @@
+//! The `cryptocache` binary end to end: real process, real HTTP to the simulator.
+
+use std::process::{Command, Output};
+
+use cryptocache_sim::{binance_klines, BinanceMarket, Sim, SimConfig};
+
+const NOW: i64 = 1_717_245_000_000; // 2024-06-01T12:30:00Z
+
+fn cryptocache(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cryptocache")).args(args).output().expect("binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_writes_exact_csv_and_json_and_the_second_run_is_free() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("cache");
+    let csv = dir.path().join("out.csv");
+    let url = sim.url();
+    let args = |out: &std::path::Path| {
+        [
+            "fetch",
+            "binance",
+            "BTCUSDT",
+            "1h",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-03T12:00:00Z",
+            "--exchange-url",
+            &url,
+            "--disk",
+            disk.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+    };
+    let run = |out: &std::path::Path| {
+        let a = args(out);
+        cryptocache(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = run(&csv);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("60 candles"), "{}", text(&out.stderr));
+    let body = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = body.lines();
+    assert_eq!(lines.next(), Some("open_time,open,high,low,close,volume,quote_volume,trades"));
+    let want =
+        binance_klines(BinanceMarket::Spot, "BTCUSDT", "1h", 1_704_067_200_000, 1_704_283_200_000, NOW)
+            .unwrap();
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), want.len());
+    for (row, w) in rows.iter().zip(&want) {
+        let f: Vec<&str> = row.split(',').collect();
+        assert_eq!(f[0].parse::<i64>().unwrap(), w.open_time);
+        let values: Vec<f64> = f[1..7].iter().map(|v| v.parse().unwrap()).collect();
+        assert_eq!(values, [w.open, w.high, w.low, w.close, w.volume, w.quote_volume]);
+        assert_eq!(f[7].parse::<u64>().unwrap(), w.trades);
+    }
+    let requests = sim.stats().total;
+
+    // Second process, same disk: zero upstream requests; JSON output.
+    let json = dir.path().join("out.json");
+    let out = run(&json);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 upstream requests"), "{}", text(&out.stderr));
+    assert_eq!(sim.stats().total, requests);
+    let parsed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let arr = parsed.as_array().unwrap();
+    assert_eq!(arr.len(), want.len());
+    assert_eq!(arr[0]["open_time"].as_i64(), Some(want[0].open_time));
+    assert_eq!(arr[0]["close"].as_f64(), Some(want[0].close));
+
+    // stats lists the series.
+    let out = cryptocache(&["stats", "--disk", disk.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("binance:spot:klines:1h:BTCUSDT"), "{}", text(&out.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_fails_with_a_clear_message_and_no_output_file() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("never.csv");
+    let base = ["fetch", "binance"];
+    for (extra, message) in [
+        (vec!["BTCUSDT", "7m", "--from", "2024-01-01", "--to", "2024-01-02"], "no 7m klines"),
+        (vec!["BTCUSDT", "1h", "--from", "2024-01-02", "--to", "2024-01-01"], "start must be before end"),
+        (vec!["BTCUSDT", "1h", "--from", "yesterday", "--to", "2024-01-01"], "--from: invalid query"),
+        (vec!["NOPEUSDT", "1h", "--from", "2024-01-01", "--to", "2024-01-02"], "unknown symbol \"NOPEUSDT\""),
+        (
+            vec!["BTCUSDT", "1h", "--from", "2024-01-01", "--to", "2024-01-02", "--market", "moon"],
+            "unknown market",
+        ),
+    ] {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend(extra);
+        let url = sim.url();
+        let disk = dir.path().join("c");
+        args.extend([
+            "--exchange-url",
+            &url,
+            "--disk",
+            disk.to_str().unwrap(),
+            "-o",
+            out_file.to_str().unwrap(),
+        ]);
+        let out = cryptocache(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+    }
+    let out =
+        cryptocache(&["fetch", "binance", "BTCUSDT", "1h", "--from", "0", "--to", "1", "-o", "x.parquet"]);
+    assert!(text(&out.stderr).contains("name it .csv or .json"), "{}", text(&out.stderr));
+    assert!(!out_file.exists(), "a failed fetch leaves no output file");
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .path()
+        .to_string_lossy()
+        .ends_with(".partial")));
+}
+
+#[test]
+fn demo_runs_offline_and_reports_zero_warm_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cryptocache(&["demo", "--disk", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let row = |label: &str| -> Vec<String> {
+        let line = stdout.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("{stdout}"));
+        line[label.len()..].split_whitespace().map(String::from).collect()
+    };
+    // The year's range (printed on the first line) spans 9 or 10 segments depending on
+    // today's date: the cold run must cost exactly that many requests.
+    let first = stdout.lines().next().unwrap();
+    let (from, to) = first.rsplit_once(", ").unwrap().1.split_once(" → ").unwrap();
+    let (from, to) =
+        (cryptocache::time::parse_time(from).unwrap(), cryptocache::time::parse_time(to).unwrap());
+    let series = std::sync::Arc::new(cryptocache::SeriesKey {
+        exchange: cryptocache::Exchange::Binance,
+        market: cryptocache::Market::Spot,
+        kind: cryptocache::DataKind::Klines,
+        interval: "1h".parse().unwrap(),
+        symbol: "BTCUSDT".into(),
+    });
+    let segments = cryptocache::segment::plan(&series, cryptocache::TimeRange::new(from, to), i64::MAX).len();
+    assert_eq!(row("cold (exchange)")[0], "8760");
+    assert_eq!(row("cold (exchange)")[1], segments.to_string());
+    assert_eq!(row("warm (memory)")[1], "0");
+    assert_eq!(row("restart (disk)")[1], "0");
+}
