@@ -30,9 +30,10 @@ pub struct FetchArgs {
     /// End (exclusive): YYYY-MM-DD, an ISO date-time, or ms since 1970.
     #[arg(long)]
     to: String,
-    /// Market: spot, linear (USD-M futures) or inverse.
-    #[arg(long, default_value = "spot")]
-    market: String,
+    /// Market: spot, linear (USD-M futures) or inverse [default: read from the symbol
+    /// where it names the market (OKX BTC-USDT-SWAP, Deribit BTC-PERPETUAL), else spot].
+    #[arg(long)]
+    market: Option<String>,
     /// Base URL for the exchange (e.g. the simulator's URL).
     #[arg(long, value_name = "URL")]
     exchange_url: Option<String>,
@@ -53,7 +54,8 @@ struct Summary {
 /// Runs `fetch`.
 pub async fn run(args: FetchArgs) -> Result<(), String> {
     let exchange: Exchange = args.exchange.parse().map_err(|e: cryptocache::Error| e.to_string())?;
-    let market: Market = args.market.parse().map_err(|e: cryptocache::Error| e.to_string())?;
+    let market: Option<Market> =
+        args.market.as_deref().map(str::parse).transpose().map_err(|e: cryptocache::Error| e.to_string())?;
     let interval: Interval = args.interval.parse().map_err(|e: cryptocache::Error| e.to_string())?;
     let from = time::parse_time(&args.from).map_err(|e| format!("--from: {e}"))?;
     let to = time::parse_time(&args.to).map_err(|e| format!("--to: {e}"))?;
@@ -63,7 +65,7 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
         builder = builder.exchange_url(url);
     }
     let cache = builder.build().map_err(|e| e.to_string())?;
-    let query = KlineQuery::new(exchange, &args.symbol, interval, from, to).market(market);
+    let query = KlineQuery { market, ..KlineQuery::new(exchange, &args.symbol, interval, from, to) };
 
     // A file is written beside its target and renamed into place on success, so a failed
     // fetch never leaves a partial file or clobbers an existing one.

@@ -8,7 +8,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exchange::binance::{Binance, BinanceConfig};
-use crate::exchange::{HttpConfig, RetryPolicy, Upstream};
+use crate::exchange::{HttpClient, HttpConfig, Requester, RetryPolicy, Upstream};
 use crate::model::KlineQuery;
 use crate::policy::Policy;
 use crate::stats::{Stats, UpstreamCounters};
@@ -199,8 +199,12 @@ impl CacheBuilder {
             return Err(Error::Config("max_candles_per_query must be at least 1".into()));
         }
         let counters = Arc::new(UpstreamCounters::default());
-        let binance = Binance::new(self.binance, &self.http, self.retry, Arc::clone(&counters))?;
-        let upstreams: Vec<Arc<dyn Upstream>> = vec![Arc::new(binance)];
+        let requester = Requester {
+            http: HttpClient::new(&self.http)?,
+            retry: self.retry,
+            counters: Arc::clone(&counters),
+        };
+        let upstreams: Vec<Arc<dyn Upstream>> = vec![Arc::new(Binance::new(self.binance, requester))];
         let engine = Engine::new(
             tiers,
             memory,

@@ -98,11 +98,11 @@ impl Engine {
     pub(crate) async fn klines(&self, query: &KlineQuery) -> Result<Candles> {
         self.queries.fetch_add(1, Ordering::Relaxed);
         let upstream = self.upstream(query)?;
-        let symbol = upstream.validate(query.market, &query.symbol, query.interval)?;
+        let (market, symbol) = upstream.validate(query.market, &query.symbol, query.interval)?;
         let range = query.checked_range(self.max_candles)?;
         let series = Arc::new(SeriesKey {
             exchange: query.exchange,
-            market: query.market,
+            market,
             kind: DataKind::Klines,
             interval: query.interval,
             symbol: symbol.into(),

@@ -326,8 +326,9 @@ pub const LATEST_MS: i64 = 4_102_444_800_000;
 pub struct KlineQuery {
     /// Exchange.
     pub exchange: Exchange,
-    /// Market (default spot).
-    pub market: Market,
+    /// Market; `None` lets the adapter decide: read from the symbol where its spelling
+    /// names the market (OKX `BTC-USDT-SWAP`, Deribit `BTC-PERPETUAL`), else spot.
+    pub market: Option<Market>,
     /// Exchange symbol, e.g. `BTCUSDT`.
     pub symbol: String,
     /// Candle interval.
@@ -339,7 +340,8 @@ pub struct KlineQuery {
 }
 
 impl KlineQuery {
-    /// A spot query; use [`KlineQuery::market`] for other markets.
+    /// A query with the market left to the adapter (spot unless the symbol names one);
+    /// use [`KlineQuery::market`] to choose.
     pub fn new(
         exchange: Exchange,
         symbol: impl Into<String>,
@@ -347,12 +349,12 @@ impl KlineQuery {
         start: i64,
         end: i64,
     ) -> Self {
-        KlineQuery { exchange, market: Market::Spot, symbol: symbol.into(), interval, start, end }
+        KlineQuery { exchange, market: None, symbol: symbol.into(), interval, start, end }
     }
 
     /// Sets the market.
     pub fn market(mut self, market: Market) -> Self {
-        self.market = market;
+        self.market = Some(market);
         self
     }
 

@@ -7,22 +7,21 @@
 //! Rate limits: request weight per minute per IP, tracked locally and corrected by the
 //! `X-MBX-USED-WEIGHT-1M` header; 429/418 pause every request for `Retry-After`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
 use serde::de::{DeserializeOwned, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::http::{HttpClient, HttpConfig, Reply};
+use super::http::Reply;
 use super::limiter::WeightLimiter;
-use super::retry::{self, RetryPolicy, Verdict};
+use super::request::{self, Requester};
+use super::retry::Verdict;
 use super::wire::{Float, Int};
 use super::Upstream;
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
-use crate::stats::UpstreamCounters;
 
 /// Rows per kline request: 1000 costs weight 2 on spot and 5 on USD-M (1500 would cost 10).
 pub const KLINE_PAGE: usize = 1000;
@@ -61,11 +60,9 @@ impl Default for BinanceConfig {
 #[derive(Debug)]
 pub struct Binance {
     config: BinanceConfig,
-    http: HttpClient,
-    retry: RetryPolicy,
+    requester: Requester,
     spot_limiter: WeightLimiter,
     usdm_limiter: WeightLimiter,
-    counters: Arc<UpstreamCounters>,
 }
 
 /// Spot or USD-M: the two Binance APIs this adapter speaks.
@@ -113,21 +110,14 @@ impl Api {
 }
 
 impl Binance {
-    /// An adapter with its own limiters; `counters` receives its traffic figures.
-    pub fn new(
-        config: BinanceConfig,
-        http: &HttpConfig,
-        retry: RetryPolicy,
-        counters: Arc<UpstreamCounters>,
-    ) -> Result<Self> {
-        Ok(Binance {
+    /// An adapter with its own limiters; `requester` carries the HTTP pool and retries.
+    pub(crate) fn new(config: BinanceConfig, requester: Requester) -> Self {
+        Binance {
             spot_limiter: WeightLimiter::new(config.spot_weight_limit, config.weight_window),
             usdm_limiter: WeightLimiter::new(config.usdm_weight_limit, config.weight_window),
-            http: HttpClient::new(http)?,
             config,
-            retry,
-            counters,
-        })
+            requester,
+        }
     }
 
     fn base(&self, api: Api) -> &str {
@@ -158,106 +148,72 @@ impl Binance {
         url
     }
 
-    /// GET with limiter, retries and error mapping; parses a 200 body as `T`.
     async fn get<T: DeserializeOwned>(&self, api: Api, weight: u32, url: &str) -> Result<T> {
-        let limiter = self.limiter(api);
-        let counters = &*self.counters;
-        retry::run(&self.retry, counters, || async {
-            limiter.acquire(weight, counters).await;
-            counters.request(weight);
-            tracing::debug!(exchange = api.name(), url, weight, "upstream request");
-            let reply = match self.http.get(url).await {
-                Ok(reply) => reply,
-                Err(message) => {
-                    counters.error();
-                    return Verdict::Retry {
-                        after: None,
-                        error: Error::Network { exchange: api.name().into(), message },
-                    };
-                }
-            };
-            counters.received(reply.body.len());
-            if let Some(used) = reply.header("x-mbx-used-weight-1m").and_then(|v| v.trim().parse().ok()) {
-                limiter.observe_used(used);
-            }
-            let verdict = classify(api, &reply, self.config.weight_window);
-            match &verdict {
-                Verdict::Done(()) => {}
-                Verdict::Retry { error: Error::RateLimited { retry_after, .. }, .. } => {
-                    counters.rate_limited();
-                    counters.error();
-                    limiter.pause_for(retry_after.unwrap_or(self.config.weight_window));
-                }
-                _ => counters.error(),
-            }
-            match verdict {
-                Verdict::Done(()) => match serde_json::from_slice::<T>(&reply.body) {
-                    Ok(v) => Verdict::Done(v),
-                    Err(e) => {
-                        counters.error();
-                        Verdict::Retry {
-                            after: None,
-                            error: Error::MalformedResponse {
-                                exchange: api.name().into(),
-                                message: e.to_string(),
-                            },
-                        }
-                    }
-                },
-                Verdict::Retry { after, error } => Verdict::Retry { after, error },
-                Verdict::Fail(e) => Verdict::Fail(e),
-            }
-        })
-        .await
+        let dialect = Dialect { api, window: self.config.weight_window };
+        self.requester.get_json(&dialect, self.limiter(api), weight, url).await
     }
 }
 
-/// Decides what an HTTP answer means: success, retry (and after how long), or failure.
-fn classify(api: Api, reply: &Reply, window: Duration) -> Verdict<()> {
-    let exchange = api.name().to_string();
-    let body = || ErrorBody::parse(&reply.body);
-    match reply.status {
-        200 => Verdict::Done(()),
-        429 | 418 => {
-            let after = reply
-                .header("retry-after")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs)
-                .unwrap_or(window);
-            let message = body().map_or_else(|| format!("HTTP {}", reply.status), |b| b.msg);
-            Verdict::Retry {
-                after: Some(after),
-                error: Error::RateLimited { exchange, retry_after: Some(after), message },
+/// How Binance answers: weight headers, 429/418 with Retry-After, `{code, msg}` bodies.
+struct Dialect {
+    api: Api,
+    window: Duration,
+}
+
+impl request::Dialect for Dialect {
+    fn name(&self) -> &str {
+        self.api.name()
+    }
+
+    fn used_weight(&self, reply: &Reply) -> Option<u32> {
+        reply.header("x-mbx-used-weight-1m").and_then(|v| v.trim().parse().ok())
+    }
+
+    fn classify(&self, reply: &Reply) -> Verdict<()> {
+        let exchange = self.api.name().to_string();
+        let body = || ErrorBody::parse(&reply.body);
+        match reply.status {
+            200 => Verdict::Done(()),
+            429 | 418 => {
+                // Without Retry-After, wait out the weight window.
+                let after = request::retry_after(reply).unwrap_or(self.window);
+                let message = body().map_or_else(|| format!("HTTP {}", reply.status), |b| b.msg);
+                Verdict::Retry {
+                    after: Some(after),
+                    error: Error::RateLimited { exchange, retry_after: Some(after), message },
+                }
             }
+            408 | 500..=599 => Verdict::Retry {
+                after: None,
+                error: Error::Exchange {
+                    exchange,
+                    code: body().map(|b| b.code),
+                    status: Some(reply.status),
+                    message: body().map_or_else(|| "server error".to_string(), |b| b.msg),
+                },
+            },
+            status => Verdict::Fail(match body() {
+                Some(ErrorBody { code: -1121, .. }) => {
+                    Error::UnknownSymbol { exchange, symbol: String::new() }
+                }
+                Some(ErrorBody { code: -1003, msg }) => {
+                    Error::RateLimited { exchange, retry_after: None, message: msg }
+                }
+                Some(ErrorBody {
+                    code: code @ (-1100 | -1102 | -1104 | -1105 | -1120 | -1128 | -1130 | -1023),
+                    msg,
+                }) => Error::InvalidQuery(format!("{exchange} rejected the request ({code}): {msg}")),
+                Some(ErrorBody { code, msg }) => {
+                    Error::Exchange { exchange, code: Some(code), status: Some(status), message: msg }
+                }
+                None => Error::Exchange {
+                    exchange,
+                    code: None,
+                    status: Some(status),
+                    message: request::snippet(&reply.body),
+                },
+            }),
         }
-        408 | 500..=599 => Verdict::Retry {
-            after: None,
-            error: Error::Exchange {
-                exchange,
-                code: body().map(|b| b.code),
-                status: Some(reply.status),
-                message: body().map_or_else(|| "server error".to_string(), |b| b.msg),
-            },
-        },
-        status => Verdict::Fail(match body() {
-            Some(ErrorBody { code: -1121, .. }) => Error::UnknownSymbol { exchange, symbol: String::new() },
-            Some(ErrorBody { code: -1003, msg }) => {
-                Error::RateLimited { exchange, retry_after: None, message: msg }
-            }
-            Some(ErrorBody {
-                code: code @ (-1100 | -1102 | -1104 | -1105 | -1120 | -1128 | -1130 | -1023),
-                msg,
-            }) => Error::InvalidQuery(format!("{exchange} rejected the request ({code}): {msg}")),
-            Some(ErrorBody { code, msg }) => {
-                Error::Exchange { exchange, code: Some(code), status: Some(status), message: msg }
-            }
-            None => Error::Exchange {
-                exchange,
-                code: None,
-                status: Some(status),
-                message: String::from_utf8_lossy(&reply.body[..reply.body.len().min(200)]).into_owned(),
-            },
-        }),
     }
 }
 
@@ -332,7 +288,8 @@ impl Upstream for Binance {
         Exchange::Binance
     }
 
-    fn validate(&self, market: Market, symbol: &str, interval: Interval) -> Result<String> {
+    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)> {
+        let market = market.unwrap_or(Market::Spot);
         let api = Api::of(market)?;
         let code = interval.to_string();
         let supported = SPOT_INTERVALS.iter().any(|&c| c == code) && !(api == Api::UsdM && code == "1s");
@@ -349,7 +306,7 @@ impl Upstream for Binance {
             )));
         }
         super::check_symbol_chars(symbol)?;
-        Ok(symbol.to_ascii_uppercase())
+        Ok((market, symbol.to_ascii_uppercase()))
     }
 
     fn fetch_klines<'a>(

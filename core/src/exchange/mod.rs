@@ -13,10 +13,13 @@ use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
 pub mod binance;
 mod http;
 mod limiter;
+mod request;
 mod retry;
 mod wire;
 
+pub(crate) use http::HttpClient;
 pub use http::HttpConfig;
+pub(crate) use request::Requester;
 pub use retry::RetryPolicy;
 
 /// An exchange's historical market-data API.
@@ -24,9 +27,10 @@ pub trait Upstream: Send + Sync + Debug {
     /// Which exchange this is.
     fn exchange(&self) -> Exchange;
 
-    /// Checks that this exchange serves `market` at `interval`, and returns `symbol`
-    /// in the exchange's own spelling (e.g. upper case).
-    fn validate(&self, market: Market, symbol: &str, interval: Interval) -> Result<String>;
+    /// Checks that this exchange serves `symbol` at `interval` and returns the market
+    /// (given, or read from the symbol where its spelling names it; a contradiction is
+    /// an error) and the symbol in the exchange's own spelling (e.g. upper case).
+    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)>;
 
     /// The candles with open time in `span` (the open candle included when the span
     /// reaches now). The engine sorts, de-duplicates and slots them.

@@ -79,8 +79,8 @@ pub fn query(symbol: &str, interval: &str, start: i64, end: i64) -> KlineQuery {
 /// candle and bit for bit.
 pub fn assert_matches_sim(got: &Candles, q: &KlineQuery, now: i64) {
     let market = match q.market {
-        Market::Spot => BinanceMarket::Spot,
-        _ => BinanceMarket::UsdM,
+        None | Some(Market::Spot) => BinanceMarket::Spot,
+        Some(_) => BinanceMarket::UsdM,
     };
     let want =
         binance_klines(market, &q.symbol, &q.interval.to_string(), q.start, q.end, now).expect("sim data");
@@ -103,7 +103,7 @@ pub fn assert_matches_sim(got: &Candles, q: &KlineQuery, now: i64) {
 pub fn segment_count(q: &KlineQuery, now: i64) -> u64 {
     let series = Arc::new(cryptocache::SeriesKey {
         exchange: q.exchange,
-        market: q.market,
+        market: q.market.unwrap_or(Market::Spot),
         kind: cryptocache::DataKind::Klines,
         interval: q.interval,
         symbol: q.symbol.as_str().into(),

@@ -1,0 +1,102 @@
+//! One upstream GET, done right for every venue: wait for the rate budget, send, feed
+//! the venue's usage signals back to the limiter, classify the answer, retry what is
+//! worth retrying, and parse the body.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use super::http::{HttpClient, Reply};
+use super::limiter::WeightLimiter;
+use super::retry::{self, RetryPolicy, Verdict};
+use crate::error::Error;
+use crate::stats::UpstreamCounters;
+
+/// What a venue module knows about its answers.
+pub(crate) trait Dialect: Sync {
+    /// Name used in errors and logs, e.g. `binance-spot`.
+    fn name(&self) -> &str;
+
+    /// Success, retry (with the venue's requested wait), or a final typed error. A
+    /// `Retry` carrying [`Error::RateLimited`] pauses the limiter for its wait.
+    fn classify(&self, reply: &Reply) -> Verdict<()>;
+
+    /// Reads the venue's own count of budget used, if it sends one.
+    fn used_weight(&self, _reply: &Reply) -> Option<u32> {
+        None
+    }
+}
+
+/// The shared machinery of one venue: HTTP pool, retry policy, counters.
+#[derive(Debug, Clone)]
+pub(crate) struct Requester {
+    pub http: HttpClient,
+    pub retry: RetryPolicy,
+    pub counters: std::sync::Arc<UpstreamCounters>,
+}
+
+impl Requester {
+    /// GETs `url` at `weight` against `limiter` and parses a successful body as `T`.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        dialect: &dyn Dialect,
+        limiter: &WeightLimiter,
+        weight: u32,
+        url: &str,
+    ) -> Result<T, Error> {
+        let counters = &*self.counters;
+        retry::run(&self.retry, counters, || async {
+            limiter.acquire(weight, counters).await;
+            counters.request(weight);
+            tracing::debug!(exchange = dialect.name(), url, weight, "upstream request");
+            let reply = match self.http.get(url).await {
+                Ok(reply) => reply,
+                Err(message) => {
+                    counters.error();
+                    let error = Error::Network { exchange: dialect.name().into(), message };
+                    return Verdict::Retry { after: None, error };
+                }
+            };
+            counters.received(reply.body.len());
+            if let Some(used) = dialect.used_weight(&reply) {
+                limiter.observe_used(used);
+            }
+            match dialect.classify(&reply) {
+                Verdict::Done(()) => match serde_json::from_slice::<T>(&reply.body) {
+                    Ok(v) => Verdict::Done(v),
+                    Err(e) => {
+                        counters.error();
+                        let message = e.to_string();
+                        Verdict::Retry {
+                            after: None,
+                            error: Error::MalformedResponse { exchange: dialect.name().into(), message },
+                        }
+                    }
+                },
+                Verdict::Retry { after, error } => {
+                    counters.error();
+                    if let Error::RateLimited { retry_after, .. } = &error {
+                        counters.rate_limited();
+                        limiter.pause_for(retry_after.or(after).unwrap_or(Duration::from_secs(1)));
+                    }
+                    Verdict::Retry { after, error }
+                }
+                Verdict::Fail(e) => {
+                    counters.error();
+                    Verdict::Fail(e)
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// The Retry-After header in whole seconds, if present.
+pub(crate) fn retry_after(reply: &Reply) -> Option<Duration> {
+    reply.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+}
+
+/// The first bytes of a body as text, for error messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+}
