@@ -8,8 +8,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exchange::binance::{Binance, BinanceConfig};
+use crate::exchange::bybit::{Bybit, BybitConfig};
+use crate::exchange::deribit::{Deribit, DeribitConfig};
+use crate::exchange::okx::{Okx, OkxConfig};
 use crate::exchange::{HttpClient, HttpConfig, Requester, RetryPolicy, Upstream};
-use crate::model::KlineQuery;
+use crate::model::{Exchange, KlineQuery};
 use crate::policy::Policy;
 use crate::stats::{Stats, UpstreamCounters};
 use crate::tier::memory::MemoryTier;
@@ -81,6 +84,9 @@ pub struct CacheBuilder {
     memory_mb: Option<u64>,
     disk: DiskChoice,
     binance: BinanceConfig,
+    bybit: BybitConfig,
+    okx: OkxConfig,
+    deribit: DeribitConfig,
     http: HttpConfig,
     retry: RetryPolicy,
     policy: Policy,
@@ -95,6 +101,9 @@ impl Default for CacheBuilder {
             memory_mb: Some(DEFAULT_MEMORY_MB),
             disk: DiskChoice::Default,
             binance: BinanceConfig::default(),
+            bybit: BybitConfig::default(),
+            okx: OkxConfig::default(),
+            deribit: DeribitConfig::default(),
             http: HttpConfig::default(),
             retry: RetryPolicy::default(),
             policy: Policy::default(),
@@ -133,14 +142,48 @@ impl CacheBuilder {
     /// Points every exchange at one base URL (the simulator serves them all).
     pub fn exchange_url(mut self, url: impl Into<String>) -> Self {
         let url = url.into();
-        self.binance.spot_url = url.clone();
-        self.binance.usdm_url = url;
+        for exchange in Exchange::ALL {
+            self = self.exchange_url_for(exchange, url.clone());
+        }
+        self
+    }
+
+    /// Points one exchange at a base URL (Binance: spot and USD-M alike).
+    pub fn exchange_url_for(mut self, exchange: Exchange, url: impl Into<String>) -> Self {
+        let url = url.into();
+        match exchange {
+            Exchange::Binance => {
+                self.binance.spot_url = url.clone();
+                self.binance.usdm_url = url;
+            }
+            Exchange::Bybit => self.bybit.url = url,
+            Exchange::Okx => self.okx.url = url,
+            Exchange::Deribit => self.deribit.url = url,
+        }
         self
     }
 
     /// Binance endpoints and weight budgets.
     pub fn binance(mut self, config: BinanceConfig) -> Self {
         self.binance = config;
+        self
+    }
+
+    /// Bybit endpoint and request budget.
+    pub fn bybit(mut self, config: BybitConfig) -> Self {
+        self.bybit = config;
+        self
+    }
+
+    /// OKX endpoint and request budgets.
+    pub fn okx(mut self, config: OkxConfig) -> Self {
+        self.okx = config;
+        self
+    }
+
+    /// Deribit endpoint and request budget.
+    pub fn deribit(mut self, config: DeribitConfig) -> Self {
+        self.deribit = config;
         self
     }
 
@@ -204,7 +247,12 @@ impl CacheBuilder {
             retry: self.retry,
             counters: Arc::clone(&counters),
         };
-        let upstreams: Vec<Arc<dyn Upstream>> = vec![Arc::new(Binance::new(self.binance, requester))];
+        let upstreams: Vec<Arc<dyn Upstream>> = vec![
+            Arc::new(Binance::new(self.binance, requester.clone())),
+            Arc::new(Bybit::new(self.bybit, requester.clone())),
+            Arc::new(Okx::new(self.okx, requester.clone())),
+            Arc::new(Deribit::new(self.deribit, requester)),
+        ];
         let engine = Engine::new(
             tiers,
             memory,

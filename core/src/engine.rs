@@ -84,9 +84,10 @@ impl Engine {
     }
 
     fn upstream(&self, query: &KlineQuery) -> Result<&Arc<dyn Upstream>> {
-        self.upstreams.iter().find(|u| u.exchange() == query.exchange).ok_or_else(|| {
-            Error::Unsupported(format!("{} is not available yet in this build (binance is)", query.exchange))
-        })
+        self.upstreams
+            .iter()
+            .find(|u| u.exchange() == query.exchange)
+            .ok_or_else(|| Error::Unsupported(format!("{} is not available in this build", query.exchange)))
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -252,7 +253,7 @@ impl Engine {
         let columns = match listing {
             Some(first) if span.end <= first => CandleColumns::default(),
             _ => {
-                let rows = upstream.fetch_klines(&key.series, span).await?;
+                let rows = upstream.fetch_klines(&key.series, span, now).await?;
                 self.upstream_counters.segment_fetched();
                 normalize(key, rows)
             }

@@ -48,7 +48,25 @@ async fn invalid_queries_fail_before_any_request() {
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
 
     let bybit = KlineQuery::new(Exchange::Bybit, "BTCUSDT", "1h".parse().unwrap(), jan, jan + DAY);
-    assert!(matches!(err(&w, &bybit).await, Error::Unsupported(_)));
+    assert!(matches!(err(&w, &bybit.market(Market::Option)).await, Error::Unsupported(_)));
+
+    let okx = KlineQuery::new(Exchange::Okx, "BTC-USDT-SWAP", "1h".parse().unwrap(), jan, jan + DAY);
+    let e = err(&w, &okx.clone().market(Market::Spot)).await;
+    assert!(
+        matches!(e, Error::InvalidQuery(ref m) if m.contains("is in the linear market, not spot")),
+        "{e}"
+    );
+    let e = err(&w, &KlineQuery { symbol: "BTCUSDT".into(), ..okx.clone() }).await;
+    assert!(matches!(e, Error::InvalidQuery(ref m) if m.contains("instrument id")), "{e}");
+    let e = err(&w, &KlineQuery { interval: "8h".parse().unwrap(), ..okx }).await;
+    assert!(matches!(e, Error::InvalidQuery(ref m) if m.contains("okx has no 8h klines")), "{e}");
+
+    let deribit = KlineQuery::new(Exchange::Deribit, "BTC-PERPETUAL", "1h".parse().unwrap(), jan, jan + DAY);
+    let e = err(&w, &deribit.market(Market::Linear)).await;
+    assert!(
+        matches!(e, Error::InvalidQuery(ref m) if m.contains("is in the inverse market, not linear")),
+        "{e}"
+    );
 
     assert_eq!(w.sim.stats().total, 0, "nothing was sent upstream");
 }

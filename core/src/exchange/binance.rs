@@ -18,15 +18,33 @@ use super::limiter::WeightLimiter;
 use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
-use super::Upstream;
+use super::{check_symbol_chars, interval_code, IntervalTable, Upstream};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
 
 /// Rows per kline request: 1000 costs weight 2 on spot and 5 on USD-M (1500 would cost 10).
 pub const KLINE_PAGE: usize = 1000;
-const SPOT_INTERVALS: [&str; 16] =
-    ["1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"];
+/// Binance spells intervals the way [`Interval`] prints them; USD-M lacks `1s`.
+const SPOT_INTERVALS: IntervalTable = &[
+    ("1s", "1s"),
+    ("1m", "1m"),
+    ("3m", "3m"),
+    ("5m", "5m"),
+    ("15m", "15m"),
+    ("30m", "30m"),
+    ("1h", "1h"),
+    ("2h", "2h"),
+    ("4h", "4h"),
+    ("6h", "6h"),
+    ("8h", "8h"),
+    ("12h", "12h"),
+    ("1d", "1d"),
+    ("3d", "3d"),
+    ("1w", "1w"),
+    ("1M", "1M"),
+];
+const USDM_INTERVALS: IntervalTable = SPOT_INTERVALS.split_at(1).1;
 
 /// Where Binance lives and how much of its budget we may spend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,21 +309,9 @@ impl Upstream for Binance {
     fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)> {
         let market = market.unwrap_or(Market::Spot);
         let api = Api::of(market)?;
-        let code = interval.to_string();
-        let supported = SPOT_INTERVALS.iter().any(|&c| c == code) && !(api == Api::UsdM && code == "1s");
-        if !supported {
-            return Err(Error::invalid(format!(
-                "{} has no {code} klines; it offers {}",
-                api.name(),
-                SPOT_INTERVALS
-                    .iter()
-                    .filter(|&&c| api == Api::Spot || c != "1s")
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            )));
-        }
-        super::check_symbol_chars(symbol)?;
+        let table = if api == Api::Spot { SPOT_INTERVALS } else { USDM_INTERVALS };
+        interval_code(table, interval, api.name())?;
+        check_symbol_chars(symbol)?;
         Ok((market, symbol.to_ascii_uppercase()))
     }
 
@@ -313,6 +319,7 @@ impl Upstream for Binance {
         &'a self,
         series: &'a SeriesKey,
         span: TimeRange,
+        _now: i64,
     ) -> BoxFuture<'a, Result<Vec<Candle>>> {
         async move {
             let api = Api::of(series.market)?;

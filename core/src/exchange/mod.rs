@@ -11,8 +11,11 @@ use crate::error::Result;
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
 
 pub mod binance;
+pub mod bybit;
+pub mod deribit;
 mod http;
 mod limiter;
+pub mod okx;
 mod request;
 mod retry;
 mod wire;
@@ -33,11 +36,12 @@ pub trait Upstream: Send + Sync + Debug {
     fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)>;
 
     /// The candles with open time in `span` (the open candle included when the span
-    /// reaches now). The engine sorts, de-duplicates and slots them.
+    /// reaches `now`). Any order; the engine sorts, de-duplicates and slots them.
     fn fetch_klines<'a>(
         &'a self,
         series: &'a SeriesKey,
         span: TimeRange,
+        now: i64,
     ) -> BoxFuture<'a, Result<Vec<Candle>>>;
 
     /// Open time of the series' first candle (its listing), `None` if it has none.
@@ -56,5 +60,33 @@ pub(crate) fn check_symbol_chars(symbol: &str) -> Result<()> {
         Err(crate::Error::invalid(format!(
             "symbol {symbol:?} is not valid: use the exchange's own spelling, e.g. BTCUSDT (letters, digits, '-', '_', '.')"
         )))
+    }
+}
+
+/// A venue's interval codes: `(canonical, venue code)` pairs, canonical as [`Interval`]
+/// prints it (`1m`, `1h`, `1d`, `1w`, `1M`).
+pub(crate) type IntervalTable = &'static [(&'static str, &'static str)];
+
+/// The venue's code for `interval`, or an error listing what the venue offers.
+pub(crate) fn interval_code(table: IntervalTable, interval: Interval, venue: &str) -> Result<&'static str> {
+    let canonical = interval.to_string();
+    table.iter().find(|(c, _)| *c == canonical).map(|(_, code)| *code).ok_or_else(|| {
+        let offered: Vec<&str> = table.iter().map(|(c, _)| *c).collect();
+        crate::Error::invalid(format!("{venue} has no {canonical} klines; it offers {}", offered.join(" ")))
+    })
+}
+
+/// The market of a symbol whose spelling names it, checked against the one given.
+pub(crate) fn reconcile_market(
+    given: Option<Market>,
+    named: Market,
+    venue: &str,
+    symbol: &str,
+) -> Result<Market> {
+    match given {
+        Some(m) if m != named => Err(crate::Error::invalid(format!(
+            "{venue} instrument {symbol} is in the {named} market, not {m}: leave the market out or fix it"
+        ))),
+        _ => Ok(named),
     }
 }

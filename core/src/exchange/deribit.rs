@@ -1,0 +1,370 @@
+//! Deribit v2 candles (`public/get_tradingview_chart_data`, JSON-RPC over HTTP GET).
+//!
+//! The answer holds parallel number arrays (`ticks`, `open`, ..., `volume` in base,
+//! `cost` in quote), ascending, for every bar overlapping `[start, end]`, the open one
+//! included; the engine keeps the bars whose open time is in the span. Errors are
+//! JSON-RPC error objects, classified by their code, whatever the HTTP status.
+
+use std::time::Duration;
+
+use futures_util::future::{BoxFuture, FutureExt};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::http::Reply;
+use super::limiter::WeightLimiter;
+use super::request::{self, Requester};
+use super::retry::Verdict;
+use super::wire::Int;
+use super::{check_symbol_chars, interval_code, reconcile_market, IntervalTable, Upstream};
+use crate::candles::Candle;
+use crate::error::{Error, Result};
+use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+
+/// Most bars one request returns (undocumented; CCXT uses 5000).
+pub const MAX_BARS: usize = 5000;
+const INTERVALS: IntervalTable = &[
+    ("1m", "1"),
+    ("3m", "3"),
+    ("5m", "5"),
+    ("10m", "10"),
+    ("15m", "15"),
+    ("30m", "30"),
+    ("1h", "60"),
+    ("2h", "120"),
+    ("3h", "180"),
+    ("6h", "360"),
+    ("12h", "720"),
+    ("1d", "1D"),
+];
+
+/// Where Deribit lives and how fast we may call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeribitConfig {
+    /// Base URL (`/api/v2/public/...` is appended).
+    pub url: String,
+    /// Requests per window (Deribit's credits allow ~20 per second sustained).
+    pub requests_per_window: u32,
+    /// Window length.
+    pub window: Duration,
+}
+
+impl Default for DeribitConfig {
+    fn default() -> Self {
+        DeribitConfig {
+            url: "https://www.deribit.com".into(),
+            requests_per_window: 18,
+            window: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The Deribit adapter.
+#[derive(Debug)]
+pub struct Deribit {
+    config: DeribitConfig,
+    requester: Requester,
+    limiter: WeightLimiter,
+}
+
+/// The market a Deribit name spells: `BTC_USDT` spot; `BTC-PERPETUAL` / `BTC-27JUN25`
+/// inverse; `BTC_USDT-PERPETUAL` / `ETH_USDC-27JUN25` linear; `BTC-27JUN25-90000-C` option.
+fn market_of(name: &str) -> Result<Market> {
+    let parts: Vec<&str> = name.split('-').collect();
+    let margined = |base: &str| if base.contains('_') { Market::Linear } else { Market::Inverse };
+    match parts.as_slice() {
+        [pair] if pair.contains('_') => Ok(Market::Spot),
+        [base, "PERPETUAL"] => Ok(margined(base)),
+        [base, expiry] if is_expiry(expiry) => Ok(margined(base)),
+        [_, expiry, _, "C" | "P"] if is_expiry(expiry) => Ok(Market::Option),
+        _ => Err(Error::invalid(format!(
+            "deribit instrument {name:?} is not valid: use BTC-PERPETUAL, BTC_USDT-PERPETUAL, BTC-27JUN25 or BTC_USDT"
+        ))),
+    }
+}
+
+/// `27JUN25`, `5APR19`: day, month, two-digit year.
+fn is_expiry(s: &str) -> bool {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=2).contains(&digits)
+        && s.len() == digits + 5
+        && s[digits..digits + 3].bytes().all(|b| b.is_ascii_uppercase())
+        && s[digits + 3..].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn kind(market: Market) -> &'static str {
+    match market {
+        Market::Spot => "spot",
+        Market::Option => "option",
+        _ => "future",
+    }
+}
+
+impl Deribit {
+    /// An adapter with its own limiter.
+    pub(crate) fn new(config: DeribitConfig, requester: Requester) -> Self {
+        Deribit { limiter: WeightLimiter::new(config.requests_per_window, config.window), config, requester }
+    }
+
+    fn url(&self, method: &str, query: &str) -> String {
+        format!("{}/api/v2/public/{method}?{query}", self.config.url.trim_end_matches('/'))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, url: &str, series: &SeriesKey) -> Result<T> {
+        let reply: Rpc<T> =
+            self.requester.get_json(&Dialect, &self.limiter, 1, url).await.map_err(|e| match e {
+                Error::UnknownSymbol { exchange, .. } => {
+                    Error::UnknownSymbol { exchange, symbol: series.symbol.to_string() }
+                }
+                other => other,
+            })?;
+        Ok(reply.result)
+    }
+}
+
+/// A successful JSON-RPC answer.
+#[derive(Debug, Deserialize)]
+struct Rpc<T> {
+    result: T,
+}
+
+#[derive(Debug, Deserialize)]
+struct RpcError {
+    error: Option<ErrorObject>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorObject {
+    code: i64,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct Chart {
+    status: String,
+    #[serde(default)]
+    ticks: Vec<i64>,
+    #[serde(default)]
+    open: Vec<f64>,
+    #[serde(default)]
+    high: Vec<f64>,
+    #[serde(default)]
+    low: Vec<f64>,
+    #[serde(default)]
+    close: Vec<f64>,
+    #[serde(default)]
+    volume: Vec<f64>,
+    #[serde(default)]
+    cost: Vec<f64>,
+}
+
+impl Chart {
+    fn candles(self) -> Result<Vec<Candle>> {
+        let n = self.ticks.len();
+        let lens = [
+            self.open.len(),
+            self.high.len(),
+            self.low.len(),
+            self.close.len(),
+            self.volume.len(),
+            self.cost.len(),
+        ];
+        if self.status == "no_data" {
+            return Ok(Vec::new());
+        }
+        if lens.iter().any(|&l| l != n) {
+            return Err(Error::MalformedResponse {
+                exchange: "deribit".into(),
+                message: format!("chart arrays differ in length: ticks {n}, others {lens:?}"),
+            });
+        }
+        Ok((0..n)
+            .map(|i| Candle {
+                open_time: self.ticks[i],
+                open: self.open[i],
+                high: self.high[i],
+                low: self.low[i],
+                close: self.close[i],
+                volume: self.volume[i],
+                quote_volume: self.cost[i],
+                trades: None,
+            })
+            .collect())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct InstrumentInfo {
+    instrument_name: String,
+    creation_timestamp: Option<Int>,
+}
+
+/// How Deribit answers.
+struct Dialect;
+
+impl request::Dialect for Dialect {
+    fn name(&self) -> &str {
+        "deribit"
+    }
+
+    fn classify(&self, reply: &Reply) -> Verdict<()> {
+        let exchange = "deribit".to_string();
+        let error = serde_json::from_slice::<RpcError>(&reply.body).ok().and_then(|b| b.error);
+        match (reply.status, error) {
+            (200, None) => Verdict::Done(()),
+            (_, Some(ErrorObject { code: code @ (10028 | 10040 | 11051), message, .. })) => {
+                let after = request::retry_after(reply).or(Some(Duration::from_secs(1)));
+                let error = if code == 10028 {
+                    Error::RateLimited { exchange, retry_after: after, message }
+                } else {
+                    Error::Exchange { exchange, code: Some(code), status: Some(reply.status), message }
+                };
+                Verdict::Retry { after, error }
+            }
+            (_, Some(ErrorObject { code: 13020 | 10020, .. })) => {
+                Verdict::Fail(Error::UnknownSymbol { exchange, symbol: String::new() })
+            }
+            (_, Some(ErrorObject { code: -32602, data, .. }))
+                if data.get("param").and_then(|p| p.as_str()) == Some("instrument_name") =>
+            {
+                Verdict::Fail(Error::UnknownSymbol { exchange, symbol: String::new() })
+            }
+            (_, Some(ErrorObject { code: code @ (-32602 | 11029 | 11050 | 13010), message, data })) => {
+                Verdict::Fail(Error::InvalidQuery(format!(
+                    "deribit rejected the request ({code}): {message} {data}"
+                )))
+            }
+            (status, Some(ErrorObject { code, message, .. })) => {
+                Verdict::Fail(Error::Exchange { exchange, code: Some(code), status: Some(status), message })
+            }
+            (429, None) => Verdict::Retry {
+                after: request::retry_after(reply),
+                error: Error::RateLimited {
+                    exchange,
+                    retry_after: request::retry_after(reply),
+                    message: "HTTP 429".into(),
+                },
+            },
+            (status @ (408 | 500..=599), None) => Verdict::Retry {
+                after: None,
+                error: Error::Exchange {
+                    exchange,
+                    code: None,
+                    status: Some(status),
+                    message: request::snippet(&reply.body),
+                },
+            },
+            (status, None) => Verdict::Fail(Error::Exchange {
+                exchange,
+                code: None,
+                status: Some(status),
+                message: request::snippet(&reply.body),
+            }),
+        }
+    }
+}
+
+/// Parses a `get_tradingview_chart_data` body into candles (ascending, as sent).
+pub fn parse_chart(body: &[u8]) -> Result<Vec<Candle>> {
+    serde_json::from_slice::<Rpc<Chart>>(body)
+        .map_err(|e| Error::MalformedResponse { exchange: "deribit".into(), message: e.to_string() })?
+        .result
+        .candles()
+}
+
+impl Upstream for Deribit {
+    fn exchange(&self) -> Exchange {
+        Exchange::Deribit
+    }
+
+    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)> {
+        check_symbol_chars(symbol)?;
+        let name = symbol.to_ascii_uppercase();
+        let market = reconcile_market(market, market_of(&name)?, "deribit", &name)?;
+        interval_code(INTERVALS, interval, "deribit")?;
+        Ok((market, name))
+    }
+
+    fn fetch_klines<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<Candle>>> {
+        async move {
+            let resolution = interval_code(INTERVALS, series.interval, "deribit")?;
+            let iv = series.interval;
+            let mut out = Vec::new();
+            let mut start = span.start;
+            loop {
+                let url = self.url(
+                    "get_tradingview_chart_data",
+                    &format!(
+                        "instrument_name={}&start_timestamp={start}&end_timestamp={}&resolution={resolution}",
+                        series.symbol,
+                        span.end - 1
+                    ),
+                );
+                let chart: Chart = self.get(&url, series).await?;
+                let rows = chart.candles()?;
+                let full = rows.len() >= MAX_BARS;
+                let last = rows.iter().map(|c| c.open_time).max();
+                out.extend(rows);
+                match last {
+                    Some(last) if full && iv.slot_start(iv.slot_of(last) + 1) < span.end => {
+                        start = iv.slot_start(iv.slot_of(last) + 1);
+                    }
+                    _ => break,
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
+        async move {
+            let url = self.url("get_instruments", &format!("currency=any&kind={}", kind(series.market)));
+            let list: Vec<InstrumentInfo> = self.get(&url, series).await?;
+            Ok(list
+                .iter()
+                .find(|i| i.instrument_name == *series.symbol)
+                .and_then(|i| i.creation_timestamp)
+                .map(|t| t.0))
+        }
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_spell_their_market() {
+        assert_eq!(market_of("BTC-PERPETUAL").unwrap(), Market::Inverse);
+        assert_eq!(market_of("BTC_USDT-PERPETUAL").unwrap(), Market::Linear);
+        assert_eq!(market_of("BTC-27JUN25").unwrap(), Market::Inverse);
+        assert_eq!(market_of("BTC-5APR19").unwrap(), Market::Inverse);
+        assert_eq!(market_of("BTC_USDT").unwrap(), Market::Spot);
+        assert_eq!(market_of("BTC-25MAR23-420-C").unwrap(), Market::Option);
+        assert!(market_of("BTCUSDT").is_err());
+        assert!(market_of("BTC-JUN25").is_err());
+    }
+
+    #[test]
+    fn parses_the_documented_chart() {
+        let body = br#"{"jsonrpc":"2.0","id":1,"result":{"status":"ok","ticks":[1554373800000,1554375600000],"open":[4963.42,4986.29],"high":[4963.42,5012.81],"low":[4929.91,4978.43],"close":[5052.95,5013.59],"volume":[19.007942601,20.095877981],"cost":[19000.0,23400.0]},"usIn":1554381680742493,"usOut":1554381680742698,"usDiff":205,"testnet":false}"#;
+        let c = parse_chart(body).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (c[1].open_time, c[1].close, c[1].volume, c[1].quote_volume),
+            (1_554_375_600_000, 5013.59, 20.095877981, 23400.0)
+        );
+        let empty = br#"{"jsonrpc":"2.0","result":{"status":"no_data","ticks":[],"open":[],"high":[],"low":[],"close":[],"volume":[],"cost":[]}}"#;
+        assert!(parse_chart(empty).unwrap().is_empty());
+    }
+}
