@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use cryptocache::segment::{Segment, SegmentKey, SEGMENT_SLOTS};
+use cryptocache::segment::{Payload, Segment, SegmentKey, SEGMENT_SLOTS};
 use cryptocache::{codec, Cache, Exchange, KlineQuery};
 use cryptocache_sim::{Sim, SimConfig};
 
@@ -50,7 +50,7 @@ fn fixture() -> Fixture {
     });
     let segment = Segment {
         key: SegmentKey::containing(&series, seg_start),
-        columns: Arc::new(candles.to_columns()),
+        payload: Payload::Candles(Arc::new(candles.to_columns())),
         fetched_at: NOW,
         expires_at: None,
     };

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::book::{OrderBook, OrderBookQuery};
 use crate::candles::Candles;
 use crate::clock::{Clock, SystemClock};
 use crate::engine::Engine;
@@ -12,11 +13,13 @@ use crate::exchange::bybit::{Bybit, BybitConfig};
 use crate::exchange::deribit::{Deribit, DeribitConfig};
 use crate::exchange::okx::{Okx, OkxConfig};
 use crate::exchange::{HttpClient, HttpConfig, Requester, RetryPolicy, Upstream};
-use crate::model::{Exchange, KlineQuery};
+use crate::funding::FundingRates;
+use crate::model::{Exchange, KlineQuery, RangeQuery};
 use crate::policy::Policy;
 use crate::stats::{Stats, UpstreamCounters};
 use crate::tier::memory::MemoryTier;
 use crate::tier::Tier;
+use crate::trades::Trades;
 
 /// Default memory tier size.
 pub const DEFAULT_MEMORY_MB: u64 = 256;
@@ -58,6 +61,22 @@ impl Cache {
     /// Candles with open time in `[query.start, query.end)`, ascending.
     pub async fn klines(&self, query: &KlineQuery) -> Result<Candles> {
         self.engine.klines(query).await
+    }
+
+    /// Every public trade with time in `[query.start, query.end)`, ascending by (time, id).
+    pub async fn trades(&self, query: &RangeQuery) -> Result<Trades> {
+        self.engine.trades(query).await
+    }
+
+    /// Funding events of a perpetual with time in `[query.start, query.end)`, ascending.
+    pub async fn funding_rates(&self, query: &RangeQuery) -> Result<FundingRates> {
+        self.engine.funding_rates(query).await
+    }
+
+    /// The order book now; a snapshot younger than the policy's `order_book_ttl` is
+    /// served from memory.
+    pub async fn order_book(&self, query: &OrderBookQuery) -> Result<Arc<OrderBook>> {
+        self.engine.order_book(query).await
     }
 
     /// Counters since the cache was built.

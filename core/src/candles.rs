@@ -2,9 +2,9 @@
 //! query served by one cached segment copies nothing.
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use crate::model::{Interval, TimeRange};
+use crate::table::{Rows, Table};
 
 /// One candle as a plain struct (for row-wise code; the columns are the fast path).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,16 +63,6 @@ impl CandleColumns {
         }
     }
 
-    /// Number of candles.
-    pub fn len(&self) -> usize {
-        self.open_time.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.open_time.is_empty()
-    }
-
     /// Appends one candle. A missing trade count on a trades-carrying column set is 0.
     pub fn push(&mut self, c: &Candle) {
         self.open_time.push(c.open_time);
@@ -100,9 +90,22 @@ impl CandleColumns {
             trades: self.trades.as_ref().map(|t| t[i]),
         }
     }
+}
 
-    /// Appends rows `rows` of `other`.
-    pub(crate) fn extend_from(&mut self, other: &CandleColumns, rows: Range<usize>) {
+impl Table for CandleColumns {
+    fn len(&self) -> usize {
+        self.open_time.len()
+    }
+
+    fn times(&self) -> &[i64] {
+        &self.open_time
+    }
+
+    fn empty_like(&self, n: usize) -> Self {
+        CandleColumns::with_capacity(n, self.trades.is_some())
+    }
+
+    fn extend_from(&mut self, other: &Self, rows: Range<usize>) {
         self.open_time.extend_from_slice(&other.open_time[rows.clone()]);
         self.open.extend_from_slice(&other.open[rows.clone()]);
         self.high.extend_from_slice(&other.high[rows.clone()]);
@@ -117,15 +120,7 @@ impl CandleColumns {
         }
     }
 
-    /// Rows whose open time lies in `range` (columns are sorted, so this is two binary searches).
-    pub(crate) fn rows_in(&self, range: TimeRange) -> Range<usize> {
-        let lo = self.open_time.partition_point(|&t| t < range.start);
-        let hi = self.open_time.partition_point(|&t| t < range.end);
-        lo..hi.max(lo)
-    }
-
-    /// Approximate heap size in bytes (the memory tier weighs entries by it).
-    pub fn heap_bytes(&self) -> usize {
+    fn heap_bytes(&self) -> usize {
         self.len() * (8 * 7 + if self.trades.is_some() { 8 } else { 0 })
     }
 }
@@ -134,8 +129,7 @@ impl CandleColumns {
 /// candles with `open_time` in the query's `[start, end)`.
 #[derive(Debug, Clone)]
 pub struct Candles {
-    columns: Arc<CandleColumns>,
-    rows: Range<usize>,
+    rows: Rows<CandleColumns>,
     interval: Interval,
     range: TimeRange,
     known_until: i64,
@@ -143,17 +137,19 @@ pub struct Candles {
 }
 
 impl Candles {
-    /// Wraps `rows` of shared `columns` as the answer to a query over `range`, where the
-    /// exchange's data is known up to `known_until` (now, for ranges reaching the present).
+    /// Wraps `rows` as the answer to a query over `range`, where the exchange's data is
+    /// known up to `known_until` (now, for ranges reaching the present).
     pub(crate) fn new(
-        columns: Arc<CandleColumns>,
-        rows: Range<usize>,
+        rows: Rows<CandleColumns>,
         interval: Interval,
         range: TimeRange,
         known_until: i64,
-        last_is_open: bool,
     ) -> Self {
-        Candles { columns, rows, interval, range, known_until, last_is_open }
+        let last_is_open = rows
+            .slice(|c| &c.open_time)
+            .last()
+            .is_some_and(|&t| interval.slot_start(interval.slot_of(t) + 1) > known_until);
+        Candles { rows, interval, range, known_until, last_is_open }
     }
 
     /// Number of candles.
@@ -184,45 +180,48 @@ impl Candles {
 
     /// Open times, ms.
     pub fn open_time(&self) -> &[i64] {
-        &self.columns.open_time[self.rows.clone()]
+        self.rows.slice(|c| &c.open_time)
     }
     /// Open prices.
     pub fn open(&self) -> &[f64] {
-        &self.columns.open[self.rows.clone()]
+        self.rows.slice(|c| &c.open)
     }
     /// High prices.
     pub fn high(&self) -> &[f64] {
-        &self.columns.high[self.rows.clone()]
+        self.rows.slice(|c| &c.high)
     }
     /// Low prices.
     pub fn low(&self) -> &[f64] {
-        &self.columns.low[self.rows.clone()]
+        self.rows.slice(|c| &c.low)
     }
     /// Close prices.
     pub fn close(&self) -> &[f64] {
-        &self.columns.close[self.rows.clone()]
+        self.rows.slice(|c| &c.close)
     }
     /// Base-asset volumes.
     pub fn volume(&self) -> &[f64] {
-        &self.columns.volume[self.rows.clone()]
+        self.rows.slice(|c| &c.volume)
     }
     /// Quote-asset volumes.
     pub fn quote_volume(&self) -> &[f64] {
-        &self.columns.quote_volume[self.rows.clone()]
+        self.rows.slice(|c| &c.quote_volume)
     }
     /// Trade counts, when the exchange reports them (Binance does).
     pub fn trades(&self) -> Option<&[u64]> {
-        self.columns.trades.as_ref().map(|t| &t[self.rows.clone()])
+        let (table, rows) = self.rows.parts();
+        table.trades.as_ref().map(|t| &t[rows])
     }
 
     /// The candle at index `i` of this result.
     pub fn get(&self, i: usize) -> Option<Candle> {
-        (i < self.len()).then(|| self.columns.row(self.rows.start + i))
+        let (table, rows) = self.rows.parts();
+        (i < rows.len()).then(|| table.row(rows.start + i))
     }
 
     /// Iterates candles as rows.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Candle> + '_ {
-        self.rows.clone().map(|i| self.columns.row(i))
+        let (table, rows) = self.rows.parts();
+        rows.map(move |i| table.row(i))
     }
 
     /// Time ranges inside the query where the exchange has no candle although it could
@@ -235,9 +234,8 @@ impl Candles {
             return Vec::new();
         }
         let mut gaps = Vec::new();
-        let first_slot = iv.slot_of(self.range.start);
         let last_slot = iv.slot_of(end - 1);
-        let mut expected = first_slot;
+        let mut expected = iv.slot_of(self.range.start);
         let mut push_gap = |from_slot: i64, to_slot: i64| {
             if from_slot < to_slot {
                 let start = iv.slot_start(from_slot).max(self.range.start);
@@ -258,8 +256,6 @@ impl Candles {
 
     /// Copies the result into owned columns.
     pub fn to_columns(&self) -> CandleColumns {
-        let mut out = CandleColumns::with_capacity(self.len(), self.columns.trades.is_some());
-        out.extend_from(&self.columns, self.rows.clone());
-        out
+        self.rows.to_table()
     }
 }

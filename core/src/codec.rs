@@ -21,7 +21,11 @@
 use std::sync::Arc;
 
 use crate::candles::CandleColumns;
-use crate::segment::{Segment, SegmentKey, SEGMENT_SLOTS};
+use crate::funding::FundingColumns;
+use crate::model::DataKind;
+use crate::segment::{Payload, Segment, SegmentKey, SEGMENT_SLOTS};
+use crate::table::Table;
+use crate::trades::{Side, TradeColumns};
 
 /// Version of this format; part of every key, so a format change never reads old bytes.
 pub const FORMAT_VERSION: u8 = 1;
@@ -35,6 +39,8 @@ const MAX_SCALE: usize = 15;
 const POW10: [f64; MAX_SCALE + 1] =
     [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 const BITMAP_BYTES: usize = (SEGMENT_SLOTS as usize).div_ceil(8);
+/// Most rows a segment may hold (an hour of trades on the busiest market is far less).
+const MAX_ROWS: usize = 50_000_000;
 
 /// Why bytes could not be decoded. Tiers turn it into a counted miss.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,24 +53,18 @@ fn corrupt(what: impl Into<String>) -> CorruptSegment {
 
 /// Encodes a segment. Infallible: every `f64` has a (raw) representation.
 pub fn encode(segment: &Segment) -> Vec<u8> {
-    let cols = &*segment.columns;
     let key = &segment.key;
-    let iv = key.series.interval;
-    let first_slot = key.index * SEGMENT_SLOTS;
-    let slots: Vec<i64> = cols.open_time.iter().map(|&t| iv.slot_of(t) - first_slot).collect();
-    let off_grid = cols.open_time.iter().zip(&slots).any(|(&t, &s)| t != iv.slot_start(first_slot + s));
-
     let mut flags = 0;
-    if cols.trades.is_some() {
-        flags |= FLAG_TRADES;
-    }
-    if off_grid {
-        flags |= FLAG_OFF_GRID;
-    }
     if segment.expires_at.is_some() {
         flags |= FLAG_EXPIRES;
     }
-    let mut out = Vec::with_capacity(64 + cols.len() * 24);
+    let mut body = Vec::with_capacity(64 + segment.payload.len() * 24);
+    match &segment.payload {
+        Payload::Candles(cols) => flags |= encode_candles(&mut body, key, cols),
+        Payload::Trades(trades) => encode_trades(&mut body, key, trades),
+        Payload::Funding(funding) => encode_funding(&mut body, key, funding),
+    }
+    let mut out = Vec::with_capacity(64 + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[
         FORMAT_VERSION,
@@ -73,39 +73,85 @@ pub fn encode(segment: &Segment) -> Vec<u8> {
         key.series.market.tag(),
         key.series.kind.tag(),
     ]);
-    put_str(&mut out, &iv.to_string());
+    put_str(&mut out, &key.series.interval.to_string());
     put_str(&mut out, &key.series.symbol);
     put_signed(&mut out, key.index);
     put_signed(&mut out, segment.fetched_at);
     if let Some(t) = segment.expires_at {
         put_signed(&mut out, t);
     }
-    put_varint(&mut out, cols.len() as u64);
-    if !cols.is_empty() {
-        let mut bitmap = [0u8; BITMAP_BYTES];
-        for &s in &slots {
-            // Candles outside the span are dropped by `normalize` before a segment is built.
-            let s = s.clamp(0, SEGMENT_SLOTS - 1) as usize;
-            bitmap[s / 8] |= 1 << (s % 8);
-        }
-        out.extend_from_slice(&bitmap);
-        if off_grid {
-            for (&t, &s) in cols.open_time.iter().zip(&slots) {
-                put_signed(&mut out, t - iv.slot_start(first_slot + s));
-            }
-        }
-        encode_prices(&mut out, cols);
-        encode_column(&mut out, &cols.volume);
-        encode_column(&mut out, &cols.quote_volume);
-        if let Some(trades) = &cols.trades {
-            for &t in trades {
-                put_varint(&mut out, t);
-            }
-        }
-    }
+    put_varint(&mut out, segment.payload.len() as u64);
+    out.extend_from_slice(&body);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
+}
+
+/// Writes the candle body; returns the flags it needs.
+fn encode_candles(out: &mut Vec<u8>, key: &SegmentKey, cols: &CandleColumns) -> u8 {
+    let iv = key.series.interval;
+    let first_slot = key.index * SEGMENT_SLOTS;
+    let slots: Vec<i64> = cols.open_time.iter().map(|&t| iv.slot_of(t) - first_slot).collect();
+    let off_grid = cols.open_time.iter().zip(&slots).any(|(&t, &s)| t != iv.slot_start(first_slot + s));
+    let mut flags = 0;
+    if cols.trades.is_some() {
+        flags |= FLAG_TRADES;
+    }
+    if off_grid {
+        flags |= FLAG_OFF_GRID;
+    }
+    if cols.is_empty() {
+        return flags;
+    }
+    let mut bitmap = [0u8; BITMAP_BYTES];
+    for &s in &slots {
+        // Candles outside the span are dropped by `normalize` before a segment is built.
+        let s = s.clamp(0, SEGMENT_SLOTS - 1) as usize;
+        bitmap[s / 8] |= 1 << (s % 8);
+    }
+    out.extend_from_slice(&bitmap);
+    if off_grid {
+        for (&t, &s) in cols.open_time.iter().zip(&slots) {
+            put_signed(out, t - iv.slot_start(first_slot + s));
+        }
+    }
+    encode_prices(out, cols);
+    encode_column(out, &cols.volume, false);
+    encode_column(out, &cols.quote_volume, false);
+    if let Some(trades) = &cols.trades {
+        for &t in trades {
+            put_varint(out, t);
+        }
+    }
+    flags
+}
+
+/// Trades: Δtime (vs previous, the first vs the span start), Δid, Δprice, quantity,
+/// then one bit per trade for the taker side (1 = sell).
+fn encode_trades(out: &mut Vec<u8>, key: &SegmentKey, t: &TradeColumns) {
+    if t.is_empty() {
+        return;
+    }
+    put_deltas(out, &t.time, key.span().start);
+    put_deltas(out, &t.id, 0);
+    encode_column(out, &t.price, true);
+    encode_column(out, &t.quantity, false);
+    let mut bits = vec![0u8; t.len().div_ceil(8)];
+    for (i, side) in t.side.iter().enumerate() {
+        if *side == Side::Sell {
+            bits[i / 8] |= 1 << (i % 8);
+        }
+    }
+    out.extend_from_slice(&bits);
+}
+
+/// Funding: Δtime, then the rates.
+fn encode_funding(out: &mut Vec<u8>, key: &SegmentKey, f: &FundingColumns) {
+    if f.is_empty() {
+        return;
+    }
+    put_deltas(out, &f.time, key.span().start);
+    encode_column(out, &f.rate, false);
 }
 
 /// Decodes bytes stored for `key`, checking magic, version, checksum, length and that
@@ -139,25 +185,88 @@ pub fn decode(key: &SegmentKey, bytes: &[u8]) -> Result<Segment, CorruptSegment>
     let fetched_at = r.signed()?;
     let expires_at = if flags & FLAG_EXPIRES != 0 { Some(r.signed()?) } else { None };
     let count = usize::try_from(r.varint()?).map_err(|_| corrupt("count"))?;
+    if count > MAX_ROWS {
+        return Err(corrupt(format!("{count} rows in one segment")));
+    }
+    let payload = match series.kind {
+        DataKind::Klines => Payload::Candles(Arc::new(decode_candles(&mut r, key, count, flags)?)),
+        DataKind::Trades => Payload::Trades(Arc::new(decode_trades(&mut r, key, count)?)),
+        DataKind::Funding => Payload::Funding(Arc::new(decode_funding(&mut r, key, count)?)),
+    };
+    if r.pos != body.len() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(Segment { key: key.clone(), payload, fetched_at, expires_at })
+}
+
+fn decode_candles(
+    r: &mut Reader<'_>,
+    key: &SegmentKey,
+    count: usize,
+    flags: u8,
+) -> Result<CandleColumns, CorruptSegment> {
     if count > SEGMENT_SLOTS as usize {
         return Err(corrupt(format!("{count} candles in one segment")));
     }
     let mut cols = CandleColumns::with_capacity(count, flags & FLAG_TRADES != 0);
     if count > 0 {
-        decode_times(&mut r, key, count, flags & FLAG_OFF_GRID != 0, &mut cols.open_time)?;
-        decode_prices(&mut r, count, &mut cols)?;
-        decode_column(&mut r, count, &mut cols.volume)?;
-        decode_column(&mut r, count, &mut cols.quote_volume)?;
+        decode_times(r, key, count, flags & FLAG_OFF_GRID != 0, &mut cols.open_time)?;
+        decode_prices(r, count, &mut cols)?;
+        decode_column(r, count, false, &mut cols.volume)?;
+        decode_column(r, count, false, &mut cols.quote_volume)?;
         if let Some(trades) = cols.trades.as_mut() {
             for _ in 0..count {
                 trades.push(r.varint()?);
             }
         }
     }
-    if r.pos != body.len() {
-        return Err(corrupt("trailing bytes"));
+    Ok(cols)
+}
+
+fn decode_trades(r: &mut Reader<'_>, key: &SegmentKey, count: usize) -> Result<TradeColumns, CorruptSegment> {
+    let mut t = TradeColumns::default().empty_like(count);
+    if count == 0 {
+        return Ok(t);
     }
-    Ok(Segment { key: key.clone(), columns: Arc::new(cols), fetched_at, expires_at })
+    get_deltas(r, count, key.span().start, &mut t.time)?;
+    get_deltas(r, count, 0, &mut t.id)?;
+    decode_column(r, count, true, &mut t.price)?;
+    decode_column(r, count, false, &mut t.quantity)?;
+    let bits = r.take(count.div_ceil(8))?;
+    t.side.extend((0..count).map(|i| if bits[i / 8] & (1 << (i % 8)) != 0 { Side::Sell } else { Side::Buy }));
+    Ok(t)
+}
+
+fn decode_funding(
+    r: &mut Reader<'_>,
+    key: &SegmentKey,
+    count: usize,
+) -> Result<FundingColumns, CorruptSegment> {
+    let mut f = FundingColumns::default().empty_like(count);
+    if count == 0 {
+        return Ok(f);
+    }
+    get_deltas(r, count, key.span().start, &mut f.time)?;
+    decode_column(r, count, false, &mut f.rate)?;
+    Ok(f)
+}
+
+/// Each value as a zigzag varint difference from the one before (the first from `base`).
+fn put_deltas(out: &mut Vec<u8>, values: &[i64], base: i64) {
+    let mut prev = base;
+    for &v in values {
+        put_signed(out, v.wrapping_sub(prev));
+        prev = v;
+    }
+}
+
+fn get_deltas(r: &mut Reader<'_>, n: usize, base: i64, out: &mut Vec<i64>) -> Result<(), CorruptSegment> {
+    let mut prev = base;
+    for _ in 0..n {
+        prev = prev.wrapping_add(r.signed()?);
+        out.push(prev);
+    }
+    Ok(())
 }
 
 fn decode_times(
@@ -263,12 +372,17 @@ fn decode_prices(r: &mut Reader<'_>, n: usize, c: &mut CandleColumns) -> Result<
     Ok(())
 }
 
-fn encode_column(out: &mut Vec<u8>, values: &[f64]) {
+/// A decimal column at its common exact scale (each value, or with `delta` each
+/// difference from the previous one), else raw `f64`s.
+fn encode_column(out: &mut Vec<u8>, values: &[f64], delta: bool) {
     match common_scale(values.iter()) {
         Some(k) => {
             out.extend_from_slice(&[MODE_SCALED, k as u8]);
+            let mut prev = 0i64;
             for &v in values {
-                put_signed(out, exact_at(v, k).unwrap_or(0));
+                let int = exact_at(v, k).unwrap_or(0);
+                put_signed(out, if delta { int.wrapping_sub(prev) } else { int });
+                prev = int;
             }
         }
         None => {
@@ -280,7 +394,12 @@ fn encode_column(out: &mut Vec<u8>, values: &[f64]) {
     }
 }
 
-fn decode_column(r: &mut Reader<'_>, n: usize, out: &mut Vec<f64>) -> Result<(), CorruptSegment> {
+fn decode_column(
+    r: &mut Reader<'_>,
+    n: usize,
+    delta: bool,
+    out: &mut Vec<f64>,
+) -> Result<(), CorruptSegment> {
     match r.byte()? {
         MODE_RAW => {
             for _ in 0..n {
@@ -289,8 +408,12 @@ fn decode_column(r: &mut Reader<'_>, n: usize, out: &mut Vec<f64>) -> Result<(),
         }
         MODE_SCALED => {
             let p = scale(r)?;
+            let mut prev = 0i64;
             for _ in 0..n {
-                out.push(r.signed()? as f64 / p);
+                let v = r.signed()?;
+                let int = if delta { prev.wrapping_add(v) } else { v };
+                out.push(int as f64 / p);
+                prev = int;
             }
         }
         m => return Err(corrupt(format!("column mode {m}"))),
@@ -391,7 +514,12 @@ mod tests {
     fn segment(key: SegmentKey, rows: &[Candle], with_trades: bool) -> Segment {
         let mut cols = CandleColumns::with_capacity(rows.len(), with_trades);
         rows.iter().for_each(|c| cols.push(c));
-        Segment { key, columns: Arc::new(cols), fetched_at: 1_700_000_000_123, expires_at: None }
+        Segment {
+            key,
+            payload: Payload::Candles(Arc::new(cols)),
+            fetched_at: 1_700_000_000_123,
+            expires_at: None,
+        }
     }
 
     /// A realistic 1m series: a random walk in 0.01 ticks with 5-decimal volumes.
@@ -420,6 +548,13 @@ mod tests {
             .collect()
     }
 
+    fn candles(seg: &Segment) -> &CandleColumns {
+        match &seg.payload {
+            Payload::Candles(c) => c,
+            other => panic!("not candles: {other:?}"),
+        }
+    }
+
     fn bits(c: &CandleColumns) -> Vec<u64> {
         c.open
             .iter()
@@ -439,7 +574,7 @@ mod tests {
         let bytes = encode(&seg);
         let back = decode(&k, &bytes).unwrap();
         assert_eq!(back, seg);
-        assert_eq!(bits(&back.columns), bits(&seg.columns));
+        assert_eq!(bits(candles(&back)), bits(candles(&seg)));
         assert!(bytes.len() < 25 * 1000, "{} bytes per candle", bytes.len() / 1000);
     }
 
@@ -456,7 +591,58 @@ mod tests {
         seg.expires_at = Some(1_800_000_000_000);
         let back = decode(&k, &encode(&seg)).unwrap();
         assert_eq!(back, seg);
-        assert_eq!(bits(&back.columns), bits(&seg.columns));
+        assert_eq!(bits(candles(&back)), bits(candles(&seg)));
+    }
+
+    #[test]
+    fn trades_and_funding_round_trip() {
+        let mut k = key("1h", 475_000);
+        Arc::make_mut(&mut k.series).kind = DataKind::Trades;
+        let start = k.span().start;
+        let mut rng = fastrand::Rng::with_seed(9);
+        let mut t = TradeColumns::default();
+        let (mut time, mut id, mut price) = (start, 9_000_000_000i64, 6_712_345i64);
+        for _ in 0..5000 {
+            time += rng.i64(0..700);
+            id += 1;
+            price += rng.i64(-30..30);
+            t.push(&crate::trades::Trade {
+                time,
+                id,
+                price: format!("{}.{:02}", price / 100, price % 100).parse().unwrap(),
+                quantity: format!("0.{:05}", rng.u32(1..99_999)).parse().unwrap(),
+                side: if rng.bool() { Side::Buy } else { Side::Sell },
+            });
+        }
+        let seg = Segment {
+            key: k.clone(),
+            payload: Payload::Trades(Arc::new(t)),
+            fetched_at: 1,
+            expires_at: Some(2),
+        };
+        let bytes = encode(&seg);
+        assert_eq!(decode(&k, &bytes).unwrap(), seg);
+        assert!(bytes.len() < 5000 * 10, "{} bytes per trade", bytes.len() / 5000);
+
+        let mut k = key("1h", 475);
+        Arc::make_mut(&mut k.series).kind = DataKind::Funding;
+        let start = k.span().start;
+        let mut f = FundingColumns::default();
+        for i in 0..125 {
+            f.push(&crate::funding::FundingRate {
+                time: start + i * 8 * 3_600_000,
+                rate: format!("0.000{:05}", rng.u32(0..99_999)).parse().unwrap(),
+            });
+        }
+        let seg = Segment {
+            key: k.clone(),
+            payload: Payload::Funding(Arc::new(f)),
+            fetched_at: 1,
+            expires_at: None,
+        };
+        assert_eq!(decode(&k, &encode(&seg)).unwrap(), seg);
+        // A trades value read as funding is another segment.
+        assert!(decode(&k, &bytes).is_err());
     }
 
     #[test]

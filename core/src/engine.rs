@@ -7,17 +7,23 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
+use crate::book::{OrderBook, OrderBookQuery};
 use crate::candles::{Candle, CandleColumns, Candles};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::exchange::Upstream;
-use crate::model::{DataKind, KlineQuery, SeriesKey, TimeRange};
+use crate::funding::{FundingColumns, FundingRate, FundingRates};
+use crate::model::{
+    checked_range, DataKind, Exchange, Interval, KlineQuery, Market, RangeQuery, SeriesKey, TimeRange,
+};
 use crate::policy::Policy;
-use crate::segment::{self, Segment, SegmentKey};
+use crate::segment::{self, Payload, Segment, SegmentKey};
 use crate::singleflight::Singleflight;
 use crate::stats::{self, Stats, TierCounters, UpstreamCounters};
+use crate::table::{Rows, Table};
 use crate::tier::memory::MemoryTier;
 use crate::tier::{Lookup, Stored, Tier};
+use crate::trades::{Trade, TradeColumns, Trades};
 
 /// A query with at least this many missing segments whose first one comes back empty
 /// asks the exchange for the series' first candle, so the other segments before listing
@@ -41,7 +47,12 @@ pub(crate) struct Engine {
     pub queries: AtomicU64,
     flights: Singleflight<SegmentKey, Result<Arc<Segment>>>,
     listings: Mutex<HashMap<Arc<SeriesKey>, Option<i64>>>,
+    books: moka::sync::Cache<BookKey, (Arc<OrderBook>, i64)>,
+    book_flights: Singleflight<BookKey, Result<Arc<OrderBook>>>,
 }
+
+/// Exchange, market, symbol, depth.
+type BookKey = (Exchange, Market, String, usize);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,14 +91,16 @@ impl Engine {
             queries: AtomicU64::new(0),
             flights: Singleflight::default(),
             listings: Mutex::new(HashMap::new()),
+            books: moka::sync::Cache::new(10_000),
+            book_flights: Singleflight::default(),
         }
     }
 
-    fn upstream(&self, query: &KlineQuery) -> Result<&Arc<dyn Upstream>> {
+    fn upstream(&self, exchange: Exchange) -> Result<&Arc<dyn Upstream>> {
         self.upstreams
             .iter()
-            .find(|u| u.exchange() == query.exchange)
-            .ok_or_else(|| Error::Unsupported(format!("{} is not available in this build", query.exchange)))
+            .find(|u| u.exchange() == exchange)
+            .ok_or_else(|| Error::Unsupported(format!("{exchange} is not available in this build")))
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -96,22 +109,90 @@ impl Engine {
     }
 
     /// Answers a kline query.
-    pub(crate) async fn klines(&self, query: &KlineQuery) -> Result<Candles> {
+    pub(crate) async fn klines(&self, q: &KlineQuery) -> Result<Candles> {
+        let series =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Klines };
+        let (series, range, segments, now) = self.segments(series, Some(q.interval), q.start, q.end).await?;
+        let rows = slices(&segments, range, |p| match p {
+            Payload::Candles(c) => Some(c),
+            _ => None,
+        });
+        Ok(Candles::new(rows, series.interval, range, now.min(range.end)))
+    }
+
+    /// Answers a trades query.
+    pub(crate) async fn trades(&self, q: &RangeQuery) -> Result<Trades> {
+        let series =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Trades };
+        let (_, range, segments, _) = self.segments(series, None, q.start, q.end).await?;
+        Ok(slices(&segments, range, |p| match p {
+            Payload::Trades(t) => Some(t),
+            _ => None,
+        }))
+    }
+
+    /// Answers a funding-rate query.
+    pub(crate) async fn funding_rates(&self, q: &RangeQuery) -> Result<FundingRates> {
+        let series =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Funding };
+        let (_, range, segments, _) = self.segments(series, None, q.start, q.end).await?;
+        Ok(slices(&segments, range, |p| match p {
+            Payload::Funding(f) => Some(f),
+            _ => None,
+        }))
+    }
+
+    /// Answers an order-book query: cached for the policy's TTL, one fetch at a time per book.
+    pub(crate) async fn order_book(&self, q: &OrderBookQuery) -> Result<Arc<OrderBook>> {
         self.queries.fetch_add(1, Ordering::Relaxed);
-        let upstream = self.upstream(query)?;
-        let (market, symbol) = upstream.validate(query.market, &query.symbol, query.interval)?;
-        let range = query.checked_range(self.max_candles)?;
+        let upstream = self.upstream(q.exchange)?;
+        let (market, symbol) = upstream.validate(q.market, &q.symbol, None)?;
+        if q.depth == 0 {
+            return Err(Error::invalid("order book depth must be at least 1"));
+        }
+        let key = (q.exchange, market, symbol, q.depth);
+        let now = self.clock.now_ms();
+        if let Some((book, expires)) = self.books.get(&key) {
+            if now < expires {
+                return Ok(book);
+            }
+        }
+        self.book_flights
+            .run(&key, || async {
+                let book = Arc::new(upstream.order_book(market, &key.2, q.depth).await?.normalized(q.depth));
+                self.books.insert(
+                    key.clone(),
+                    (Arc::clone(&book), self.policy.order_book_expiry(self.clock.now_ms())),
+                );
+                Ok(book)
+            })
+            .await
+    }
+
+    /// Validates a query and returns its series, clamped range, segments and "now".
+    async fn segments(
+        &self,
+        spec: SeriesSpec<'_>,
+        interval: Option<Interval>,
+        start: i64,
+        end: i64,
+    ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let upstream = self.upstream(spec.exchange)?;
+        let (market, symbol) = upstream.validate(spec.market, spec.symbol, interval)?;
+        let grid = interval.unwrap_or_else(DataKind::hourly_grid);
+        let range = checked_range(start, end, grid, self.max_candles)?;
         let series = Arc::new(SeriesKey {
-            exchange: query.exchange,
+            exchange: spec.exchange,
             market,
-            kind: DataKind::Klines,
-            interval: query.interval,
+            kind: spec.kind,
+            interval: grid,
             symbol: symbol.into(),
         });
         let now = self.clock.now_ms();
         let keys = segment::plan(&series, range, now);
         let segments = self.resolve(upstream, &keys, now).await?;
-        Ok(assemble(&series, &segments, range, now))
+        Ok((series, range, segments, now))
     }
 
     /// Every segment of `keys`, from the tiers or the exchange, in order.
@@ -160,7 +241,7 @@ impl Engine {
             // earlier segments into known-empty ones without a request each.
             let first = missing.remove(0);
             let seg = self.flights.run(&keys[first], || self.load(upstream, &keys[first], None)).await?;
-            if seg.columns.is_empty() {
+            if seg.payload.is_empty() {
                 listing = self.listing(upstream, &keys[0].series).await?;
             }
             found[first] = Some(seg);
@@ -250,17 +331,30 @@ impl Engine {
             return Ok(seg);
         }
         let span = key.span();
-        let columns = match listing {
-            Some(first) if span.end <= first => CandleColumns::default(),
+        let series = &key.series;
+        let payload = match listing {
+            Some(first) if span.end <= first => Payload::empty(series.kind),
             _ => {
-                let rows = upstream.fetch_klines(&key.series, span, now).await?;
+                let payload = match series.kind {
+                    DataKind::Klines => Payload::Candles(Arc::new(normalize_candles(
+                        key,
+                        upstream.fetch_klines(series, span, now).await?,
+                    ))),
+                    DataKind::Trades => Payload::Trades(Arc::new(normalize_trades(
+                        span,
+                        upstream.fetch_trades(series, span, now).await?,
+                    ))),
+                    DataKind::Funding => Payload::Funding(Arc::new(normalize_funding(
+                        span,
+                        upstream.fetch_funding(series, span, now).await?,
+                    ))),
+                };
                 self.upstream_counters.segment_fetched();
-                normalize(key, rows)
+                payload
             }
         };
-        let expires_at = self.policy.expires_at(key, columns.len(), now);
-        let seg =
-            Arc::new(Segment { key: key.clone(), columns: Arc::new(columns), fetched_at: now, expires_at });
+        let expires_at = self.policy.expires_at(key, payload.len(), now);
+        let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at });
         self.store(&[Stored::new(Arc::clone(&seg))], 0..self.tiers.len()).await;
         Ok(seg)
     }
@@ -268,7 +362,7 @@ impl Engine {
 
 /// Sorts upstream rows by open time, keeps those inside the segment, and keeps one
 /// candle per grid slot (an off-grid candle belongs to the slot that contains it).
-fn normalize(key: &SegmentKey, mut rows: Vec<Candle>) -> CandleColumns {
+fn normalize_candles(key: &SegmentKey, mut rows: Vec<Candle>) -> CandleColumns {
     let span = key.span();
     let iv = key.series.interval;
     rows.retain(|c| span.contains(c.open_time));
@@ -288,26 +382,44 @@ fn normalize(key: &SegmentKey, mut rows: Vec<Candle>) -> CandleColumns {
     cols
 }
 
-/// Slices the segments to `range`: a view when one segment covers it, one copy otherwise.
-fn assemble(series: &SeriesKey, segments: &[Arc<Segment>], range: TimeRange, now: i64) -> Candles {
-    let iv = series.interval;
-    let known_until = now.min(range.end);
-    let parts: Vec<(&Arc<Segment>, std::ops::Range<usize>)> =
-        segments.iter().map(|s| (s, s.columns.rows_in(range))).filter(|(_, rows)| !rows.is_empty()).collect();
-    let (columns, rows) = match parts.as_slice() {
-        [] => (Arc::new(CandleColumns::default()), 0..0),
-        [(seg, rows)] => (Arc::clone(&seg.columns), rows.clone()),
-        _ => {
-            let total = parts.iter().map(|(_, r)| r.len()).sum();
-            let with_trades = parts.iter().any(|(s, _)| s.columns.trades.is_some());
-            let mut out = CandleColumns::with_capacity(total, with_trades);
-            for (seg, rows) in &parts {
-                out.extend_from(&seg.columns, rows.clone());
-            }
-            (Arc::new(out), 0..total)
-        }
-    };
-    let last_is_open =
-        rows.end > rows.start && iv.slot_start(iv.slot_of(columns.open_time[rows.end - 1]) + 1) > now;
-    Candles::new(columns, rows, iv, range, known_until, last_is_open)
+/// Sorts trades by (time, id), keeps those inside the span, drops repeated ids (pages
+/// that overlap at a shared timestamp).
+fn normalize_trades(span: TimeRange, mut rows: Vec<Trade>) -> TradeColumns {
+    rows.retain(|t| span.contains(t.time));
+    rows.sort_by_key(|t| (t.time, t.id));
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    rows.retain(|t| seen.insert(t.id));
+    let mut cols = TradeColumns::default().empty_like(rows.len());
+    rows.iter().for_each(|t| cols.push(t));
+    cols
+}
+
+/// Sorts funding events by time, keeps those inside the span, one per time.
+fn normalize_funding(span: TimeRange, mut rows: Vec<FundingRate>) -> FundingColumns {
+    rows.retain(|f| span.contains(f.time));
+    rows.sort_by_key(|f| f.time);
+    rows.dedup_by_key(|f| f.time);
+    let mut cols = FundingColumns::default().empty_like(rows.len());
+    rows.iter().for_each(|f| cols.push(f));
+    cols
+}
+
+/// The rows of `range` across `segments`, as one view: a pointer copy when one segment
+/// covers it, one concatenation otherwise.
+fn slices<T: Table>(
+    segments: &[Arc<Segment>],
+    range: TimeRange,
+    table: impl Fn(&Payload) -> Option<&Arc<T>>,
+) -> Rows<T> {
+    let parts: Vec<(&Arc<T>, std::ops::Range<usize>)> =
+        segments.iter().filter_map(|s| table(&s.payload)).map(|t| (t, t.rows_in(range))).collect();
+    Rows::assemble(&parts)
+}
+
+/// Who a query asks about, before validation.
+struct SeriesSpec<'a> {
+    exchange: Exchange,
+    market: Option<Market>,
+    symbol: &'a str,
+    kind: DataKind,
 }

@@ -19,6 +19,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod book;
 mod cache;
 pub mod candles;
 pub mod clock;
@@ -27,18 +28,27 @@ mod engine;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod exchange;
+pub mod funding;
 pub mod model;
 pub mod policy;
 pub mod segment;
 pub mod singleflight;
 pub mod stats;
+pub mod table;
 pub mod tier;
 pub mod time;
+pub mod trades;
 
+pub use book::{Level, OrderBook, OrderBookQuery};
 pub use cache::{default_disk_dir, Cache, CacheBuilder, DEFAULT_MEMORY_MB};
 pub use candles::{Candle, CandleColumns, Candles};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
-pub use model::{DataKind, Exchange, Interval, IntervalUnit, KlineQuery, Market, SeriesKey, TimeRange};
+pub use funding::{FundingColumns, FundingRate, FundingRates};
+pub use model::{
+    DataKind, Exchange, Interval, IntervalUnit, KlineQuery, Market, RangeQuery, SeriesKey, TimeRange,
+};
 pub use policy::Policy;
 pub use stats::{Stats, TierStats, UpstreamStats};
+pub use table::{Rows, Table};
+pub use trades::{Side, Trade, TradeColumns, Trades};

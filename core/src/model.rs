@@ -113,6 +113,10 @@ impl FromStr for Market {
 pub enum DataKind {
     /// OHLCV candles.
     Klines,
+    /// Public trades.
+    Trades,
+    /// Funding-rate history of perpetual swaps.
+    Funding,
 }
 
 impl DataKind {
@@ -120,7 +124,25 @@ impl DataKind {
     pub fn as_str(self) -> &'static str {
         match self {
             DataKind::Klines => "klines",
+            DataKind::Trades => "trades",
+            DataKind::Funding => "funding",
         }
+    }
+
+    /// Grid slots per segment. Candles: 1000 (the cheapest Binance page). Trades: one
+    /// hour per segment (Binance USD-M serves at most one hour of aggregate trades per
+    /// time-bounded request). Funding: 1000 hours (at most 1000 events even for symbols
+    /// that fund hourly: one Binance page).
+    pub fn slots_per_segment(self) -> i64 {
+        match self {
+            DataKind::Klines | DataKind::Funding => 1000,
+            DataKind::Trades => 1,
+        }
+    }
+
+    /// The grid of kinds that have no interval of their own: one hour.
+    pub fn hourly_grid() -> Interval {
+        Interval { count: 1, unit: IntervalUnit::Hour }
     }
 
     pub(crate) fn tag(self) -> u8 {
@@ -321,6 +343,34 @@ pub const EARLIEST_MS: i64 = 1_230_940_800_000;
 /// Latest accepted query end: 2100-01-01.
 pub const LATEST_MS: i64 = 4_102_444_800_000;
 
+/// A query for trades or funding rates: which instrument, which `[start, end)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeQuery {
+    /// Exchange.
+    pub exchange: Exchange,
+    /// Market; `None` lets the adapter decide (see [`KlineQuery::market`]).
+    pub market: Option<Market>,
+    /// Exchange symbol.
+    pub symbol: String,
+    /// Inclusive start, ms.
+    pub start: i64,
+    /// Exclusive end, ms.
+    pub end: i64,
+}
+
+impl RangeQuery {
+    /// A query with the market left to the adapter.
+    pub fn new(exchange: Exchange, symbol: impl Into<String>, start: i64, end: i64) -> Self {
+        RangeQuery { exchange, market: None, symbol: symbol.into(), start, end }
+    }
+
+    /// Sets the market.
+    pub fn market(mut self, market: Market) -> Self {
+        self.market = Some(market);
+        self
+    }
+}
+
 /// A candle query: which series, which `[start, end)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KlineQuery {
@@ -357,38 +407,36 @@ impl KlineQuery {
         self.market = Some(market);
         self
     }
+}
 
-    /// Checks the range: `start < end`, inside [`EARLIEST_MS`, `LATEST_MS`], at most
-    /// `max_candles` slots long. Returns the range clamped to the earliest start.
-    pub(crate) fn checked_range(&self, max_candles: u64) -> Result<TimeRange> {
-        let (start, end) = (self.start, self.end);
-        if start < 0 || end < 0 {
-            return Err(Error::invalid(format!("times must not be negative (start {start}, end {end})")));
-        }
-        if start >= end {
-            return Err(Error::invalid(format!(
-                "start must be before end (start {} >= end {})",
-                time::format_time(start),
-                time::format_time(end)
-            )));
-        }
-        if end > LATEST_MS {
-            return Err(Error::invalid(format!(
-                "end {end} is after 2100-01-01: is it in microseconds or seconds instead of milliseconds?"
-            )));
-        }
-        let start = start.max(EARLIEST_MS);
-        let end = end.max(start);
-        let slots = self.interval.slot_of(end - 1) - self.interval.slot_of(start) + 1;
-        if slots as u64 > max_candles {
-            return Err(Error::invalid(format!(
-                "range {} holds {slots} {} candles, more than the limit of {max_candles} per query: split it or raise max_candles_per_query",
-                TimeRange::new(start, end),
-                self.interval
-            )));
-        }
-        Ok(TimeRange::new(start, end))
+/// Checks a query range: `start < end`, inside [`EARLIEST_MS`, `LATEST_MS`], at most
+/// `max_slots` grid slots of `grid` long. Returns the range clamped to the earliest start.
+pub(crate) fn checked_range(start: i64, end: i64, grid: Interval, max_slots: u64) -> Result<TimeRange> {
+    if start < 0 || end < 0 {
+        return Err(Error::invalid(format!("times must not be negative (start {start}, end {end})")));
     }
+    if start >= end {
+        return Err(Error::invalid(format!(
+            "start must be before end (start {} >= end {})",
+            time::format_time(start),
+            time::format_time(end)
+        )));
+    }
+    if end > LATEST_MS {
+        return Err(Error::invalid(format!(
+            "end {end} is after 2100-01-01: is it in microseconds or seconds instead of milliseconds?"
+        )));
+    }
+    let start = start.max(EARLIEST_MS);
+    let end = end.max(start);
+    let slots = grid.slot_of(end - 1) - grid.slot_of(start) + 1;
+    if slots as u64 > max_slots {
+        return Err(Error::invalid(format!(
+            "range {} spans {slots} slots of {grid}, more than the limit of {max_slots} per query: split it or raise max_candles_per_query",
+            TimeRange::new(start, end),
+        )));
+    }
+    Ok(TimeRange::new(start, end))
 }
 
 #[cfg(test)]
@@ -427,14 +475,15 @@ mod tests {
     #[test]
     fn range_checks() {
         let h1: Interval = "1h".parse().unwrap();
-        let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", h1, 10, 10);
-        assert!(q.checked_range(1_000_000).unwrap_err().to_string().contains("start must be before end"));
-        let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", h1, 0, 1_706_630_400_000_000);
-        assert!(q.checked_range(1_000_000).unwrap_err().to_string().contains("microseconds"));
-        let m1: Interval = "1m".parse().unwrap();
-        let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", m1, 0, LATEST_MS);
-        assert!(q.checked_range(1_000_000).unwrap_err().to_string().contains("more than the limit"));
-        let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", h1, 0, EARLIEST_MS + HOUR_MS);
-        assert_eq!(q.checked_range(10).unwrap(), TimeRange::new(EARLIEST_MS, EARLIEST_MS + HOUR_MS));
+        let err =
+            |start, end, grid: Interval, max| checked_range(start, end, grid, max).unwrap_err().to_string();
+        assert!(err(10, 10, h1, 1_000_000).contains("start must be before end"));
+        assert!(err(0, 1_706_630_400_000_000, h1, 1_000_000).contains("microseconds"));
+        assert!(err(0, LATEST_MS, "1m".parse().unwrap(), 1_000_000).contains("more than the limit"));
+        assert!(err(-1, 5, h1, 10).contains("negative"));
+        assert_eq!(
+            checked_range(0, EARLIEST_MS + HOUR_MS, h1, 10).unwrap(),
+            TimeRange::new(EARLIEST_MS, EARLIEST_MS + HOUR_MS)
+        );
     }
 }

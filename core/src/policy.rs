@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::model::DataKind;
 use crate::segment::SegmentKey;
 
 /// Expiry rules. A segment is *closed* once `settle` has passed after its last candle's
@@ -17,15 +18,31 @@ pub struct Policy {
     /// Lifetime of a closed segment the exchange returned empty for; `None` = forever
     /// (before listing and confirmed gaps do not change).
     pub empty_ttl: Option<Duration>,
+    /// Lifetime of the trades segment of the current hour (trades keep arriving).
+    pub recent_trades_ttl: Duration,
+    /// Lifetime of an order-book snapshot.
+    pub order_book_ttl: Duration,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { settle: Duration::from_secs(120), jitter: Duration::from_secs(2), empty_ttl: None }
+        Policy {
+            settle: Duration::from_secs(120),
+            jitter: Duration::from_secs(2),
+            empty_ttl: None,
+            recent_trades_ttl: Duration::from_secs(5),
+            order_book_ttl: Duration::from_secs(1),
+        }
     }
 }
 
 impl Policy {
+    /// When an order-book snapshot fetched at `now` expires (TTL plus up to 20 % jitter).
+    pub fn order_book_expiry(&self, now: i64) -> i64 {
+        let ttl = (self.order_book_ttl.as_millis() as i64).max(1);
+        now + ttl + fastrand::i64(0..=ttl / 5)
+    }
+
     /// Expiry (ms) for `key` fetched at `now` holding `count` candles; `None` = never.
     pub fn expires_at(&self, key: &SegmentKey, count: usize, now: i64) -> Option<i64> {
         let span = key.span();
@@ -36,6 +53,10 @@ impl Policy {
                 0 => self.empty_ttl.map(|ttl| now + ttl.as_millis() as i64),
                 _ => None,
             };
+        }
+        if now < span.end && key.series.kind == DataKind::Trades {
+            let ttl = (self.recent_trades_ttl.as_millis() as i64).max(1);
+            return Some(now + ttl + fastrand::i64(0..=ttl / 5));
         }
         if now < span.end {
             let iv = key.series.interval;

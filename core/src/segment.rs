@@ -1,14 +1,18 @@
 //! Segments: fixed, time-aligned blocks of one series, the unit every tier stores.
-//! Segment `n` of a series holds grid slots `[n × SEGMENT_SLOTS, (n+1) × SEGMENT_SLOTS)`.
+//! Segment `n` of a series holds grid slots `[n × s, (n+1) × s)` where `s` is the kind's
+//! [`DataKind::slots_per_segment`].
 
 use std::sync::Arc;
 
 use crate::candles::CandleColumns;
-use crate::model::{SeriesKey, TimeRange};
+use crate::funding::FundingColumns;
+use crate::model::{DataKind, SeriesKey, TimeRange};
+use crate::table::Table;
+use crate::trades::TradeColumns;
 
-/// Grid slots per segment. 1000 is Binance's cheapest page (spot: 1000 rows for weight
-/// 2; USD-M: 1000 rows for weight 5, whereas 1500 cost 10), so a cold segment costs one
-/// request at the minimum weight per candle.
+/// Grid slots per candle segment. 1000 is Binance's cheapest page (spot: 1000 rows for
+/// weight 2; USD-M: 1000 rows for weight 5, whereas 1500 cost 10), so a cold segment
+/// costs one request at the minimum weight per candle.
 pub const SEGMENT_SLOTS: i64 = 1000;
 
 /// Identifies one segment of one series.
@@ -24,16 +28,14 @@ impl SegmentKey {
     /// The segment of `series` containing time `ts`.
     pub fn containing(series: &Arc<SeriesKey>, ts: i64) -> Self {
         let slot = series.interval.slot_of(ts);
-        SegmentKey { series: Arc::clone(series), index: slot.div_euclid(SEGMENT_SLOTS) }
+        SegmentKey { series: Arc::clone(series), index: slot.div_euclid(series.kind.slots_per_segment()) }
     }
 
     /// The time span `[start, end)` of this segment.
     pub fn span(&self) -> TimeRange {
         let iv = self.series.interval;
-        TimeRange::new(
-            iv.slot_start(self.index * SEGMENT_SLOTS),
-            iv.slot_start((self.index + 1) * SEGMENT_SLOTS),
-        )
+        let slots = self.series.kind.slots_per_segment();
+        TimeRange::new(iv.slot_start(self.index * slots), iv.slot_start((self.index + 1) * slots))
     }
 
     /// The key string used by key-value tiers:
@@ -66,13 +68,66 @@ pub fn plan(series: &Arc<SeriesKey>, range: TimeRange, now: i64) -> Vec<SegmentK
         .collect()
 }
 
-/// A decoded segment: its candles and how long they stay valid.
+/// The rows of a segment, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Candles with open time inside the span, ascending.
+    Candles(Arc<CandleColumns>),
+    /// Trades with time inside the span, ascending by (time, id).
+    Trades(Arc<TradeColumns>),
+    /// Funding events with time inside the span, ascending.
+    Funding(Arc<FundingColumns>),
+}
+
+impl Payload {
+    /// An empty payload of `kind`.
+    pub fn empty(kind: DataKind) -> Self {
+        match kind {
+            DataKind::Klines => Payload::Candles(Arc::default()),
+            DataKind::Trades => Payload::Trades(Arc::default()),
+            DataKind::Funding => Payload::Funding(Arc::default()),
+        }
+    }
+
+    /// The kind of data held.
+    pub fn kind(&self) -> DataKind {
+        match self {
+            Payload::Candles(_) => DataKind::Klines,
+            Payload::Trades(_) => DataKind::Trades,
+            Payload::Funding(_) => DataKind::Funding,
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Candles(t) => t.len(),
+            Payload::Trades(t) => t.len(),
+            Payload::Funding(t) => t.len(),
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Payload::Candles(t) => t.heap_bytes(),
+            Payload::Trades(t) => t.heap_bytes(),
+            Payload::Funding(t) => t.heap_bytes(),
+        }
+    }
+}
+
+/// A decoded segment: its rows and how long they stay valid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     /// Which segment.
     pub key: SegmentKey,
-    /// Candles with open time inside the segment's span, ascending.
-    pub columns: Arc<CandleColumns>,
+    /// The rows.
+    pub payload: Payload,
     /// When it was fetched from the exchange (ms).
     pub fetched_at: i64,
     /// When it stops being valid (ms); `None` = never (a closed, settled segment).
@@ -87,12 +142,12 @@ impl Segment {
 
     /// Whether the exchange confirmed there is nothing in this segment's span.
     pub fn is_known_empty(&self) -> bool {
-        self.columns.is_empty() && self.expires_at.is_none()
+        self.payload.is_empty() && self.expires_at.is_none()
     }
 
     /// Bytes the memory tier charges for holding it.
     pub fn weight(&self) -> u32 {
-        u32::try_from(self.columns.heap_bytes() + 128).unwrap_or(u32::MAX)
+        u32::try_from(self.payload.heap_bytes() + 128).unwrap_or(u32::MAX)
     }
 }
 

@@ -306,11 +306,18 @@ impl Upstream for Binance {
         Exchange::Binance
     }
 
-    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)> {
+    fn validate(
+        &self,
+        market: Option<Market>,
+        symbol: &str,
+        interval: Option<Interval>,
+    ) -> Result<(Market, String)> {
         let market = market.unwrap_or(Market::Spot);
         let api = Api::of(market)?;
         let table = if api == Api::Spot { SPOT_INTERVALS } else { USDM_INTERVALS };
-        interval_code(table, interval, api.name())?;
+        if let Some(interval) = interval {
+            interval_code(table, interval, api.name())?;
+        }
         check_symbol_chars(symbol)?;
         Ok((market, symbol.to_ascii_uppercase()))
     }

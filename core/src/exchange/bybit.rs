@@ -257,10 +257,17 @@ impl Upstream for Bybit {
         Exchange::Bybit
     }
 
-    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)> {
+    fn validate(
+        &self,
+        market: Option<Market>,
+        symbol: &str,
+        interval: Option<Interval>,
+    ) -> Result<(Market, String)> {
         let market = market.unwrap_or(Market::Spot);
         category(market)?;
-        interval_code(INTERVALS, interval, "bybit")?;
+        if let Some(interval) = interval {
+            interval_code(INTERVALS, interval, "bybit")?;
+        }
         check_symbol_chars(symbol)?;
         Ok((market, symbol.to_ascii_uppercase()))
     }

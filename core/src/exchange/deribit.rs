@@ -280,11 +280,18 @@ impl Upstream for Deribit {
         Exchange::Deribit
     }
 
-    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)> {
+    fn validate(
+        &self,
+        market: Option<Market>,
+        symbol: &str,
+        interval: Option<Interval>,
+    ) -> Result<(Market, String)> {
         check_symbol_chars(symbol)?;
         let name = symbol.to_ascii_uppercase();
         let market = reconcile_market(market, market_of(&name)?, "deribit", &name)?;
-        interval_code(INTERVALS, interval, "deribit")?;
+        if let Some(interval) = interval {
+            interval_code(INTERVALS, interval, "deribit")?;
+        }
         Ok((market, name))
     }
 

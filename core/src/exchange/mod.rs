@@ -6,9 +6,12 @@ use std::fmt::Debug;
 
 use futures_util::future::BoxFuture;
 
+use crate::book::OrderBook;
 use crate::candles::Candle;
 use crate::error::Result;
+use crate::funding::FundingRate;
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::trades::Trade;
 
 pub mod binance;
 pub mod bybit;
@@ -30,10 +33,15 @@ pub trait Upstream: Send + Sync + Debug {
     /// Which exchange this is.
     fn exchange(&self) -> Exchange;
 
-    /// Checks that this exchange serves `symbol` at `interval` and returns the market
-    /// (given, or read from the symbol where its spelling names it; a contradiction is
-    /// an error) and the symbol in the exchange's own spelling (e.g. upper case).
-    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)>;
+    /// Checks `symbol` (and `interval`, for klines) and returns the market (given, or
+    /// read from the symbol where its spelling names it; a contradiction is an error) and
+    /// the symbol in the exchange's own spelling (e.g. upper case).
+    fn validate(
+        &self,
+        market: Option<Market>,
+        symbol: &str,
+        interval: Option<Interval>,
+    ) -> Result<(Market, String)>;
 
     /// The candles with open time in `span` (the open candle included when the span
     /// reaches `now`). Any order; the engine sorts, de-duplicates and slots them.
@@ -46,6 +54,47 @@ pub trait Upstream: Send + Sync + Debug {
 
     /// Open time of the series' first candle (its listing), `None` if it has none.
     fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>>;
+
+    /// Every public trade with time in `span`, any order (the engine sorts by (time,
+    /// id) and drops repeated ids).
+    fn fetch_trades<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Vec<Trade>>> {
+        let _ = (span, now);
+        unsupported(series, "historical trades")
+    }
+
+    /// Every funding event with time in `span`, any order.
+    fn fetch_funding<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Vec<FundingRate>>> {
+        let _ = (span, now);
+        unsupported(series, "funding-rate history")
+    }
+
+    /// The order book now, at most `depth` levels a side.
+    fn order_book<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<OrderBook>> {
+        let _ = (symbol, depth);
+        let message = format!("{} does not offer order books for {market} markets", self.exchange());
+        Box::pin(std::future::ready(Err(crate::Error::Unsupported(message))))
+    }
+}
+
+/// The answer of a venue that does not offer `what`.
+fn unsupported<T: Send + 'static>(series: &SeriesKey, what: &str) -> BoxFuture<'static, Result<T>> {
+    let message = format!("{} does not offer {what} for {} markets", series.exchange, series.market);
+    Box::pin(std::future::ready(Err(crate::Error::Unsupported(message))))
 }
 
 /// Symbols become path components and URL parameters: allow only what exchanges use.

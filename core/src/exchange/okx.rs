@@ -254,11 +254,18 @@ impl Upstream for Okx {
         Exchange::Okx
     }
 
-    fn validate(&self, market: Option<Market>, symbol: &str, interval: Interval) -> Result<(Market, String)> {
+    fn validate(
+        &self,
+        market: Option<Market>,
+        symbol: &str,
+        interval: Option<Interval>,
+    ) -> Result<(Market, String)> {
         check_symbol_chars(symbol)?;
         let inst_id = symbol.to_ascii_uppercase();
         let market = reconcile_market(market, market_of(&inst_id)?, "okx", &inst_id)?;
-        interval_code(INTERVALS, interval, "okx")?;
+        if let Some(interval) = interval {
+            interval_code(INTERVALS, interval, "okx")?;
+        }
         Ok((market, inst_id))
     }
 
