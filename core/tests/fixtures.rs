@@ -32,3 +32,52 @@ fn binance_klines_match_ccxt() {
         }
     }
 }
+
+#[test]
+fn binance_agg_trades_match_ccxt() {
+    let all: Value = serde_json::from_str(include_str!("../../fixtures/binance.json")).unwrap();
+    for case in all["fetchTrades"].as_array().unwrap() {
+        let body = serde_json::to_vec(&case["httpResponse"]).unwrap();
+        let trades = cryptocache::exchange::binance::parse_agg_trades(&body).unwrap();
+        let parsed = case["parsedResponse"].as_array().unwrap();
+        assert_eq!(trades.len(), parsed.len());
+        for (t, want) in trades.iter().zip(parsed) {
+            assert_eq!(t.time, want["timestamp"].as_i64().unwrap());
+            assert_eq!(t.id.to_string(), want["id"].as_str().unwrap());
+            assert_eq!(t.price, want["price"].as_f64().unwrap());
+            assert_eq!(t.quantity, want["amount"].as_f64().unwrap());
+            let side = match t.side {
+                cryptocache::Side::Buy => "buy",
+                cryptocache::Side::Sell => "sell",
+            };
+            assert_eq!(side, want["side"].as_str().unwrap());
+        }
+    }
+}
+
+#[test]
+fn binance_order_books_match_ccxt() {
+    let all: Value = serde_json::from_str(include_str!("../../fixtures/binance.json")).unwrap();
+    for case in all["fetchOrderBook"].as_array().unwrap() {
+        let body = serde_json::to_vec(&case["httpResponse"]).unwrap();
+        let book = cryptocache::exchange::binance::parse_depth(&body, 42).unwrap();
+        let want = &case["parsedResponse"];
+        let levels = |side: &Value| -> Vec<(f64, f64)> {
+            side.as_array()
+                .unwrap()
+                .iter()
+                .map(|l| (l[0].as_f64().unwrap(), l[1].as_f64().unwrap()))
+                .collect()
+        };
+        assert_eq!(
+            book.bids.iter().map(|l| (l.price, l.quantity)).collect::<Vec<_>>(),
+            levels(&want["bids"])
+        );
+        assert_eq!(
+            book.asks.iter().map(|l| (l.price, l.quantity)).collect::<Vec<_>>(),
+            levels(&want["asks"])
+        );
+        assert_eq!(book.update_id, want["nonce"].as_i64());
+        assert_eq!(book.time, want["timestamp"].as_i64().unwrap_or(42), "{}", case["description"]);
+    }
+}

@@ -19,12 +19,19 @@ use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
 use super::{check_symbol_chars, interval_code, IntervalTable, Upstream};
+use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
+use crate::funding::FundingRate;
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::trades::{Side, Trade};
 
 /// Rows per kline request: 1000 costs weight 2 on spot and 5 on USD-M (1500 would cost 10).
 pub const KLINE_PAGE: usize = 1000;
+/// Rows per `aggTrades` request (the maximum; weight does not depend on it).
+pub const TRADE_PAGE: usize = 1000;
+/// Rows per `fundingRate` request (the maximum).
+pub const FUNDING_PAGE: usize = 1000;
 /// Binance spells intervals the way [`Interval`] prints them; USD-M lacks `1s`.
 const SPOT_INTERVALS: IntervalTable = &[
     ("1s", "1s"),
@@ -81,6 +88,7 @@ pub struct Binance {
     requester: Requester,
     spot_limiter: WeightLimiter,
     usdm_limiter: WeightLimiter,
+    funding_limiter: WeightLimiter,
 }
 
 /// Spot or USD-M: the two Binance APIs this adapter speaks.
@@ -115,6 +123,40 @@ impl Api {
         }
     }
 
+    fn prefix(self) -> &'static str {
+        match self {
+            Api::Spot => "/api/v3",
+            Api::UsdM => "/fapi/v1",
+        }
+    }
+
+    fn agg_trades_weight(self) -> u32 {
+        match self {
+            Api::Spot => 4,
+            Api::UsdM => 20,
+        }
+    }
+
+    /// The `limit` to ask for `depth` levels (USD-M accepts only a few values) and its weight.
+    fn depth_limit(self, depth: usize) -> (usize, u32) {
+        match self {
+            Api::Spot => {
+                let limit = depth.min(5000);
+                (
+                    limit,
+                    [(100, 5), (500, 25), (1000, 50)]
+                        .iter()
+                        .find(|(max, _)| limit <= *max)
+                        .map_or(250, |w| w.1),
+                )
+            }
+            Api::UsdM => [(5, 2), (10, 2), (20, 2), (50, 2), (100, 5), (500, 10), (1000, 20)]
+                .into_iter()
+                .find(|(limit, _)| depth <= *limit)
+                .unwrap_or((1000, 20)),
+        }
+    }
+
     /// Request weight of a klines call with `limit` rows.
     fn kline_weight(self, limit: usize) -> u32 {
         match (self, limit) {
@@ -133,6 +175,8 @@ impl Binance {
         Binance {
             spot_limiter: WeightLimiter::new(config.spot_weight_limit, config.weight_window),
             usdm_limiter: WeightLimiter::new(config.usdm_weight_limit, config.weight_window),
+            // fundingRate has its own bucket: 500 requests per 5 minutes per IP.
+            funding_limiter: WeightLimiter::new(450, Duration::from_secs(300)),
             config,
             requester,
         }
@@ -366,6 +410,166 @@ impl Upstream for Binance {
             Ok(rows.first().map(|r| r.0.open_time))
         }
         .boxed()
+    }
+
+    /// Aggregate trades: the first page by time, then by id (`fromId`) until past the span.
+    fn fetch_trades<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<Trade>>> {
+        async move {
+            let api = Api::of(series.market)?;
+            let base = format!(
+                "{}{}/aggTrades?symbol={}&limit={TRADE_PAGE}",
+                self.base(api),
+                api.prefix(),
+                series.symbol
+            );
+            let mut url = format!("{base}&startTime={}&endTime={}", span.start, span.end - 1);
+            let mut out: Vec<Trade> = Vec::new();
+            loop {
+                let rows: Vec<AggTrade> =
+                    self.get(api, api.agg_trades_weight(), &url).await.map_err(|e| with_symbol(e, series))?;
+                let full = rows.len() == TRADE_PAGE;
+                let last = rows.last().map(|r| (r.a.0, r.time.0));
+                out.extend(rows.iter().map(AggTrade::trade));
+                match last {
+                    Some((id, time)) if full && time < span.end => url = format!("{base}&fromId={}", id + 1),
+                    _ => break,
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    /// USD-M funding history, ascending, paged forward from the last funding time.
+    fn fetch_funding<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<FundingRate>>> {
+        async move {
+            if series.market != Market::Linear {
+                return Err(Error::Unsupported(
+                    "binance funding rates exist for USD-M (linear) perpetuals only".into(),
+                ));
+            }
+            let mut out = Vec::new();
+            let mut start = span.start;
+            loop {
+                let url = format!(
+                    "{}/fapi/v1/fundingRate?symbol={}&startTime={start}&endTime={}&limit={FUNDING_PAGE}",
+                    self.base(Api::UsdM),
+                    series.symbol,
+                    span.end - 1
+                );
+                let dialect = Dialect { api: Api::UsdM, window: Duration::from_secs(300) };
+                let rows: Vec<FundingRow> = self
+                    .requester
+                    .get_json(&dialect, &self.funding_limiter, 1, &url)
+                    .await
+                    .map_err(|e| with_symbol(e, series))?;
+                let full = rows.len() == FUNDING_PAGE;
+                let last = rows.last().map(|r| r.funding_time.0);
+                out.extend(
+                    rows.iter().map(|r| FundingRate { time: r.funding_time.0, rate: r.funding_rate.0 }),
+                );
+                match last {
+                    Some(last) if full && last + 1 < span.end => start = last + 1,
+                    _ => break,
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn order_book<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<OrderBook>> {
+        async move {
+            let api = Api::of(market)?;
+            let (limit, weight) = api.depth_limit(depth);
+            let url = format!("{}{}/depth?symbol={symbol}&limit={limit}", self.base(api), api.prefix());
+            let d: Depth = self.get(api, weight, &url).await.map_err(|e| match e {
+                Error::UnknownSymbol { exchange, .. } => {
+                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
+                }
+                other => other,
+            })?;
+            Ok(depth_book(d, crate::clock::Clock::now_ms(&crate::clock::SystemClock)))
+        }
+        .boxed()
+    }
+}
+
+/// Rows of `aggTrades`: `{"a": id, "p": price, "q": qty, "T": time, "m": buyerIsMaker}`.
+#[derive(Debug, Deserialize)]
+struct AggTrade {
+    a: Int,
+    p: Float,
+    q: Float,
+    #[serde(rename = "T")]
+    time: Int,
+    m: bool,
+}
+
+impl AggTrade {
+    fn trade(&self) -> Trade {
+        // The buyer was the maker, so the taker sold.
+        let side = if self.m { Side::Sell } else { Side::Buy };
+        Trade { time: self.time.0, id: self.a.0, price: self.p.0, quantity: self.q.0, side }
+    }
+}
+
+/// Rows of USD-M `fundingRate`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FundingRow {
+    funding_rate: Float,
+    funding_time: Int,
+}
+
+/// The `depth` answer; USD-M adds `T` (transaction time).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Depth {
+    last_update_id: Int,
+    bids: Vec<(Float, Float)>,
+    asks: Vec<(Float, Float)>,
+    #[serde(rename = "T")]
+    time: Option<Int>,
+}
+
+/// Parses a Binance `aggTrades` body (spot or USD-M) into trades.
+pub fn parse_agg_trades(body: &[u8]) -> Result<Vec<Trade>> {
+    serde_json::from_slice::<Vec<AggTrade>>(body)
+        .map(|rows| rows.iter().map(AggTrade::trade).collect())
+        .map_err(|e| Error::MalformedResponse { exchange: "binance".into(), message: e.to_string() })
+}
+
+/// Parses a Binance `depth` body (spot or USD-M); `received` stands in for the time
+/// when the body has none (spot).
+pub fn parse_depth(body: &[u8], received: i64) -> Result<OrderBook> {
+    let d: Depth = serde_json::from_slice(body)
+        .map_err(|e| Error::MalformedResponse { exchange: "binance".into(), message: e.to_string() })?;
+    Ok(depth_book(d, received))
+}
+
+fn depth_book(d: Depth, received: i64) -> OrderBook {
+    let level = |(p, q): (Float, Float)| Level { price: p.0, quantity: q.0 };
+    OrderBook {
+        time: d.time.map_or(received, |t| t.0),
+        update_id: Some(d.last_update_id.0),
+        bids: d.bids.into_iter().map(level).collect(),
+        asks: d.asks.into_iter().map(level).collect(),
     }
 }
 
