@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::book::{OrderBook, OrderBookQuery};
 use crate::candles::Candles;
 use crate::clock::{Clock, SystemClock};
+use crate::coverage::{Coverage, CoverageQuery};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exchange::binance::{Binance, BinanceConfig};
@@ -77,6 +78,13 @@ impl Cache {
     /// served from memory.
     pub async fn order_book(&self, query: &OrderBookQuery) -> Result<Arc<OrderBook>> {
         self.engine.order_book(query).await
+    }
+
+    /// What the tiers hold for a range, segment by segment: cached (and where),
+    /// known-empty, open, expired, missing, or failed (with the error), plus the
+    /// exchange-side gaps inside cached candle segments. Fetches nothing.
+    pub async fn coverage(&self, query: &CoverageQuery) -> Result<Coverage> {
+        self.engine.coverage(query).await
     }
 
     /// Counters since the cache was built.

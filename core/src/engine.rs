@@ -10,6 +10,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use crate::book::{OrderBook, OrderBookQuery};
 use crate::candles::{Candle, CandleColumns, Candles};
 use crate::clock::Clock;
+use crate::coverage::{Coverage, CoverageQuery, SegmentCoverage, SegmentStatus};
 use crate::error::{Error, Result};
 use crate::exchange::Upstream;
 use crate::funding::{FundingColumns, FundingRate, FundingRates};
@@ -49,6 +50,8 @@ pub(crate) struct Engine {
     listings: Mutex<HashMap<Arc<SeriesKey>, Option<i64>>>,
     books: moka::sync::Cache<BookKey, (Arc<OrderBook>, i64)>,
     book_flights: Singleflight<BookKey, Result<Arc<OrderBook>>>,
+    /// The last failed fetch per segment (time, error), for coverage reports.
+    failures: moka::sync::Cache<SegmentKey, (i64, String)>,
 }
 
 /// Exchange, market, symbol, depth.
@@ -93,6 +96,7 @@ impl Engine {
             listings: Mutex::new(HashMap::new()),
             books: moka::sync::Cache::new(10_000),
             book_flights: Singleflight::default(),
+            failures: moka::sync::Cache::new(100_000),
         }
     }
 
@@ -169,16 +173,22 @@ impl Engine {
             .await
     }
 
-    /// Validates a query and returns its series, clamped range, segments and "now".
-    async fn segments(
+    /// Validates a query: its exchange's adapter, its series and clamped range.
+    fn series(
         &self,
         spec: SeriesSpec<'_>,
         interval: Option<Interval>,
         start: i64,
         end: i64,
-    ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
-        self.queries.fetch_add(1, Ordering::Relaxed);
+    ) -> Result<(&Arc<dyn Upstream>, Arc<SeriesKey>, TimeRange)> {
         let upstream = self.upstream(spec.exchange)?;
+        match (spec.kind, interval) {
+            (DataKind::Klines, None) => return Err(Error::invalid("klines need an interval")),
+            (DataKind::Trades | DataKind::Funding, Some(_)) => {
+                return Err(Error::invalid(format!("{} take no interval", spec.kind.as_str())))
+            }
+            _ => {}
+        }
         let (market, symbol) = upstream.validate(spec.market, spec.symbol, interval)?;
         let grid = interval.unwrap_or_else(DataKind::hourly_grid);
         let range = checked_range(start, end, grid, self.max_candles)?;
@@ -189,6 +199,52 @@ impl Engine {
             interval: grid,
             symbol: symbol.into(),
         });
+        Ok((upstream, series, range))
+    }
+
+    /// Reports, segment by segment, what the tiers hold for a range. Reads only the
+    /// tiers: nothing is fetched or written.
+    pub(crate) async fn coverage(&self, q: &CoverageQuery) -> Result<Coverage> {
+        let spec = SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: q.kind };
+        let (_, series, range) = self.series(spec, q.interval, q.start, q.end)?;
+        let now = self.clock.now_ms();
+        let first = SegmentKey::containing(&series, range.start).index;
+        let last = SegmentKey::containing(&series, range.end - 1).index;
+        let keys: Vec<SegmentKey> =
+            (first..=last).map(|index| SegmentKey { series: Arc::clone(&series), index }).collect();
+        let mut found: Vec<Option<(&str, Arc<Segment>)>> = vec![None; keys.len()];
+        for slot in &self.tiers {
+            let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+            if missing.is_empty() {
+                break;
+            }
+            let wanted: Vec<SegmentKey> = missing.iter().map(|&i| keys[i].clone()).collect();
+            if let Ok(lookups) = slot.tier.get_many(&wanted).await {
+                for (&i, lookup) in missing.iter().zip(lookups) {
+                    if let Lookup::Hit(seg, _) = lookup {
+                        found[i] = Some((slot.tier.name(), seg));
+                    }
+                }
+            }
+        }
+        let segments = keys
+            .iter()
+            .zip(found)
+            .map(|(key, hit)| segment_coverage(key, hit, range, now, self.failures.get(key)))
+            .collect();
+        Ok(Coverage { series: series.to_string(), range, segments })
+    }
+
+    /// Validates a query and returns its series, clamped range, segments and "now".
+    async fn segments(
+        &self,
+        spec: SeriesSpec<'_>,
+        interval: Option<Interval>,
+        start: i64,
+        end: i64,
+    ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let (upstream, series, range) = self.series(spec, interval, start, end)?;
         let now = self.clock.now_ms();
         let keys = segment::plan(&series, range, now);
         let segments = self.resolve(upstream, &keys, now).await?;
@@ -330,6 +386,30 @@ impl Engine {
         if let Some(seg) = self.memory.as_ref().and_then(|m| m.get(key)).filter(|s| s.is_fresh(now)) {
             return Ok(seg);
         }
+        let payload = match self.fetch_payload(upstream, key, listing, now).await {
+            Ok(payload) => {
+                self.failures.invalidate(key);
+                payload
+            }
+            Err(e) => {
+                self.failures.insert(key.clone(), (now, e.to_string()));
+                return Err(e);
+            }
+        };
+        let expires_at = self.policy.expires_at(key, payload.len(), now);
+        let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at });
+        self.store(&[Stored::new(Arc::clone(&seg))], 0..self.tiers.len()).await;
+        Ok(seg)
+    }
+
+    /// The rows of one segment from the exchange (or known-empty before listing).
+    async fn fetch_payload(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        key: &SegmentKey,
+        listing: Option<i64>,
+        now: i64,
+    ) -> Result<Payload> {
         let span = key.span();
         let series = &key.series;
         let payload = match listing {
@@ -353,11 +433,58 @@ impl Engine {
                 payload
             }
         };
-        let expires_at = self.policy.expires_at(key, payload.len(), now);
-        let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at });
-        self.store(&[Stored::new(Arc::clone(&seg))], 0..self.tiers.len()).await;
-        Ok(seg)
+        Ok(payload)
     }
+}
+
+/// The coverage entry of one segment, from what the tiers returned for it.
+fn segment_coverage(
+    key: &SegmentKey,
+    hit: Option<(&str, Arc<Segment>)>,
+    range: TimeRange,
+    now: i64,
+    failure: Option<(i64, String)>,
+) -> SegmentCoverage {
+    let seg_span = key.span();
+    let span = TimeRange::new(seg_span.start.max(range.start), seg_span.end.min(range.end));
+    let mut entry = SegmentCoverage {
+        span,
+        status: SegmentStatus::Missing,
+        tier: None,
+        rows: 0,
+        gaps: Vec::new(),
+        fetched_at: None,
+        expires_at: None,
+        error: None,
+    };
+    let Some((tier, seg)) = hit else {
+        if seg_span.start > now {
+            entry.status = SegmentStatus::Future;
+        } else if let Some((_, error)) = failure {
+            entry.status = SegmentStatus::Failed;
+            entry.error = Some(error);
+        }
+        return entry;
+    };
+    entry.tier = Some(tier.to_string());
+    entry.fetched_at = Some(seg.fetched_at);
+    entry.expires_at = seg.expires_at;
+    entry.status = match (seg.is_fresh(now), seg.expires_at, seg.payload.is_empty()) {
+        (false, _, _) => SegmentStatus::Expired,
+        (true, None, true) => SegmentStatus::KnownEmpty,
+        (true, None, false) => SegmentStatus::Cached,
+        (true, Some(_), _) => SegmentStatus::Open,
+    };
+    match &seg.payload {
+        Payload::Candles(c) => {
+            let rows = Rows::assemble(&[(c, c.rows_in(span))]);
+            entry.rows = rows.len();
+            entry.gaps = Candles::new(rows, key.series.interval, span, seg.fetched_at.min(span.end)).gaps();
+        }
+        Payload::Trades(t) => entry.rows = t.rows_in(span).len(),
+        Payload::Funding(f) => entry.rows = f.rows_in(span).len(),
+    }
+    entry
 }
 
 /// Sorts upstream rows by open time, keeps those inside the segment, and keeps one

@@ -24,6 +24,7 @@ mod cache;
 pub mod candles;
 pub mod clock;
 pub mod codec;
+pub mod coverage;
 mod engine;
 pub mod error;
 #[cfg(feature = "http")]
@@ -43,6 +44,7 @@ pub use book::{Level, OrderBook, OrderBookQuery};
 pub use cache::{default_disk_dir, Cache, CacheBuilder, DEFAULT_MEMORY_MB};
 pub use candles::{Candle, CandleColumns, Candles};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use coverage::{Coverage, CoverageQuery, SegmentCoverage, SegmentStatus};
 pub use error::{Error, Result};
 pub use funding::{FundingColumns, FundingRate, FundingRates};
 pub use model::{
