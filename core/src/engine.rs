@@ -12,7 +12,7 @@ use crate::candles::{Candle, CandleColumns, Candles};
 use crate::clock::Clock;
 use crate::coverage::{Coverage, CoverageQuery, SegmentCoverage, SegmentStatus};
 use crate::error::{Error, Result};
-use crate::exchange::Upstream;
+use crate::exchange::{Instrument, Upstream};
 use crate::funding::{FundingColumns, FundingRate, FundingRates};
 use crate::model::{
     checked_range, DataKind, Exchange, Interval, KlineQuery, Market, RangeQuery, SeriesKey, TimeRange,
@@ -52,6 +52,8 @@ pub(crate) struct Engine {
     book_flights: Singleflight<BookKey, Result<Arc<OrderBook>>>,
     /// The last failed fetch per segment (time, error), for coverage reports.
     failures: moka::sync::Cache<SegmentKey, (i64, String)>,
+    /// What the instruments lists said per (exchange, market, symbol), until when.
+    instruments: moka::sync::Cache<(Exchange, Market, String), (Option<Instrument>, i64)>,
 }
 
 /// Exchange, market, symbol, depth.
@@ -97,6 +99,7 @@ impl Engine {
             books: moka::sync::Cache::new(10_000),
             book_flights: Singleflight::default(),
             failures: moka::sync::Cache::new(100_000),
+            instruments: moka::sync::Cache::new(100_000),
         }
     }
 
@@ -290,8 +293,13 @@ impl Engine {
             self.store(&write_back, 0..t).await;
         }
         let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
-        let mut listing = None;
-        if missing.len() >= LISTING_PROBE_MIN_MISSING {
+        if missing.is_empty() {
+            return Ok(found.into_iter().flatten().collect());
+        }
+        // Going upstream: the symbol must exist; its listing (when known) makes every
+        // segment before it known-empty without a request.
+        let mut listing = self.instrument(upstream, &keys[0].series).await?.and_then(|i| i.listed);
+        if listing.is_none() && missing.len() >= LISTING_PROBE_MIN_MISSING {
             // Long cold range: fetch its first segment alone; only if that is empty (the
             // range may start before listing) ask for the listing time, which turns all
             // earlier segments into known-empty ones without a request each.
@@ -360,6 +368,40 @@ impl Engine {
                     slot.counters.error();
                 }
             }
+        }
+    }
+
+    /// What the exchange's instruments list says of the series' symbol, cached for the
+    /// policy's `instruments_ttl`. `UnknownSymbol` when the exchange does not list it;
+    /// `Ok(None)` when the list could not be read (the query goes on unvalidated).
+    async fn instrument(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        series: &SeriesKey,
+    ) -> Result<Option<Instrument>> {
+        let key = (series.exchange, series.market, series.symbol.to_string());
+        let now = self.clock.now_ms();
+        let known = match self.instruments.get(&key) {
+            Some((known, expires)) if now < expires => known,
+            _ => match upstream.instrument(series.market, &series.symbol).await {
+                Ok(known) => {
+                    let expires = now + self.policy.instruments_ttl.as_millis() as i64;
+                    self.instruments.insert(key, (known.clone(), expires));
+                    known
+                }
+                Err(e @ (Error::UnknownSymbol { .. } | Error::RateLimited { .. })) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(series = %series, error = %e, "instruments list unavailable; symbol not validated");
+                    return Ok(None);
+                }
+            },
+        };
+        match known {
+            Some(instrument) => Ok(Some(instrument)),
+            None => Err(Error::UnknownSymbol {
+                exchange: series.exchange.to_string(),
+                symbol: series.symbol.to_string(),
+            }),
         }
     }
 

@@ -22,6 +22,8 @@ pub struct Policy {
     pub recent_trades_ttl: Duration,
     /// Lifetime of an order-book snapshot.
     pub order_book_ttl: Duration,
+    /// Lifetime of what an exchange's instruments list says about a symbol.
+    pub instruments_ttl: Duration,
 }
 
 impl Default for Policy {
@@ -32,6 +34,7 @@ impl Default for Policy {
             empty_ttl: None,
             recent_trades_ttl: Duration::from_secs(5),
             order_book_ttl: Duration::from_secs(1),
+            instruments_ttl: Duration::from_secs(3600),
         }
     }
 }

@@ -70,7 +70,9 @@ async fn known_empty_and_exchange_gaps_are_told_apart_from_failures() {
     assert_eq!(report.gaps(), vec![TimeRange::new(gap_start, gap_end)]);
     assert_eq!(report.count(SegmentStatus::Cached), report.segments.len());
 
-    // A fetch that failed is reported as such, with the error.
+    // A fetch that failed is reported as such, with the error. (ETHUSDT is validated
+    // first, so the fault hits the kline request.)
+    cache.klines(&query("ETHUSDT", "1d", 1_500_000_000_000, 1_500_000_000_000 + DAY)).await.unwrap();
     w.sim.push_faults(vec![Fault::Status { status: 502, retry_after_secs: None }]);
     let failing = query("ETHUSDT", "1d", 1_600_000_000_000, 1_600_000_000_000 + 10 * DAY);
     assert!(cache.klines(&failing).await.is_err());

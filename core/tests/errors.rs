@@ -84,6 +84,7 @@ async fn unknown_symbol_is_typed_as_the_exchange_answers() {
         assert_eq!(e.code(), "UNKNOWN_SYMBOL");
         assert!(e.to_string().contains("unknown symbol \"NOPEUSDT\""), "{e}");
     }
+    assert_eq!(w.kline_requests(), 0, "the instruments list rejected it before any data request");
     // Lower case is the same symbol to Binance: normalised, not an error.
     let got = w.cache().klines(&query("btcusdt", "1h", jan, jan + DAY)).await.unwrap();
     assert_eq!(got.len(), 24);

@@ -219,3 +219,17 @@ async fn memory_only_cache_works_without_disk() {
     let copy = Arc::new(got);
     assert_eq!(copy.len(), 360);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_from_the_instruments_list_makes_earlier_segments_free() {
+    let w = World::new().await;
+    let cache = w.cache();
+    let onboard = 1_568_102_400_000; // USD-M BTCUSDT onboardDate in the simulator
+    let q = query("BTCUSDT", "1h", onboard - 600 * DAY, onboard + 30 * DAY).market(Market::Linear);
+    let got = cache.klines(&q).await.unwrap();
+    assert_matches_sim(&got, &q, NOW);
+    let seg = 1000 * HOUR;
+    let with_data = ((onboard + 30 * DAY - 1) / seg - onboard / seg + 1) as u64;
+    assert!(segment_count(&q, NOW) > with_data + 10);
+    assert_eq!(w.kline_requests(), with_data, "no request for the segments before listing, no probe");
+}

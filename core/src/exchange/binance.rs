@@ -18,7 +18,7 @@ use super::limiter::WeightLimiter;
 use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
-use super::{check_symbol_chars, interval_code, IntervalTable, Upstream};
+use super::{check_symbol_chars, interval_code, Instrument, IntervalTable, Upstream};
 use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
@@ -401,6 +401,34 @@ impl Upstream for Binance {
         .boxed()
     }
 
+    /// Spot: `exchangeInfo?symbol=` (the full spot list is megabytes); USD-M: the list,
+    /// whose `onboardDate` is the listing.
+    fn instrument<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Instrument>>> {
+        async move {
+            let api = Api::of(market)?;
+            let (url, weight) = match api {
+                Api::Spot => (format!("{}/api/v3/exchangeInfo?symbol={symbol}", self.base(api)), 20),
+                Api::UsdM => (format!("{}/fapi/v1/exchangeInfo", self.base(api)), 1),
+            };
+            let info: ExchangeInfo = self.get(api, weight, &url).await.map_err(|e| match e {
+                Error::UnknownSymbol { exchange, .. } => {
+                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
+                }
+                other => other,
+            })?;
+            Ok(info
+                .symbols
+                .into_iter()
+                .find(|s| s.symbol == symbol)
+                .map(|s| Instrument { symbol: s.symbol, listed: s.onboard_date.map(|t| t.0) }))
+        }
+        .boxed()
+    }
+
     fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
         async move {
             let api = Api::of(series.market)?;
@@ -508,6 +536,19 @@ impl Upstream for Binance {
         }
         .boxed()
     }
+}
+
+/// The part of `exchangeInfo` we read.
+#[derive(Debug, Deserialize)]
+struct ExchangeInfo {
+    symbols: Vec<SymbolInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SymbolInfo {
+    symbol: String,
+    onboard_date: Option<Int>,
 }
 
 /// Rows of `aggTrades`: `{"a": id, "p": price, "q": qty, "T": time, "m": buyerIsMaker}`.

@@ -17,7 +17,7 @@ use super::limiter::WeightLimiter;
 use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
-use super::{check_symbol_chars, interval_code, IntervalTable, Upstream};
+use super::{check_symbol_chars, interval_code, Instrument, IntervalTable, Upstream};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
@@ -131,6 +131,18 @@ struct Status {
 #[derive(Debug, Deserialize)]
 struct KlineList {
     list: Vec<KlineRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InstrumentList {
+    list: Vec<InstrumentRow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InstrumentRow {
+    symbol: String,
+    launch_time: Option<Int>,
 }
 
 /// `[start, open, high, low, close, volume, turnover]`, all strings.
@@ -296,6 +308,31 @@ impl Upstream for Bybit {
                 }
             }
             Ok(out)
+        }
+        .boxed()
+    }
+
+    fn instrument<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Instrument>>> {
+        async move {
+            let url = format!(
+                "{}/v5/market/instruments-info?category={}&symbol={symbol}",
+                self.config.url.trim_end_matches('/'),
+                category(market)?
+            );
+            let page: Envelope<InstrumentList> = self.get(&url).await.map_err(|e| match e {
+                Error::UnknownSymbol { exchange, .. } => {
+                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
+                }
+                other => other,
+            })?;
+            Ok(page.result.list.into_iter().find(|i| i.symbol == symbol).map(|i| Instrument {
+                symbol: i.symbol,
+                listed: i.launch_time.map(|t| t.0).filter(|&t| t > 0),
+            }))
         }
         .boxed()
     }

@@ -16,7 +16,7 @@ use super::limiter::WeightLimiter;
 use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::Int;
-use super::{check_symbol_chars, interval_code, reconcile_market, IntervalTable, Upstream};
+use super::{check_symbol_chars, interval_code, reconcile_market, Instrument, IntervalTable, Upstream};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
@@ -332,15 +332,28 @@ impl Upstream for Deribit {
         .boxed()
     }
 
-    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
+    /// Deribit lists live instruments and, separately, expired ones: a contract that
+    /// expired is still a valid name for its history.
+    fn instrument<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Instrument>>> {
         async move {
-            let url = self.url("get_instruments", &format!("currency=any&kind={}", kind(series.market)));
-            let list: Vec<InstrumentInfo> = self.get(&url, series).await?;
-            Ok(list
-                .iter()
-                .find(|i| i.instrument_name == *series.symbol)
-                .and_then(|i| i.creation_timestamp)
-                .map(|t| t.0))
+            for expired in [false, true] {
+                let query = format!("currency=any&kind={}&expired={expired}", kind(market));
+                let url = self.url("get_instruments", &query);
+                let list: Vec<InstrumentInfo> = self
+                    .requester
+                    .get_json(&Dialect, &self.limiter, 1, &url)
+                    .await
+                    .map(|r: Rpc<_>| r.result)?;
+                if let Some(found) = list.into_iter().find(|i| i.instrument_name == symbol) {
+                    let listed = found.creation_timestamp.map(|t| t.0);
+                    return Ok(Some(Instrument { symbol: found.instrument_name, listed }));
+                }
+            }
+            Ok(None)
         }
         .boxed()
     }

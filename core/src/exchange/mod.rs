@@ -52,8 +52,17 @@ pub trait Upstream: Send + Sync + Debug {
         now: i64,
     ) -> BoxFuture<'a, Result<Vec<Candle>>>;
 
-    /// Open time of the series' first candle (its listing), `None` if it has none.
-    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>>;
+    /// What the exchange's instruments list says of `symbol`: `None` if it does not
+    /// exist (for `market`).
+    fn instrument<'a>(&'a self, market: Market, symbol: &'a str)
+        -> BoxFuture<'a, Result<Option<Instrument>>>;
+
+    /// Open time of the series' first candle, for venues whose instruments list gives
+    /// no listing time; `None` if unknown.
+    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
+        let _ = series;
+        Box::pin(std::future::ready(Ok(None)))
+    }
 
     /// Every public trade with time in `span`, any order (the engine sorts by (time,
     /// id) and drops repeated ids).
@@ -89,6 +98,15 @@ pub trait Upstream: Send + Sync + Debug {
         let message = format!("{} does not offer order books for {market} markets", self.exchange());
         Box::pin(std::future::ready(Err(crate::Error::Unsupported(message))))
     }
+}
+
+/// One entry of an exchange's instruments list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instrument {
+    /// The symbol, in the exchange's spelling.
+    pub symbol: String,
+    /// When it was listed (ms), when the exchange says.
+    pub listed: Option<i64>,
 }
 
 /// The answer of a venue that does not offer `what`.

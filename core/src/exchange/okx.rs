@@ -18,7 +18,7 @@ use super::limiter::WeightLimiter;
 use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
-use super::{check_symbol_chars, interval_code, reconcile_market, IntervalTable, Upstream};
+use super::{check_symbol_chars, interval_code, reconcile_market, Instrument, IntervalTable, Upstream};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
@@ -166,7 +166,10 @@ impl CandleRow {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Instrument {
+struct InstrumentRow {
+    inst_id: String,
+    /// OKX sends "" for instruments without one.
+    #[serde(default, deserialize_with = "super::wire::optional_int")]
     list_time: Option<Int>,
 }
 
@@ -309,17 +312,28 @@ impl Upstream for Okx {
         .boxed()
     }
 
-    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
+    fn instrument<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Instrument>>> {
         async move {
             let url = format!(
-                "{}/api/v5/public/instruments?instType={}&instId={}",
+                "{}/api/v5/public/instruments?instType={}&instId={symbol}",
                 self.base(),
-                inst_type(series.market, &series.symbol),
-                series.symbol
+                inst_type(market, symbol)
             );
-            let body: Envelope<Instrument> =
-                self.get(&self.instruments_limiter, &url).await.map_err(|e| with_symbol(e, series))?;
-            Ok(body.data.first().and_then(|i| i.list_time).map(|t| t.0))
+            let body: Envelope<InstrumentRow> =
+                self.get(&self.instruments_limiter, &url).await.map_err(|e| match e {
+                    Error::UnknownSymbol { exchange, .. } => {
+                        Error::UnknownSymbol { exchange, symbol: symbol.into() }
+                    }
+                    other => other,
+                })?;
+            Ok(body.data.into_iter().find(|i| i.inst_id == symbol).map(|i| Instrument {
+                symbol: i.inst_id,
+                listed: i.list_time.map(|t| t.0).filter(|&t| t > 0),
+            }))
         }
         .boxed()
     }

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
 
 /// An `f64` from a JSON number or numeric string.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,6 +74,24 @@ impl<'de> serde::Deserialize<'de> for Int {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(IntVisitor)
     }
+}
+
+/// An optional [`Int`] where the venue sends `""` or `null` for "none".
+pub(crate) fn optional_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Int>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(Int),
+        Text(String),
+    }
+    Ok(match Option::<Raw>::deserialize(d)? {
+        Some(Raw::Int(i)) => Some(i),
+        Some(Raw::Text(t)) if t.trim().is_empty() => None,
+        Some(Raw::Text(t)) => {
+            Some(Int(t.trim().parse().map_err(|_| de::Error::custom(format!("not an integer: {t:?}")))?))
+        }
+        None => None,
+    })
 }
 
 #[cfg(test)]
