@@ -81,3 +81,46 @@ fn binance_order_books_match_ccxt() {
         assert_eq!(book.time, want["timestamp"].as_i64().unwrap_or(42), "{}", case["description"]);
     }
 }
+
+#[test]
+fn bybit_klines_match_ccxt() {
+    let all: Value = serde_json::from_str(include_str!("../../fixtures/bybit.json")).unwrap();
+    for case in all["fetchOHLCV"].as_array().unwrap() {
+        let body = serde_json::to_vec(&case["httpResponse"]).unwrap();
+        let mut candles = cryptocache::exchange::bybit::parse_klines(&body, false).unwrap();
+        candles.reverse(); // Bybit sends newest first; CCXT lists ascending
+        let parsed = case["parsedResponse"].as_array().unwrap();
+        assert_eq!(candles.len(), parsed.len());
+        for (c, want) in candles.iter().zip(parsed) {
+            let w: Vec<f64> = want.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            assert_eq!(c.open_time as f64, w[0]);
+            assert_eq!([c.open, c.high, c.low, c.close, c.volume], [w[1], w[2], w[3], w[4], w[5]]);
+        }
+    }
+}
+
+#[test]
+fn bybit_order_books_match_ccxt() {
+    let all: Value = serde_json::from_str(include_str!("../../fixtures/bybit.json")).unwrap();
+    for case in all["fetchOrderBook"].as_array().unwrap() {
+        let body = serde_json::to_vec(&case["httpResponse"]).unwrap();
+        let book = cryptocache::exchange::bybit::parse_order_book(&body).unwrap();
+        let want = &case["parsedResponse"];
+        let levels = |side: &Value| -> Vec<(f64, f64)> {
+            side.as_array()
+                .unwrap()
+                .iter()
+                .map(|l| (l[0].as_f64().unwrap(), l[1].as_f64().unwrap()))
+                .collect()
+        };
+        assert_eq!(
+            book.bids.iter().map(|l| (l.price, l.quantity)).collect::<Vec<_>>(),
+            levels(&want["bids"])
+        );
+        assert_eq!(
+            book.asks.iter().map(|l| (l.price, l.quantity)).collect::<Vec<_>>(),
+            levels(&want["asks"])
+        );
+        assert_eq!(book.time, want["timestamp"].as_i64().unwrap());
+    }
+}

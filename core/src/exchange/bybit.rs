@@ -18,12 +18,17 @@ use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
 use super::{check_symbol_chars, interval_code, Instrument, IntervalTable, Upstream};
+use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
+use crate::funding::FundingRate;
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::trades::Trade;
 
 /// Rows per kline request (Bybit's maximum).
 pub const KLINE_PAGE: usize = 1000;
+/// Rows per funding-history request (Bybit's maximum).
+pub const FUNDING_PAGE: usize = 200;
 const INTERVALS: IntervalTable = &[
     ("1m", "1"),
     ("3m", "3"),
@@ -131,6 +136,46 @@ struct Status {
 #[derive(Debug, Deserialize)]
 struct KlineList {
     list: Vec<KlineRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FundingList {
+    list: Vec<FundingRow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FundingRow {
+    funding_rate: Float,
+    funding_rate_timestamp: Int,
+}
+
+/// `orderbook` result: `b`/`a` levels as `[price, size]` strings, `ts`, update id `u`.
+#[derive(Debug, Deserialize)]
+struct Book {
+    b: Vec<(Float, Float)>,
+    a: Vec<(Float, Float)>,
+    ts: Int,
+    u: Option<Int>,
+}
+
+impl Book {
+    fn into_book(self) -> OrderBook {
+        let level = |(p, q): (Float, Float)| Level { price: p.0, quantity: q.0 };
+        OrderBook {
+            time: self.ts.0,
+            update_id: self.u.map(|u| u.0),
+            bids: self.b.into_iter().map(level).collect(),
+            asks: self.a.into_iter().map(level).collect(),
+        }
+    }
+}
+
+/// Parses a Bybit `orderbook` body.
+pub fn parse_order_book(body: &[u8]) -> Result<OrderBook> {
+    serde_json::from_slice::<Envelope<Book>>(body)
+        .map(|page| page.result.into_book())
+        .map_err(|e| Error::MalformedResponse { exchange: "bybit".into(), message: e.to_string() })
 }
 
 #[derive(Debug, Deserialize)]
@@ -308,6 +353,86 @@ impl Upstream for Bybit {
                 }
             }
             Ok(out)
+        }
+        .boxed()
+    }
+
+    /// Bybit's REST serves only the newest 1000 trades (spot: 60); history lives in its
+    /// downloadable archives, so a range cannot be answered exactly.
+    fn fetch_trades<'a>(
+        &'a self,
+        _series: &'a SeriesKey,
+        _span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<Trade>>> {
+        Box::pin(std::future::ready(Err(Error::Unsupported(
+            "bybit serves only the latest 1000 trades over REST; historical trades are in its downloadable archives"
+                .into(),
+        ))))
+    }
+
+    /// `funding/history` with `endTime` only (a lone `startTime` is an error), paged back
+    /// 200 rows at a time.
+    fn fetch_funding<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<FundingRate>>> {
+        async move {
+            if series.market == Market::Spot {
+                return Err(Error::Unsupported(
+                    "bybit funding rates exist for linear and inverse perpetuals only".into(),
+                ));
+            }
+            let mut out = Vec::new();
+            let mut end = span.end - 1;
+            loop {
+                let url = format!(
+                    "{}/v5/market/funding/history?category={}&symbol={}&endTime={end}&limit={FUNDING_PAGE}",
+                    self.config.url.trim_end_matches('/'),
+                    category(series.market)?,
+                    series.symbol
+                );
+                let page: Envelope<FundingList> = self.get(&url).await.map_err(|e| with_symbol(e, series))?;
+                let full = page.result.list.len() == FUNDING_PAGE;
+                let oldest = page.result.list.iter().map(|r| r.funding_rate_timestamp.0).min();
+                out.extend(
+                    page.result
+                        .list
+                        .iter()
+                        .map(|r| FundingRate { time: r.funding_rate_timestamp.0, rate: r.funding_rate.0 }),
+                );
+                match oldest {
+                    Some(oldest) if full && oldest > span.start => end = oldest - 1,
+                    _ => break,
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn order_book<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<OrderBook>> {
+        async move {
+            let url = format!(
+                "{}/v5/market/orderbook?category={}&symbol={symbol}&limit={}",
+                self.config.url.trim_end_matches('/'),
+                category(market)?,
+                depth.min(1000)
+            );
+            let page: Envelope<Book> = self.get(&url).await.map_err(|e| match e {
+                Error::UnknownSymbol { exchange, .. } => {
+                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
+                }
+                other => other,
+            })?;
+            Ok(page.result.into_book())
         }
         .boxed()
     }

@@ -17,12 +17,17 @@ use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::Int;
 use super::{check_symbol_chars, interval_code, reconcile_market, Instrument, IntervalTable, Upstream};
+use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
+use crate::funding::FundingRate;
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::trades::{Side, Trade};
 
 /// Most bars one request returns (undocumented; CCXT uses 5000).
 pub const MAX_BARS: usize = 5000;
+/// Trades per request (the maximum `count`).
+pub const TRADE_PAGE: usize = 1000;
 const INTERVALS: IntervalTable = &[
     ("1m", "1"),
     ("3m", "3"),
@@ -196,6 +201,73 @@ impl Chart {
     }
 }
 
+/// `get_last_trades_by_instrument_and_time` result.
+#[derive(Debug, Deserialize)]
+struct TradePage {
+    trades: Vec<TradeRow>,
+    #[serde(default)]
+    has_more: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct TradeRow {
+    trade_seq: Int,
+    timestamp: Int,
+    price: f64,
+    amount: f64,
+    direction: String,
+}
+
+impl TradeRow {
+    fn trade(&self) -> Result<Trade> {
+        let side = match self.direction.as_str() {
+            "buy" => Side::Buy,
+            "sell" => Side::Sell,
+            other => {
+                return Err(Error::MalformedResponse {
+                    exchange: "deribit".into(),
+                    message: format!("direction {other:?}"),
+                })
+            }
+        };
+        Ok(Trade {
+            time: self.timestamp.0,
+            id: self.trade_seq.0,
+            price: self.price,
+            quantity: self.amount,
+            side,
+        })
+    }
+}
+
+/// `get_funding_rate_history` rows (hourly).
+#[derive(Debug, Deserialize)]
+struct FundingRow {
+    timestamp: Int,
+    interest_1h: f64,
+}
+
+/// `get_order_book` result.
+#[derive(Debug, Deserialize)]
+struct Book {
+    timestamp: Int,
+    bids: Vec<(f64, f64)>,
+    asks: Vec<(f64, f64)>,
+    change_id: Option<Int>,
+}
+
+impl Book {
+    fn into_book(self) -> OrderBook {
+        let level = |(price, quantity): (f64, f64)| Level { price, quantity };
+        OrderBook {
+            time: self.timestamp.0,
+            update_id: self.change_id.map(|c| c.0),
+            bids: self.bids.into_iter().map(level).collect(),
+            asks: self.asks.into_iter().map(level).collect(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct InstrumentInfo {
     instrument_name: String,
@@ -328,6 +400,95 @@ impl Upstream for Deribit {
                 }
             }
             Ok(out)
+        }
+        .boxed()
+    }
+
+    /// `get_last_trades_by_instrument_and_time`, ascending, 1000 a page; the next page
+    /// starts at the last timestamp seen (the engine drops repeated ids).
+    fn fetch_trades<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<Trade>>> {
+        async move {
+            let mut out = Vec::new();
+            let mut start = span.start;
+            loop {
+                let query = format!(
+                    "instrument_name={}&start_timestamp={start}&end_timestamp={}&count={TRADE_PAGE}&sorting=asc",
+                    series.symbol,
+                    span.end - 1
+                );
+                let page: TradePage = self.get(&self.url("get_last_trades_by_instrument_and_time", &query), series).await?;
+                let last = page.trades.last().map(|t| t.timestamp.0);
+                for t in &page.trades {
+                    out.push(t.trade()?);
+                }
+                match last {
+                    // Many trades in one millisecond could fill a page: step past it then.
+                    Some(last) if page.has_more => start = if last > start { last } else { start + 1 },
+                    _ => break,
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    /// `get_funding_rate_history` ignores `start_timestamp` and returns at most ~720
+    /// hourly rows ending at `end_timestamp`: so page back by moving the end.
+    fn fetch_funding<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<FundingRate>>> {
+        async move {
+            if !series.symbol.ends_with("-PERPETUAL") {
+                return Err(Error::Unsupported("deribit funding rates exist for perpetuals only".into()));
+            }
+            let mut out = Vec::new();
+            let mut end = span.end - 1;
+            loop {
+                let query = format!(
+                    "instrument_name={}&start_timestamp={}&end_timestamp={end}",
+                    series.symbol, span.start
+                );
+                let rows: Vec<FundingRow> =
+                    self.get(&self.url("get_funding_rate_history", &query), series).await?;
+                let Some(oldest) = rows.iter().map(|r| r.timestamp.0).min() else { break };
+                out.extend(rows.iter().map(|r| FundingRate { time: r.timestamp.0, rate: r.interest_1h }));
+                if oldest <= span.start || oldest > end {
+                    break;
+                }
+                end = oldest - 1;
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn order_book<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<OrderBook>> {
+        async move {
+            let _ = market;
+            let depth =
+                [1, 5, 10, 20, 50, 100, 1000, 10000].into_iter().find(|&d| d >= depth).unwrap_or(10000);
+            let url = self.url("get_order_book", &format!("instrument_name={symbol}&depth={depth}"));
+            let reply: Rpc<Book> =
+                self.requester.get_json(&Dialect, &self.limiter, 1, &url).await.map_err(|e| match e {
+                    Error::UnknownSymbol { exchange, .. } => {
+                        Error::UnknownSymbol { exchange, symbol: symbol.into() }
+                    }
+                    other => other,
+                })?;
+            Ok(reply.result.into_book())
         }
         .boxed()
     }

@@ -19,14 +19,21 @@ use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
 use super::{check_symbol_chars, interval_code, reconcile_market, Instrument, IntervalTable, Upstream};
+use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
+use crate::funding::FundingRate;
 use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::trades::{Side, Trade};
 
 /// Rows per `candles` request.
 pub const RECENT_PAGE: usize = 300;
 /// Rows per `history-candles` request.
 pub const HISTORY_PAGE: usize = 100;
+/// Rows per `history-trades` request (the maximum).
+pub const TRADE_PAGE: usize = 100;
+/// Rows per `funding-rate-history` request (older docs and CCXT say 100; the newest 400).
+pub const FUNDING_PAGE: usize = 100;
 /// Bars `candles` keeps.
 const RECENT_BARS: i64 = 1440;
 const INTERVALS: IntervalTable = &[
@@ -82,6 +89,8 @@ pub struct Okx {
     candles_limiter: WeightLimiter,
     history_limiter: WeightLimiter,
     instruments_limiter: WeightLimiter,
+    trades_limiter: WeightLimiter,
+    funding_limiter: WeightLimiter,
 }
 
 /// The market an instrument id names: `BTC-USDT` spot, `BTC-USDT-SWAP` / `BTC-USDT-250926`
@@ -116,6 +125,10 @@ impl Okx {
             candles_limiter: WeightLimiter::new(config.candles_per_window, config.window),
             history_limiter: WeightLimiter::new(config.history_per_window, config.window),
             instruments_limiter: WeightLimiter::new(18, config.window),
+            // history-trades: 20 per 2 s (CCXT charges it double: stay at 9).
+            trades_limiter: WeightLimiter::new(9, config.window),
+            // funding-rate-history: 10 per 2 s per IP and instrument.
+            funding_limiter: WeightLimiter::new(9, config.window),
             config,
             requester,
         }
@@ -171,6 +184,74 @@ struct InstrumentRow {
     /// OKX sends "" for instruments without one.
     #[serde(default, deserialize_with = "super::wire::optional_int")]
     list_time: Option<Int>,
+}
+
+/// `history-trades` rows (strings): `tradeId px sz side ts`; `side` is the taker's.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TradeRow {
+    trade_id: Int,
+    px: Float,
+    sz: Float,
+    side: String,
+    ts: Int,
+}
+
+impl TradeRow {
+    fn trade(&self) -> Result<Trade> {
+        let side = match self.side.as_str() {
+            "buy" => Side::Buy,
+            "sell" => Side::Sell,
+            other => {
+                return Err(Error::MalformedResponse {
+                    exchange: "okx".into(),
+                    message: format!("trade side {other:?}"),
+                })
+            }
+        };
+        Ok(Trade { time: self.ts.0, id: self.trade_id.0, price: self.px.0, quantity: self.sz.0, side })
+    }
+}
+
+/// `funding-rate-history` rows.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FundingRow {
+    funding_time: Int,
+    funding_rate: Float,
+    /// Empty for rows not settled yet.
+    #[serde(default)]
+    realized_rate: Option<String>,
+}
+
+impl FundingRow {
+    fn rate(&self) -> FundingRate {
+        let realized = self.realized_rate.as_deref().and_then(|r| r.trim().parse::<f64>().ok());
+        FundingRate { time: self.funding_time.0, rate: realized.unwrap_or(self.funding_rate.0) }
+    }
+}
+
+/// `books` data: levels `[px, sz, "0", numOrders]`, newest `ts`.
+#[derive(Debug, Deserialize)]
+struct BookRow {
+    asks: Vec<Vec<Float>>,
+    bids: Vec<Vec<Float>>,
+    ts: Int,
+}
+
+impl BookRow {
+    fn into_book(self) -> OrderBook {
+        let level = |l: Vec<Float>| Level {
+            price: l.first().map_or(0.0, |v| v.0),
+            quantity: l.get(1).map_or(0.0, |v| v.0),
+        };
+        OrderBook {
+            time: self.ts.0,
+            update_id: None,
+            bids: self.bids.into_iter().map(level).collect(),
+            asks: self.asks.into_iter().map(level).collect(),
+        }
+    }
 }
 
 /// How OKX answers.
@@ -308,6 +389,103 @@ impl Upstream for Okx {
                 after = oldest;
             }
             Ok(out)
+        }
+        .boxed()
+    }
+
+    /// `history-trades`: the first page by timestamp (`type=2`, trades older than the
+    /// span's end), then by trade id (`type=1`), which is exact when many trades share a
+    /// millisecond. Newest first; stops once past the span's start.
+    fn fetch_trades<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<Trade>>> {
+        async move {
+            let mut out = Vec::new();
+            let mut cursor = format!("type=2&after={}", span.end);
+            loop {
+                let url = format!(
+                    "{}/api/v5/market/history-trades?instId={}&{cursor}&limit={TRADE_PAGE}",
+                    self.base(),
+                    series.symbol
+                );
+                let body: Envelope<TradeRow> =
+                    self.get(&self.trades_limiter, &url).await.map_err(|e| with_symbol(e, series))?;
+                let Some(oldest) =
+                    body.data.iter().min_by_key(|t| (t.ts.0, t.trade_id.0)).map(|t| (t.ts.0, t.trade_id.0))
+                else {
+                    break;
+                };
+                for row in &body.data {
+                    out.push(row.trade()?);
+                }
+                if oldest.0 < span.start {
+                    break;
+                }
+                cursor = format!("type=1&after={}", oldest.1);
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    /// `funding-rate-history`, newest first, paged back by funding time; the settled
+    /// `realizedRate` is the rate (`fundingRate` is the prediction).
+    fn fetch_funding<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        span: TimeRange,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Vec<FundingRate>>> {
+        async move {
+            if !series.symbol.ends_with("-SWAP") {
+                return Err(Error::Unsupported("okx funding rates exist for perpetual swaps (…-SWAP) only".into()));
+            }
+            let mut out = Vec::new();
+            let mut after = span.end;
+            loop {
+                let url = format!(
+                    "{}/api/v5/public/funding-rate-history?instId={}&after={after}&before={}&limit={FUNDING_PAGE}",
+                    self.base(),
+                    series.symbol,
+                    span.start - 1
+                );
+                let body: Envelope<FundingRow> =
+                    self.get(&self.funding_limiter, &url).await.map_err(|e| with_symbol(e, series))?;
+                let Some(oldest) = body.data.iter().map(|r| r.funding_time.0).min() else { break };
+                out.extend(body.data.iter().map(FundingRow::rate));
+                if oldest <= span.start || oldest >= after {
+                    break;
+                }
+                after = oldest;
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+
+    fn order_book<'a>(
+        &'a self,
+        market: Market,
+        symbol: &'a str,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<OrderBook>> {
+        async move {
+            let _ = market;
+            let url = format!("{}/api/v5/market/books?instId={symbol}&sz={}", self.base(), depth.min(400));
+            let body: Envelope<BookRow> =
+                self.get(&self.candles_limiter, &url).await.map_err(|e| match e {
+                    Error::UnknownSymbol { exchange, .. } => {
+                        Error::UnknownSymbol { exchange, symbol: symbol.into() }
+                    }
+                    other => other,
+                })?;
+            body.data.into_iter().next().map(BookRow::into_book).ok_or_else(|| Error::MalformedResponse {
+                exchange: "okx".into(),
+                message: "books answered with no data".into(),
+            })
         }
         .boxed()
     }
