@@ -1,42 +1,28 @@
-//! `cryptocache fetch`: a range of candles through the cache, with a progress bar.
+//! `cryptocache fetch`: a range of candles, trades or funding rates through the cache
+//! (with a progress bar), or the order book now.
 
 use std::fs::File;
+use std::future::Future;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use cryptocache::{time, Cache, Exchange, Interval, KlineQuery, Market};
+use cryptocache::{Cache, KlineQuery, OrderBookQuery, RangeQuery};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::output::{Format, Writer};
-use crate::TierArgs;
-
-/// Segments fetched per progress step.
-const SEGMENTS_PER_STEP: i64 = 8;
+use crate::output::{Format, Records, Writer};
+use crate::what::What;
+use crate::{Target, TierArgs};
 
 /// Arguments of `fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// Exchange: binance (bybit, okx, deribit are coming).
-    exchange: String,
-    /// Symbol in the exchange's spelling, e.g. BTCUSDT.
-    symbol: String,
-    /// Interval: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M.
-    interval: String,
-    /// Start (inclusive): YYYY-MM-DD, an ISO date-time, or ms since 1970.
-    #[arg(long)]
-    from: String,
-    /// End (exclusive): YYYY-MM-DD, an ISO date-time, or ms since 1970.
-    #[arg(long)]
-    to: String,
-    /// Market: spot, linear (USD-M futures) or inverse [default: read from the symbol
-    /// where it names the market (OKX BTC-USDT-SWAP, Deribit BTC-PERPETUAL), else spot].
-    #[arg(long)]
-    market: Option<String>,
-    /// Base URL for the exchange (e.g. the simulator's URL).
-    #[arg(long, value_name = "URL")]
-    exchange_url: Option<String>,
+    #[command(flatten)]
+    target: Target,
+    /// Order-book levels per side (for `book`).
+    #[arg(long, default_value_t = 20)]
+    depth: usize,
     /// Output file (.csv or .json); standard output (CSV) when absent.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -46,34 +32,56 @@ pub struct FetchArgs {
 
 /// What a fetch produced.
 struct Summary {
-    candles: usize,
+    records: usize,
     gaps: usize,
     elapsed: Duration,
 }
 
 /// Runs `fetch`.
 pub async fn run(args: FetchArgs) -> Result<(), String> {
-    let exchange: Exchange = args.exchange.parse().map_err(|e: cryptocache::Error| e.to_string())?;
-    let market: Option<Market> =
-        args.market.as_deref().map(str::parse).transpose().map_err(|e: cryptocache::Error| e.to_string())?;
-    let interval: Interval = args.interval.parse().map_err(|e: cryptocache::Error| e.to_string())?;
-    let from = time::parse_time(&args.from).map_err(|e| format!("--from: {e}"))?;
-    let to = time::parse_time(&args.to).map_err(|e| format!("--to: {e}"))?;
+    let target = args.target.resolve()?;
     let format = Format::of(args.output.as_deref())?;
-    let mut builder = args.tiers.builder();
-    if let Some(url) = &args.exchange_url {
-        builder = builder.exchange_url(url);
+    let cache = args.target.cache(&args.tiers)?;
+    if target.what == What::Book {
+        let query = OrderBookQuery {
+            market: target.market,
+            ..OrderBookQuery::new(target.exchange, &target.symbol, args.depth)
+        };
+        let book = cache.order_book(&query).await.map_err(|e| e.to_string())?;
+        let json = serde_json::json!({
+            "time": book.time,
+            "update_id": book.update_id,
+            "bids": book.bids.iter().map(|l| [l.price, l.quantity]).collect::<Vec<_>>(),
+            "asks": book.asks.iter().map(|l| [l.price, l.quantity]).collect::<Vec<_>>(),
+        });
+        let text = match format {
+            Format::Json => format!("{json:#}\n"),
+            Format::Csv => {
+                let rows = book.bids.iter().map(|l| ("bid", l)).chain(book.asks.iter().map(|l| ("ask", l)));
+                let mut text = String::from("side,price,quantity\n");
+                rows.for_each(|(side, l)| text.push_str(&format!("{side},{},{}\n", l.price, l.quantity)));
+                text
+            }
+        };
+        return match &args.output {
+            Some(path) => {
+                std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+            }
+            None => io::stdout().write_all(text.as_bytes()).map_err(|e| e.to_string()),
+        };
     }
-    let cache = builder.build().map_err(|e| e.to_string())?;
-    let query = KlineQuery { market, ..KlineQuery::new(exchange, &args.symbol, interval, from, to) };
+    let (from, to) = target.range()?;
 
     // A file is written beside its target and renamed into place on success, so a failed
     // fetch never leaves a partial file or clobbers an existing one.
     let summary = match &args.output {
-        None => write_all(&cache, &query, Writer::new(BufWriter::new(io::stdout().lock()), format)).await?,
+        None => fetch_into(&cache, &target, from, to, BufWriter::new(io::stdout().lock()), format).await?,
         Some(path) => {
             let partial = path.with_extension(format!("{}.partial", format.extension()));
-            let result = write_file(&cache, &query, format, &partial).await;
+            let result = match File::create(&partial) {
+                Ok(file) => fetch_into(&cache, &target, from, to, BufWriter::new(file), format).await,
+                Err(e) => Err(format!("cannot create {}: {e}", partial.display())),
+            };
             match &result {
                 Ok(_) => std::fs::rename(&partial, path)
                     .map_err(|e| format!("cannot move {} to {}: {e}", partial.display(), path.display()))?,
@@ -86,8 +94,13 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
     };
     let requests = cache.stats().upstream.requests;
     eprintln!(
-        "{} candles ({} gap{}) in {:.2?}; {requests} upstream request{}",
-        summary.candles,
+        "{} {} ({} gap{}) in {:.2?}; {requests} upstream request{}",
+        summary.records,
+        match target.what {
+            What::Klines(_) => "candles",
+            What::Trades => "trades",
+            _ => "funding events",
+        },
         summary.gaps,
         if summary.gaps == 1 { "" } else { "s" },
         summary.elapsed,
@@ -96,37 +109,76 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn write_file(
+/// Streams the records of `[from, to)` of the target's kind into `out`.
+async fn fetch_into<W: Write>(
     cache: &Cache,
-    query: &KlineQuery,
+    t: &crate::Resolved,
+    from: i64,
+    to: i64,
+    out: W,
     format: Format,
-    path: &Path,
 ) -> Result<Summary, String> {
-    let file = File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    write_all(cache, query, Writer::new(BufWriter::new(file), format)).await
+    let range =
+        |start, end| RangeQuery { market: t.market, ..RangeQuery::new(t.exchange, &t.symbol, start, end) };
+    match t.what {
+        What::Klines(interval) => {
+            let query =
+                KlineQuery { market: t.market, ..KlineQuery::new(t.exchange, &t.symbol, interval, from, to) };
+            stream(from, to, t.what.step_ms(), out, format, |start, end| {
+                let q = KlineQuery { start, end, ..query.clone() };
+                async move {
+                    let c = cache.klines(&q).await?;
+                    let gaps = c.gaps().len();
+                    Ok((c, gaps))
+                }
+            })
+            .await
+        }
+        What::Trades => {
+            stream(from, to, t.what.step_ms(), out, format, |start, end| {
+                let q = range(start, end);
+                async move { Ok((cache.trades(&q).await?, 0)) }
+            })
+            .await
+        }
+        What::Funding => {
+            stream(from, to, t.what.step_ms(), out, format, |start, end| {
+                let q = range(start, end);
+                async move { Ok((cache.funding_rates(&q).await?, 0)) }
+            })
+            .await
+        }
+        What::Book => Err("an order book is a snapshot, not a range".into()),
+    }
 }
 
-/// Fetches `query`'s range step by step (a few segments each, for the progress bar) and
-/// streams the candles to `out`.
-async fn write_all<W: Write>(
-    cache: &Cache,
-    query: &KlineQuery,
-    out: io::Result<Writer<W>>,
-) -> Result<Summary, String> {
-    let mut out = out.map_err(|e| e.to_string())?;
-    let (from, to) = (query.start, query.end);
-    let step = query.interval.nominal_ms() * cryptocache::segment::SEGMENT_SLOTS * SEGMENTS_PER_STEP;
-    let bar = progress_bar(((to - from).max(0) + step - 1) / step);
+/// Fetches `[from, to)` step by step with `part`, writing each part as it arrives.
+async fn stream<W, R, F, Fut>(
+    from: i64,
+    to: i64,
+    step: i64,
+    out: W,
+    format: Format,
+    mut part: F,
+) -> Result<Summary, String>
+where
+    W: Write,
+    R: Records,
+    F: FnMut(i64, i64) -> Fut,
+    Fut: Future<Output = cryptocache::Result<(R, usize)>>,
+{
+    let mut out = Writer::new(out, format, R::FIELDS).map_err(|e| e.to_string())?;
+    let bar = progress_bar(((to - from).max(0) + step - 1) / step.max(1));
     let started = Instant::now();
-    let (mut candles, mut gaps) = (0, 0);
+    let (mut records, mut gaps) = (0, 0);
     let mut start = from;
+    // At least one part, even for an empty or inverted range: the cache validates it.
     loop {
-        let end = (start + step).min(to);
-        let part =
-            cache.klines(&KlineQuery { start, end, ..query.clone() }).await.map_err(|e| e.to_string())?;
-        out.write(&part).map_err(|e| e.to_string())?;
-        candles += part.len();
-        gaps += part.gaps().len();
+        let end = start.saturating_add(step).min(to);
+        let (rows, part_gaps) = part(start, end).await.map_err(|e| e.to_string())?;
+        out.write(&rows).map_err(|e| e.to_string())?;
+        records += rows.count();
+        gaps += part_gaps;
         bar.inc(1);
         start = end;
         if start >= to {
@@ -135,7 +187,7 @@ async fn write_all<W: Write>(
     }
     out.finish().map_err(|e| e.to_string())?;
     bar.finish_and_clear();
-    Ok(Summary { candles, gaps, elapsed: started.elapsed() })
+    Ok(Summary { records, gaps, elapsed: started.elapsed() })
 }
 
 fn progress_bar(steps: i64) -> ProgressBar {

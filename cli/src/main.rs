@@ -3,10 +3,12 @@
 
 #![warn(clippy::unwrap_used)]
 
+mod coverage;
 mod demo;
 mod fetch;
 mod output;
 mod stats;
+mod what;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,8 +25,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fetch candles through the cache and write them as CSV or JSON.
+    /// Fetch candles, trades or funding rates through the cache (CSV or JSON), or the book now.
     Fetch(fetch::FetchArgs),
+    /// Show, segment by segment, what the cache holds for a range (fetches nothing).
+    Coverage(coverage::CoverageArgs),
     /// Show what the disk cache holds.
     Stats(stats::StatsArgs),
     /// Run the offline demo: the built-in simulator, a year of 1h candles, cold then warm.
@@ -35,6 +39,79 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+}
+
+/// Which data: exchange, symbol, what, range, market (shared by `fetch` and `coverage`).
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// Exchange: binance, bybit, okx or deribit.
+    exchange: String,
+    /// Symbol in the exchange's spelling: BTCUSDT (binance, bybit), BTC-USDT-SWAP (okx),
+    /// BTC-PERPETUAL (deribit).
+    symbol: String,
+    /// What: an interval (1m 5m 1h 4h 1d 1w 1M ...), `trades`, `funding` or `book`.
+    what: String,
+    /// Start (inclusive): YYYY-MM-DD, an ISO date-time, or ms since 1970.
+    #[arg(long)]
+    from: Option<String>,
+    /// End (exclusive): YYYY-MM-DD, an ISO date-time, or ms since 1970.
+    #[arg(long)]
+    to: Option<String>,
+    /// Market: spot, linear or inverse [default: read from the symbol where it names the
+    /// market (okx BTC-USDT-SWAP, deribit BTC-PERPETUAL), else spot].
+    #[arg(long)]
+    market: Option<String>,
+    /// Base URL for the exchange (e.g. the simulator's URL).
+    #[arg(long, value_name = "URL")]
+    exchange_url: Option<String>,
+}
+
+/// A [`Target`] with its parts read.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    exchange: cryptocache::Exchange,
+    market: Option<cryptocache::Market>,
+    symbol: String,
+    what: what::What,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl Target {
+    /// Reads exchange, market, what and times.
+    pub fn resolve(&self) -> Result<Resolved, String> {
+        let err = |e: cryptocache::Error| e.to_string();
+        let time = |flag: &str, v: &Option<String>| {
+            v.as_deref().map(cryptocache::time::parse_time).transpose().map_err(|e| format!("{flag}: {e}"))
+        };
+        Ok(Resolved {
+            exchange: self.exchange.parse().map_err(err)?,
+            market: self.market.as_deref().map(str::parse).transpose().map_err(err)?,
+            symbol: self.symbol.clone(),
+            what: what::What::parse(&self.what)?,
+            from: time("--from", &self.from)?,
+            to: time("--to", &self.to)?,
+        })
+    }
+
+    /// A cache with `tiers`, pointed at `--exchange-url` when given.
+    pub fn cache(&self, tiers: &TierArgs) -> Result<cryptocache::Cache, String> {
+        let mut builder = tiers.builder();
+        if let Some(url) = &self.exchange_url {
+            builder = builder.exchange_url(url);
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+}
+
+impl Resolved {
+    /// `--from` and `--to`, both required for ranged data.
+    pub fn range(&self) -> Result<(i64, i64), String> {
+        match (self.from, self.to) {
+            (Some(from), Some(to)) => Ok((from, to)),
+            _ => Err("--from and --to are required (--to is exclusive)".into()),
+        }
+    }
 }
 
 /// Where the cache keeps its tiers (shared by every data-reading command).
@@ -75,6 +152,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Fetch(args) => fetch::run(args).await,
+            Command::Coverage(args) => coverage::run(args).await,
             Command::Stats(args) => stats::run(&args),
             Command::Demo(args) => demo::run(args).await,
             Command::Sim { port } => serve_sim(port).await,

@@ -1,28 +1,22 @@
-//! CSV and JSON writers for candles, streaming part by part.
+//! CSV and JSON writers for candles, trades and funding rates, streaming part by part.
+//! Floats print in Rust's shortest round-trip form, so a reader parsing them gets the
+//! exact same values.
 
 use std::io::{self, Write};
 use std::path::Path;
 
-use cryptocache::Candles;
+use cryptocache::{Candles, FundingRates, Side, Trades};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// `open_time,open,high,low,close,volume,quote_volume,trades`, one row per candle.
+    /// A header line, then one row per record.
     Csv,
     /// An array of objects with the same fields.
     Json,
 }
 
 impl Format {
-    /// The file extension of this format.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Json => "json",
-        }
-    }
-
     /// Chosen by the file extension; CSV for standard output.
     pub fn of(path: Option<&Path>) -> Result<Format, String> {
         match path.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
@@ -35,56 +29,117 @@ impl Format {
             )),
         }
     }
+
+    /// The file extension of this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
 }
 
-/// Writes candles as they arrive.
+/// A result that can be written record by record.
+pub trait Records {
+    /// Field names, in order.
+    const FIELDS: &'static [&'static str];
+
+    /// Number of records.
+    fn count(&self) -> usize;
+
+    /// The fields of record `i`, already formatted (JSON-safe: numbers or `null`).
+    fn fields(&self, i: usize) -> Vec<String>;
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "null".into(), |v| v.to_string())
+}
+
+impl Records for Candles {
+    const FIELDS: &'static [&'static str] =
+        &["open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades"];
+
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn fields(&self, i: usize) -> Vec<String> {
+        let c = self.get(i).unwrap_or_else(|| unreachable!("index within len"));
+        let f = [c.open, c.high, c.low, c.close, c.volume, c.quote_volume];
+        let mut out = vec![c.open_time.to_string()];
+        out.extend(f.iter().map(f64::to_string));
+        out.push(opt(c.trades));
+        out
+    }
+}
+
+impl Records for Trades {
+    const FIELDS: &'static [&'static str] = &["time", "id", "price", "quantity", "side"];
+
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn fields(&self, i: usize) -> Vec<String> {
+        let side = match self.side()[i] {
+            Side::Buy => "\"buy\"",
+            Side::Sell => "\"sell\"",
+        };
+        vec![
+            self.time()[i].to_string(),
+            self.id()[i].to_string(),
+            self.price()[i].to_string(),
+            self.quantity()[i].to_string(),
+            side.to_string(),
+        ]
+    }
+}
+
+impl Records for FundingRates {
+    const FIELDS: &'static [&'static str] = &["time", "rate"];
+
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn fields(&self, i: usize) -> Vec<String> {
+        vec![self.time()[i].to_string(), self.rate()[i].to_string()]
+    }
+}
+
+/// Writes records as they arrive.
 pub struct Writer<W: Write> {
     out: W,
     format: Format,
+    fields: &'static [&'static str],
     rows: usize,
 }
 
 impl<W: Write> Writer<W> {
-    /// Starts the output (CSV header or JSON array).
-    pub fn new(mut out: W, format: Format) -> io::Result<Self> {
+    /// Starts the output (CSV header or JSON array) for records with `fields`.
+    pub fn new(mut out: W, format: Format, fields: &'static [&'static str]) -> io::Result<Self> {
         match format {
-            Format::Csv => writeln!(out, "open_time,open,high,low,close,volume,quote_volume,trades")?,
+            Format::Csv => writeln!(out, "{}", fields.join(","))?,
             Format::Json => write!(out, "[")?,
         }
-        Ok(Writer { out, format, rows: 0 })
+        Ok(Writer { out, format, fields, rows: 0 })
     }
 
-    /// Appends candles. Floats print in Rust's shortest round-trip form, so a reader
-    /// parsing them gets the exact same values.
-    pub fn write(&mut self, candles: &Candles) -> io::Result<()> {
-        for c in candles.iter() {
-            let trades = c.trades.map(|t| t.to_string());
+    /// Appends records. CSV leaves absent values empty and strings unquoted.
+    pub fn write<R: Records>(&mut self, records: &R) -> io::Result<()> {
+        for i in 0..records.count() {
+            let values = records.fields(i);
             match self.format {
-                Format::Csv => writeln!(
-                    self.out,
-                    "{},{},{},{},{},{},{},{}",
-                    c.open_time,
-                    c.open,
-                    c.high,
-                    c.low,
-                    c.close,
-                    c.volume,
-                    c.quote_volume,
-                    trades.as_deref().unwrap_or("")
-                )?,
-                Format::Json => write!(
-                    self.out,
-                    "{}\n{{\"open_time\":{},\"open\":{},\"high\":{},\"low\":{},\"close\":{},\"volume\":{},\"quote_volume\":{},\"trades\":{}}}",
-                    if self.rows == 0 { "" } else { "," },
-                    c.open_time,
-                    c.open,
-                    c.high,
-                    c.low,
-                    c.close,
-                    c.volume,
-                    c.quote_volume,
-                    trades.as_deref().unwrap_or("null")
-                )?,
+                Format::Csv => {
+                    let cells: Vec<&str> =
+                        values.iter().map(|v| if v == "null" { "" } else { v.trim_matches('"') }).collect();
+                    writeln!(self.out, "{}", cells.join(","))?;
+                }
+                Format::Json => {
+                    let pairs: Vec<String> =
+                        self.fields.iter().zip(&values).map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    write!(self.out, "{}\n{{{}}}", if self.rows == 0 { "" } else { "," }, pairs.join(","))?;
+                }
             }
             self.rows += 1;
         }

@@ -150,7 +150,38 @@ fn demo_runs_offline_and_reports_zero_warm_requests() {
     });
     let segments = cryptocache::segment::plan(&series, cryptocache::TimeRange::new(from, to), i64::MAX).len();
     assert_eq!(row("cold (exchange)")[0], "8760");
-    assert_eq!(row("cold (exchange)")[1], segments.to_string());
+    // One symbol check against the instruments list, then one request per segment.
+    assert_eq!(row("cold (exchange)")[1], (segments + 1).to_string());
     assert_eq!(row("warm (memory)")[1], "0");
     assert_eq!(row("restart (disk)")[1], "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coverage_reports_what_a_fetch_left_in_the_cache() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().to_str().unwrap().to_string();
+    let url = sim.url();
+    let common = ["--exchange-url", url.as_str(), "--disk", disk.as_str()];
+    let mut fetch = vec!["fetch", "binance", "BTCUSDT", "1m", "--from", "2020-02-19", "--to", "2020-02-20"];
+    fetch.extend(common);
+    let out = cryptocache(&fetch);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("(1 gap)"), "{}", text(&out.stderr));
+
+    let mut coverage =
+        vec!["coverage", "binance", "BTCUSDT", "1m", "--from", "2020-02-18", "--to", "2020-02-20"];
+    coverage.extend(common);
+    let out = cryptocache(&coverage);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[2020-02-19T11:35:00Z, 2020-02-19T17:30:00Z)"), "{stdout}");
+    assert!(stdout.contains("missing"), "the 18th was never fetched: {stdout}");
+    assert!(stdout.contains("1 exchange gap(s)"), "{stdout}");
+
+    coverage.push("--json");
+    let out = cryptocache(&coverage);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["segments"][0]["status"], "missing");
+    assert!(json["segments"].as_array().unwrap().iter().any(|s| s["status"] == "cached"));
 }
