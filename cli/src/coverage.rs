@@ -26,7 +26,7 @@ pub async fn run(args: CoverageArgs) -> Result<(), String> {
             "the order book is not cached by range: coverage covers candles, trades and funding".into()
         );
     };
-    let cache = args.target.cache(&args.tiers)?;
+    let cache = args.target.cache(&args.tiers).await?;
     let query = CoverageQuery {
         exchange: t.exchange,
         market: t.market,

@@ -66,18 +66,20 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     );
     println!("simulator at {}, disk cache at {}\n", sim.url(), dir.display());
 
-    let build = || Cache::builder().exchange_url(sim.url()).disk(&dir).build().map_err(|e| e.to_string());
+    let build = || async {
+        Cache::builder().exchange_url(sim.url()).disk(&dir).build().await.map_err(|e| e.to_string())
+    };
     let fetch = |cache: Cache| {
         let symbol = symbol.clone();
         async move { fetch_once(cache, exchange, market, &symbol, what, start, end).await }
     };
     let mut runs = Vec::new();
-    let cache = build()?;
+    let cache = build().await?;
     for label in ["cold (exchange)", "warm (memory)"] {
         runs.push(timed(label, &sim, fetch(cache.clone())).await?);
     }
     drop(cache);
-    runs.push(timed("restart (disk)", &sim, fetch(build()?)).await?);
+    runs.push(timed("restart (disk)", &sim, fetch(build().await?)).await?);
 
     println!("{:<18} {:>8} {:>18} {:>12}", "run", "records", "upstream requests", "time");
     for r in &runs {

@@ -41,7 +41,7 @@ struct Summary {
 pub async fn run(args: FetchArgs) -> Result<(), String> {
     let target = args.target.resolve()?;
     let format = Format::of(args.output.as_deref())?;
-    let cache = args.target.cache(&args.tiers)?;
+    let cache = args.target.cache(&args.tiers).await?;
     if target.what == What::Book {
         let query = OrderBookQuery {
             market: target.market,

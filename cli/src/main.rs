@@ -95,12 +95,12 @@ impl Target {
     }
 
     /// A cache with `tiers`, pointed at `--exchange-url` when given.
-    pub fn cache(&self, tiers: &TierArgs) -> Result<cryptocache::Cache, String> {
+    pub async fn cache(&self, tiers: &TierArgs) -> Result<cryptocache::Cache, String> {
         let mut builder = tiers.builder();
         if let Some(url) = &self.exchange_url {
             builder = builder.exchange_url(url);
         }
-        builder.build().map_err(|e| e.to_string())
+        builder.build().await.map_err(|e| e.to_string())
     }
 }
 
@@ -131,7 +131,8 @@ pub struct TierArgs {
 impl TierArgs {
     /// A cache builder with these tiers.
     pub fn builder(&self) -> cryptocache::CacheBuilder {
-        let builder = cryptocache::Cache::builder().memory_mb(self.memory_mb);
+        // The CLI reads whole ranges: prefetching would only fetch past `--to`.
+        let builder = cryptocache::Cache::builder().memory_mb(self.memory_mb).prefetch(0);
         match (&self.disk, self.no_disk) {
             (_, true) => builder.no_disk(),
             (Some(dir), false) => builder.disk(dir),

@@ -34,8 +34,12 @@ fn fixture() -> Fixture {
     let aligned = KlineQuery::new(Exchange::Binance, "BTCUSDT", interval, seg_start, seg_start + seg_ms);
     let straddling =
         KlineQuery { start: seg_start + seg_ms / 2, end: seg_start + seg_ms * 3 / 2, ..aligned.clone() };
-    let memory = Cache::builder().exchange_url(sim.url()).disk(dir.path()).build().unwrap();
-    let disk_only = Cache::builder().exchange_url(sim.url()).disk(dir.path()).no_memory().build().unwrap();
+    let (memory, disk_only) = runtime.block_on(async {
+        let memory = Cache::builder().exchange_url(sim.url()).disk(dir.path()).build().await.unwrap();
+        let disk_only =
+            Cache::builder().exchange_url(sim.url()).disk(dir.path()).no_memory().build().await.unwrap();
+        (memory, disk_only)
+    });
     let candles = runtime.block_on(async {
         memory.klines(&straddling).await.unwrap();
         memory.klines(&aligned).await.unwrap()

@@ -19,7 +19,7 @@ use crate::model::{Exchange, KlineQuery, RangeQuery};
 use crate::policy::Policy;
 use crate::stats::{Stats, UpstreamCounters};
 use crate::tier::memory::MemoryTier;
-use crate::tier::Tier;
+use crate::tier::{Tier, TierKind};
 use crate::trades::Trades;
 
 /// Default memory tier size.
@@ -40,7 +40,7 @@ pub fn default_disk_dir() -> PathBuf {
 /// ```no_run
 /// # async fn demo() -> cryptocache::Result<()> {
 /// use cryptocache::{Cache, Exchange, KlineQuery};
-/// let cache = Cache::builder().memory_mb(512).disk("/tmp/cc").build()?;
+/// let cache = Cache::builder().memory_mb(512).disk("/tmp/cc").build().await?;
 /// let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", "1h".parse()?, 1_704_067_200_000, 1_706_745_600_000);
 /// let candles = cache.klines(&q).await?; // fetched once, then served from the cache
 /// println!("{} candles, last close {:?}", candles.len(), candles.close().last());
@@ -50,6 +50,7 @@ pub fn default_disk_dir() -> PathBuf {
 pub struct Cache {
     engine: Arc<Engine>,
     disk_dir: Option<PathBuf>,
+    prefetch: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Cache {
@@ -59,9 +60,26 @@ impl Cache {
         CacheBuilder::default()
     }
 
-    /// Candles with open time in `[query.start, query.end)`, ascending.
+    /// Candles with open time in `[query.start, query.end)`, ascending. With prefetch on,
+    /// also starts fetching the next segment in the background.
     pub async fn klines(&self, query: &KlineQuery) -> Result<Candles> {
-        self.engine.klines(query).await
+        let candles = self.engine.klines(query).await?;
+        self.prefetch_after(query);
+        Ok(candles)
+    }
+
+    /// Schedules the segment after `query`'s last one, if a prefetch slot is free.
+    fn prefetch_after(&self, query: &KlineQuery) {
+        let Some(slots) = &self.prefetch else { return };
+        let Some(next) = self.engine.next_segment(query) else { return };
+        let Ok(permit) = Arc::clone(slots).try_acquire_owned() else { return };
+        let engine = Arc::clone(&self.engine);
+        tokio::spawn(async move {
+            if let Err(e) = engine.prefetch(&next).await {
+                tracing::debug!(error = %e, "prefetch failed");
+            }
+            drop(permit);
+        });
     }
 
     /// Every public trade with time in `[query.start, query.end)`, ascending by (time, id).
@@ -120,6 +138,12 @@ pub struct CacheBuilder {
     clock: Arc<dyn Clock>,
     max_candles_per_query: u64,
     upstream_concurrency: usize,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::redis::RedisConfig>,
+    #[cfg(feature = "redis")]
+    budget_scope: String,
+    tier_order: Option<Vec<TierKind>>,
+    prefetch: usize,
 }
 
 impl Default for CacheBuilder {
@@ -137,6 +161,12 @@ impl Default for CacheBuilder {
             clock: Arc::new(SystemClock),
             max_candles_per_query: 10_000_000,
             upstream_concurrency: 4,
+            #[cfg(feature = "redis")]
+            redis: None,
+            #[cfg(feature = "redis")]
+            budget_scope: "default".into(),
+            tier_order: None,
+            prefetch: 2,
         }
     }
 }
@@ -244,35 +274,115 @@ impl CacheBuilder {
         self
     }
 
+    /// A Redis (or Redis Cluster) tier shared by every process that uses it: see
+    /// [`RedisConfig`](crate::redis::RedisConfig) for URL forms. Connecting happens in
+    /// [`build`](Self::build), so a wrong password fails there, clearly.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.redis = Some(crate::redis::RedisConfig::new(url));
+        self
+    }
+
+    /// A Redis tier with full settings (key prefix, timeouts, TLS CA).
+    #[cfg(feature = "redis")]
+    pub fn redis_config(mut self, config: crate::redis::RedisConfig) -> Self {
+        self.redis = Some(config);
+        self
+    }
+
+    /// Names the group of processes that share one exchange rate budget through Redis
+    /// (default `default`): give processes on different egress IPs different scopes.
+    #[cfg(feature = "redis")]
+    pub fn budget_scope(mut self, scope: impl Into<String>) -> Self {
+        self.budget_scope = scope.into();
+        self
+    }
+
+    /// The order tiers are asked in, e.g. `[Memory, Redis, Disk]` (default memory →
+    /// disk → redis; memory, when present, must come first). Tiers not configured are skipped.
+    pub fn tier_order(mut self, order: impl Into<Vec<TierKind>>) -> Self {
+        self.tier_order = Some(order.into());
+        self
+    }
+
+    /// Background prefetch for sequential reads: when a kline query starts where the
+    /// previous one on the same series ended (a backtest walking forward), the segment
+    /// after it is fetched in the background. At most `n` at once; 0 turns it off
+    /// (default 2).
+    pub fn prefetch(mut self, n: usize) -> Self {
+        self.prefetch = n;
+        self
+    }
+
     /// Segment fetches one query runs at once (default 4).
     pub fn upstream_concurrency(mut self, n: usize) -> Self {
         self.upstream_concurrency = n;
         self
     }
 
-    /// Builds the cache: opens the disk tier (a clear [`Error::Config`] if it cannot).
-    pub fn build(self) -> Result<Cache> {
-        let mut tiers: Vec<Arc<dyn Tier>> = Vec::new();
-        let memory = self.memory_mb.map(|mb| MemoryTier::new(mb.saturating_mul(1 << 20)));
-        if let Some(m) = &memory {
-            tiers.push(Arc::new(m.clone()));
-        }
-        let disk_dir = match self.disk {
-            DiskChoice::Default => Some(default_disk_dir()),
-            DiskChoice::At(dir) => Some(dir),
-            DiskChoice::Off => None,
-        };
-        if let Some(dir) = &disk_dir {
-            tiers.push(Arc::new(crate::tier::disk::DiskTier::open(dir)?));
-        }
+    /// Builds the cache: opens the disk tier and connects to Redis (a clear
+    /// [`Error::Config`] if either cannot be used, e.g. a wrong Redis password).
+    pub async fn build(self) -> Result<Cache> {
         if self.max_candles_per_query == 0 {
             return Err(Error::Config("max_candles_per_query must be at least 1".into()));
         }
+        let order = self
+            .tier_order
+            .clone()
+            .unwrap_or_else(|| vec![TierKind::Memory, TierKind::Disk, TierKind::Redis]);
+        if order.iter().position(|&k| k == TierKind::Memory).is_some_and(|at| at != 0) {
+            return Err(Error::Config("the memory tier, when used, comes first".into()));
+        }
+        let memory = self.memory_mb.map(|mb| MemoryTier::new(mb.saturating_mul(1 << 20)));
+        let disk_dir = match &self.disk {
+            DiskChoice::Default => Some(default_disk_dir()),
+            DiskChoice::At(dir) => Some(dir.clone()),
+            DiskChoice::Off => None,
+        };
+        #[cfg(feature = "redis")]
+        let shared = match &self.redis {
+            Some(config) => Some(crate::redis::Shared::connect(config).await?),
+            None => None,
+        };
+        let mut tiers: Vec<Arc<dyn Tier>> = Vec::new();
+        for kind in order {
+            match kind {
+                TierKind::Memory => {
+                    if let Some(m) = &memory {
+                        tiers.push(Arc::new(m.clone()));
+                    }
+                }
+                TierKind::Disk => {
+                    if let Some(dir) = &disk_dir {
+                        tiers.push(Arc::new(crate::tier::disk::DiskTier::open(dir)?));
+                    }
+                }
+                #[cfg(feature = "redis")]
+                TierKind::Redis => {
+                    if let Some(shared) = &shared {
+                        tiers.push(Arc::new(crate::redis::RedisTier::new(
+                            shared.clone(),
+                            Arc::clone(&self.clock),
+                        )));
+                    }
+                }
+                #[cfg(not(feature = "redis"))]
+                TierKind::Redis => {}
+            }
+        }
         let counters = Arc::new(UpstreamCounters::default());
+        #[cfg(feature = "redis")]
+        let budget = shared.as_ref().map(|s| {
+            Arc::new(crate::redis::RedisBudget::new(s.clone(), self.budget_scope.clone()))
+                as Arc<dyn crate::exchange::SharedBudget>
+        });
+        #[cfg(not(feature = "redis"))]
+        let budget = None;
         let requester = Requester {
             http: HttpClient::new(&self.http)?,
             retry: self.retry,
             counters: Arc::clone(&counters),
+            budget,
         };
         let upstreams: Vec<Arc<dyn Upstream>> = vec![
             Arc::new(Binance::new(self.binance, requester.clone())),
@@ -280,7 +390,8 @@ impl CacheBuilder {
             Arc::new(Okx::new(self.okx, requester.clone())),
             Arc::new(Deribit::new(self.deribit, requester)),
         ];
-        let engine = Engine::new(
+        #[allow(unused_mut)]
+        let mut engine = Engine::new(
             tiers,
             memory,
             upstreams,
@@ -290,6 +401,11 @@ impl CacheBuilder {
             self.upstream_concurrency,
             counters,
         );
-        Ok(Cache { engine: Arc::new(engine), disk_dir })
+        #[cfg(feature = "redis")]
+        {
+            engine.lock = shared.map(crate::redis::SegmentLock::new);
+        }
+        let prefetch = (self.prefetch > 0).then(|| Arc::new(tokio::sync::Semaphore::new(self.prefetch)));
+        Ok(Cache { engine: Arc::new(engine), disk_dir, prefetch })
     }
 }

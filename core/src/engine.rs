@@ -16,6 +16,7 @@ use crate::exchange::{Instrument, Upstream};
 use crate::funding::{FundingColumns, FundingRate, FundingRates};
 use crate::model::{
     checked_range, DataKind, Exchange, Interval, KlineQuery, Market, RangeQuery, SeriesKey, TimeRange,
+    LATEST_MS,
 };
 use crate::policy::Policy;
 use crate::segment::{self, Payload, Segment, SegmentKey};
@@ -46,6 +47,9 @@ pub(crate) struct Engine {
     pub upstream_concurrency: usize,
     pub upstream_counters: Arc<UpstreamCounters>,
     pub queries: AtomicU64,
+    pub prefetches: AtomicU64,
+    /// Where the last kline query on each series ended (to spot sequential reads).
+    last_ends: moka::sync::Cache<Arc<SeriesKey>, i64>,
     flights: Singleflight<SegmentKey, Result<Arc<Segment>>>,
     listings: Mutex<HashMap<Arc<SeriesKey>, Option<i64>>>,
     books: moka::sync::Cache<BookKey, (Arc<OrderBook>, i64)>,
@@ -54,6 +58,18 @@ pub(crate) struct Engine {
     failures: moka::sync::Cache<SegmentKey, (i64, String)>,
     /// What the instruments lists said per (exchange, market, symbol), until when.
     instruments: moka::sync::Cache<(Exchange, Market, String), (Option<Instrument>, i64)>,
+    /// The cross-process lock, when Redis is configured.
+    #[cfg(feature = "redis")]
+    pub lock: Option<crate::redis::SegmentLock>,
+}
+
+/// What the cross-process lock decided for a missing segment.
+#[cfg(feature = "redis")]
+enum Coordinated {
+    /// Another process fetched it.
+    Got(Arc<Segment>),
+    /// We fetch it, holding the lock if we got it.
+    Fetch(Option<crate::redis::LockToken>),
 }
 
 /// Exchange, market, symbol, depth.
@@ -94,12 +110,16 @@ impl Engine {
             upstream_concurrency: upstream_concurrency.max(1),
             upstream_counters,
             queries: AtomicU64::new(0),
+            prefetches: AtomicU64::new(0),
+            last_ends: moka::sync::Cache::new(10_000),
             flights: Singleflight::default(),
             listings: Mutex::new(HashMap::new()),
             books: moka::sync::Cache::new(10_000),
             book_flights: Singleflight::default(),
             failures: moka::sync::Cache::new(100_000),
             instruments: moka::sync::Cache::new(100_000),
+            #[cfg(feature = "redis")]
+            lock: None,
         }
     }
 
@@ -112,7 +132,10 @@ impl Engine {
 
     pub(crate) fn stats(&self) -> Stats {
         let tiers: Vec<_> = self.tiers.iter().map(|t| (t.tier.name(), &t.counters)).collect();
-        stats::snapshot(self.queries.load(Ordering::Relaxed), &tiers, &self.upstream_counters)
+        let mut stats =
+            stats::snapshot(self.queries.load(Ordering::Relaxed), &tiers, &self.upstream_counters);
+        stats.prefetches = self.prefetches.load(Ordering::Relaxed);
+        stats
     }
 
     /// Answers a kline query.
@@ -125,6 +148,43 @@ impl Engine {
             _ => None,
         });
         Ok(Candles::new(rows, series.interval, range, now.min(range.end)))
+    }
+
+    /// For a sequential read (this query starts where the previous one on the series
+    /// ended), the query for the segment after the one `q` ends in, if it has started.
+    pub(crate) fn next_segment(&self, q: &KlineQuery) -> Option<KlineQuery> {
+        let upstream = self.upstream(q.exchange).ok()?;
+        let (market, symbol) = upstream.validate(q.market, &q.symbol, Some(q.interval)).ok()?;
+        let series = Arc::new(SeriesKey {
+            exchange: q.exchange,
+            market,
+            kind: DataKind::Klines,
+            interval: q.interval,
+            symbol: symbol.into(),
+        });
+        let previous_end = self.last_ends.get(&series);
+        self.last_ends.insert(Arc::clone(&series), q.end);
+        let sequential =
+            previous_end.is_some_and(|end| (0..=q.interval.nominal_ms()).contains(&(q.start - end)));
+        if !sequential {
+            return None;
+        }
+        let last = SegmentKey::containing(&series, q.end.max(q.start + 1) - 1);
+        let next = SegmentKey { series, index: last.index + 1 }.span();
+        (next.start <= self.clock.now_ms() && next.start < LATEST_MS).then(|| KlineQuery {
+            start: next.start,
+            end: next.end,
+            market: Some(market),
+            ..q.clone()
+        })
+    }
+
+    /// Loads `q`'s segments into the tiers without counting a query.
+    pub(crate) async fn prefetch(&self, q: &KlineQuery) -> Result<()> {
+        let spec =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Klines };
+        self.prefetches.fetch_add(1, Ordering::Relaxed);
+        self.load_segments(spec, Some(q.interval), q.start, q.end).await.map(|_| ())
     }
 
     /// Answers a trades query.
@@ -247,6 +307,17 @@ impl Engine {
         end: i64,
     ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
         self.queries.fetch_add(1, Ordering::Relaxed);
+        self.load_segments(spec, interval, start, end).await
+    }
+
+    /// Validates, plans and resolves the segments of a range.
+    async fn load_segments(
+        &self,
+        spec: SeriesSpec<'_>,
+        interval: Option<Interval>,
+        start: i64,
+        end: i64,
+    ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
         let (upstream, series, range) = self.series(spec, interval, start, end)?;
         let now = self.clock.now_ms();
         let keys = segment::plan(&series, range, now);
@@ -428,6 +499,68 @@ impl Engine {
         if let Some(seg) = self.memory.as_ref().and_then(|m| m.get(key)).filter(|s| s.is_fresh(now)) {
             return Ok(seg);
         }
+        #[cfg(feature = "redis")]
+        let held = match self.coordinate(key, now).await {
+            Coordinated::Got(seg) => return Ok(seg),
+            Coordinated::Fetch(held) => held,
+        };
+        let result = self.fetch_and_store(upstream, key, listing, now).await;
+        #[cfg(feature = "redis")]
+        if let (Some(lock), Some(token)) = (&self.lock, held) {
+            lock.release(token).await;
+        }
+        result
+    }
+
+    /// Across processes: one fetches a missing segment, the others wait for its value
+    /// in Redis (bounded), then fetch themselves. Redis trouble means "fetch".
+    #[cfg(feature = "redis")]
+    async fn coordinate(&self, key: &SegmentKey, now: i64) -> Coordinated {
+        let Some(lock) = &self.lock else { return Coordinated::Fetch(None) };
+        let found = match lock.try_lock(key).await {
+            // Won the lock: the previous holder may have stored it just before.
+            Ok(Some(token)) => match lock.peek(key, now).await {
+                Some(seg) => {
+                    lock.release(token).await;
+                    Some(seg)
+                }
+                None => return Coordinated::Fetch(Some(token)),
+            },
+            Ok(None) => {
+                let seg = lock.wait_for(key, || self.clock.now_ms()).await;
+                if seg.is_none() {
+                    tracing::debug!(segment = %key.storage_key("cc"), "lock holder did not deliver in time; fetching");
+                }
+                seg
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "segment lock unavailable; fetching");
+                None
+            }
+        };
+        match found {
+            Some(seg) => {
+                self.store(&[Stored::new(Arc::clone(&seg))], 0..self.shared_tier_index()).await;
+                Coordinated::Got(seg)
+            }
+            None => Coordinated::Fetch(None),
+        }
+    }
+
+    /// The tiers above the shared one (Redis): where a value another process fetched
+    /// still needs to go.
+    fn shared_tier_index(&self) -> usize {
+        self.tiers.iter().position(|t| t.tier.name() == "redis").unwrap_or(self.tiers.len())
+    }
+
+    /// Fetches a segment from the exchange and writes it to every tier.
+    async fn fetch_and_store(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        key: &SegmentKey,
+        listing: Option<i64>,
+        now: i64,
+    ) -> Result<Arc<Segment>> {
         let payload = match self.fetch_payload(upstream, key, listing, now).await {
             Ok(payload) => {
                 self.failures.invalidate(key);

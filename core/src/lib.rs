@@ -7,7 +7,7 @@
 //! ```no_run
 //! # async fn demo() -> cryptocache::Result<()> {
 //! use cryptocache::{Cache, Exchange, KlineQuery, Market};
-//! let cache = Cache::builder().build()?; // memory + ~/.cache/cryptocache
+//! let cache = Cache::builder().build().await?; // memory + ~/.cache/cryptocache
 //! let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", "1m".parse()?, 1_704_067_200_000, 1_704_153_600_000)
 //!     .market(Market::Linear);
 //! let candles = cache.klines(&q).await?;
@@ -32,6 +32,8 @@ pub mod exchange;
 pub mod funding;
 pub mod model;
 pub mod policy;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod segment;
 pub mod singleflight;
 pub mod stats;

@@ -139,6 +139,8 @@ pub struct Stats {
     pub tiers: Vec<TierStats>,
     /// Exchange traffic.
     pub upstream: UpstreamStats,
+    /// Background prefetches started (sequential reads).
+    pub prefetches: u64,
 }
 
 impl Stats {
@@ -162,5 +164,6 @@ pub(crate) fn snapshot(queries: u64, tiers: &[(&str, &TierCounters)], up: &Upstr
             segments_fetched: up.segments_fetched.load(Relaxed),
             throttle_waits: up.throttle_waits.load(Relaxed),
         },
+        prefetches: 0,
     }
 }

@@ -28,7 +28,7 @@ fn segment_files(dir: &std::path::Path) -> Vec<PathBuf> {
 async fn corrupt_and_truncated_values_are_refetched_and_overwritten() {
     let w = World::new().await;
     let q = query("BTCUSDT", "1m", NOW - 10 * DAY, NOW - 7 * DAY);
-    let original = w.cache().klines(&q).await.unwrap().to_columns();
+    let original = w.cache().await.klines(&q).await.unwrap().to_columns();
     let cold = w.kline_requests();
     let files = segment_files(w.dir.path());
     assert_eq!(files.len() as u64, cold);
@@ -43,7 +43,7 @@ async fn corrupt_and_truncated_values_are_refetched_and_overwritten() {
     fs::write(&files[1], &bytes[..bytes.len() / 2]).unwrap();
     fs::write(&files[2], b"").unwrap();
 
-    let cache = w.cache(); // fresh memory tier: reads go to disk
+    let cache = w.cache().await; // fresh memory tier: reads go to disk
     let got = cache.klines(&q).await.unwrap();
     assert_eq!(got.to_columns(), original, "damaged values are never returned");
     assert_matches_sim(&got, &q, NOW);
@@ -53,7 +53,7 @@ async fn corrupt_and_truncated_values_are_refetched_and_overwritten() {
     assert_eq!(disk.writes, 3);
 
     // Overwritten: a third process reads everything from disk again.
-    let third = w.cache();
+    let third = w.cache().await;
     assert_eq!(third.klines(&q).await.unwrap().to_columns(), original);
     assert_eq!(w.kline_requests(), cold + 3);
     assert_eq!(third.stats().tier("disk").unwrap().corrupt, 0);
@@ -63,12 +63,12 @@ async fn corrupt_and_truncated_values_are_refetched_and_overwritten() {
 async fn a_value_moved_to_another_key_is_rejected() {
     let w = World::new().await;
     let q = query("ETHUSDT", "1h", NOW - 90 * DAY, NOW - 20 * DAY);
-    w.cache().klines(&q).await.unwrap();
+    w.cache().await.klines(&q).await.unwrap();
     let files = segment_files(w.dir.path());
     assert!(files.len() >= 2);
     // Valid bytes, wrong place: the header names another segment.
     fs::copy(&files[0], &files[1]).unwrap();
-    let cache = w.cache();
+    let cache = w.cache().await;
     let got = cache.klines(&q).await.unwrap();
     assert_matches_sim(&got, &q, NOW);
     assert_eq!(cache.stats().tier("disk").unwrap().corrupt, 1);

@@ -25,7 +25,7 @@ fn coverage_query(symbol: &str, interval: &str, start: i64, end: i64) -> Coverag
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_each_segment_and_fetches_nothing() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let seg = 1000 * HOUR;
     let base = (NOW / seg - 6) * seg;
     let whole = coverage_query("BTCUSDT", "1h", base, NOW + 3 * seg);
@@ -46,7 +46,7 @@ async fn reports_each_segment_and_fetches_nothing() {
     assert!(report.segments[6].expires_at.is_some());
 
     // A new process sees the same segments on disk.
-    let report = w.cache().coverage(&whole).await.unwrap();
+    let report = w.cache().await.coverage(&whole).await.unwrap();
     assert_eq!(report.segments[1].tier.as_deref(), Some("disk"));
     assert_eq!(report.count(Cached), 2);
 }
@@ -54,7 +54,8 @@ async fn reports_each_segment_and_fetches_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn known_empty_and_exchange_gaps_are_told_apart_from_failures() {
     let w = World::new().await;
-    let cache = w.builder().retry(RetryPolicy { max_retries: 0, ..RetryPolicy::default() }).build().unwrap();
+    let cache =
+        w.builder().retry(RetryPolicy { max_retries: 0, ..RetryPolicy::default() }).build().await.unwrap();
     // Before SOLUSDT's listing: known-empty.
     let (start, end) = (1_577_836_800_000, 1_580_515_200_000);
     cache.klines(&query("SOLUSDT", "1h", start, end)).await.unwrap();

@@ -6,7 +6,7 @@ use common::*;
 use cryptocache::{Error, Exchange, KlineQuery, Market};
 
 async fn err(w: &World, q: &KlineQuery) -> Error {
-    w.cache().klines(q).await.expect_err("query must fail")
+    w.cache().await.klines(q).await.expect_err("query must fail")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +86,7 @@ async fn unknown_symbol_is_typed_as_the_exchange_answers() {
     }
     assert_eq!(w.kline_requests(), 0, "the instruments list rejected it before any data request");
     // Lower case is the same symbol to Binance: normalised, not an error.
-    let got = w.cache().klines(&query("btcusdt", "1h", jan, jan + DAY)).await.unwrap();
+    let got = w.cache().await.klines(&query("btcusdt", "1h", jan, jan + DAY)).await.unwrap();
     assert_eq!(got.len(), 24);
 }
 
@@ -95,6 +95,6 @@ async fn bad_disk_path_is_a_clear_build_error() {
     let w = World::new().await;
     let file = w.dir.path().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
-    let e = w.builder().disk(&file).build().unwrap_err();
+    let e = w.builder().disk(&file).build().await.unwrap_err();
     assert!(matches!(e, Error::Config(ref m) if m.contains("cannot create disk cache directory")), "{e}");
 }

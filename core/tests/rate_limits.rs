@@ -12,7 +12,7 @@ use cryptocache_sim::{Fault, SimConfig};
 
 /// A cache that already validated BTCUSDT (so the next request is a kline request).
 async fn warm(w: &World, builder: cryptocache::CacheBuilder) -> cryptocache::Cache {
-    let cache = builder.build().unwrap();
+    let cache = builder.build().await.unwrap();
     cache.klines(&query("BTCUSDT", "1h", NOW - 100 * DAY, NOW - 99 * DAY)).await.unwrap();
     w.sim.reset();
     cache
@@ -83,7 +83,7 @@ async fn the_weight_budget_is_never_exceeded() {
     let window = Duration::from_secs(2);
     let w =
         World::with(SimConfig { spot_weight_limit: 30, weight_window: window, ..SimConfig::default() }).await;
-    let cache = w.builder().binance(w.binance(30, window)).build().unwrap();
+    let cache = w.builder().binance(w.binance(30, window)).build().await.unwrap();
     // 12 segments of 1h candles: more than two windows' worth of requests.
     let q = query("BNBUSDT", "1h", NOW - 480 * DAY, NOW - 20 * DAY);
     let got = cache.klines(&q).await.unwrap();

@@ -13,7 +13,7 @@ const MAR1: i64 = 1_709_251_200_000; // 2024-03-01
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cold_query_costs_one_request_per_segment_and_equals_the_exchange() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let q = query("BTCUSDT", "1h", JAN1, MAR1); // 1440 candles over segments 473 and 474
     let got = cache.klines(&q).await.unwrap();
     assert_eq!(got.len(), 1440);
@@ -29,7 +29,7 @@ async fn cold_query_costs_one_request_per_segment_and_equals_the_exchange() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeats_sub_ranges_and_overlaps_cost_nothing() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let q = query("BTCUSDT", "1h", JAN1, MAR1);
     cache.klines(&q).await.unwrap();
     let cold = w.kline_requests();
@@ -50,7 +50,7 @@ async fn repeats_sub_ranges_and_overlaps_cost_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_candle_is_refetched_only_after_the_next_close() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let q = query("BTCUSDT", "1h", NOW - 3 * DAY, NOW + DAY);
     let first = cache.klines(&q).await.unwrap();
     assert!(first.last_is_open());
@@ -77,7 +77,7 @@ async fn open_candle_is_refetched_only_after_the_next_close() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_identical_cold_queries_fetch_each_segment_once() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let q = query("ETHUSDT", "1h", JAN1, MAR1);
     let tasks: Vec<_> = (0..64)
         .map(|_| {
@@ -95,11 +95,11 @@ async fn concurrent_identical_cold_queries_fetch_each_segment_once() {
 async fn a_restart_over_the_same_disk_costs_nothing() {
     let w = World::new().await;
     let q = query("BTCUSDT", "15m", JAN1, MAR1).market(Market::Linear);
-    let first = w.cache().klines(&q).await.unwrap();
+    let first = w.cache().await.klines(&q).await.unwrap();
     let cold = w.kline_requests();
     assert_eq!(cold, segment_count(&q, NOW));
     assert_eq!(cold, 7);
-    let restarted = w.cache(); // new process state: empty memory tier
+    let restarted = w.cache().await; // new process state: empty memory tier
     let again = restarted.klines(&q).await.unwrap();
     assert_eq!(w.kline_requests(), cold);
     assert_eq!(again.to_columns(), first.to_columns());
@@ -110,7 +110,7 @@ async fn a_restart_over_the_same_disk_costs_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pre_listing_ranges_are_known_empty() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     // SOLUSDT spot lists 2020-08-11; ask for Jan–Jun 2020.
     let (start, end) = (1_577_836_800_000, 1_590_969_600_000);
     let q = query("SOLUSDT", "1h", start, end);
@@ -120,14 +120,14 @@ async fn pre_listing_ranges_are_known_empty() {
     let cold = w.kline_requests();
     assert_eq!(cold, segment_count(&q, NOW));
     assert!(cold < 8, "short ranges skip the listing probe");
-    assert!(w.cache().klines(&q).await.unwrap().is_empty());
+    assert!(w.cache().await.klines(&q).await.unwrap().is_empty());
     assert_eq!(w.kline_requests(), cold, "known-empty segments are not asked again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_pre_listing_ranges_cost_one_listing_probe() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let listed = 1_597_125_600_000; // SOLUSDT spot
     let q = query("SOLUSDT", "1h", listed - 700 * DAY, listed + 20 * DAY);
     let got = cache.klines(&q).await.unwrap();
@@ -145,7 +145,7 @@ async fn long_pre_listing_ranges_cost_one_listing_probe() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maintenance_gap_is_reported_not_filled() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let (gap_start, gap_end) = (1_582_112_100_000, 1_582_133_400_000); // 2020-02-19 11:35–17:30
     let q = query("BTCUSDT", "1m", gap_start - 3 * HOUR, gap_end + 3 * HOUR);
     let got = cache.klines(&q).await.unwrap();
@@ -157,7 +157,7 @@ async fn maintenance_gap_is_reported_not_filled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slicing_is_exact_at_segment_and_page_edges() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let seg = 1000 * MINUTE;
     let edge = (JAN1 / seg + 3) * seg; // a segment (and page) boundary
     for (start, end) in [
@@ -178,7 +178,7 @@ async fn slicing_is_exact_at_segment_and_page_edges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn off_grid_candles_keep_their_true_open_time() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let day = 1_518_134_400_000; // 2018-02-09: opens are 15 s late in the simulator, as on Binance
     let q = query("BTCUSDT", "1h", day - 2 * HOUR, day + 5 * HOUR);
     let got = cache.klines(&q).await.unwrap();
@@ -186,17 +186,17 @@ async fn off_grid_candles_keep_their_true_open_time() {
     assert_eq!(got.open_time()[2], day + 15_000);
     // A start between the slot start and the true open still includes that candle.
     let q = query("BTCUSDT", "1h", day + 10_000, day + 2 * HOUR);
-    let got = w.cache().klines(&q).await.unwrap();
+    let got = w.cache().await.klines(&q).await.unwrap();
     assert_eq!(got.open_time(), &[day + 15_000, day + HOUR + 15_000]);
     // Served again from disk after a restart, off-grid offsets intact.
-    let again = w.cache().klines(&q).await.unwrap();
+    let again = w.cache().await.klines(&q).await.unwrap();
     assert_eq!(again.open_time(), got.open_time());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calendar_intervals_weeks_and_months() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     for interval in ["1w", "1M", "3d", "1d"] {
         let before = w.kline_requests();
         let q = query("ETHUSDT", interval, 1_514_764_800_000, NOW + DAY);
@@ -210,7 +210,7 @@ async fn calendar_intervals_weeks_and_months() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_only_cache_works_without_disk() {
     let w = World::new().await;
-    let cache = w.builder().no_disk().build().unwrap();
+    let cache = w.builder().no_disk().build().await.unwrap();
     let q = query("BNBUSDT", "4h", JAN1, MAR1);
     let got = cache.klines(&q).await.unwrap();
     assert_matches_sim(&got, &q, NOW);
@@ -223,7 +223,7 @@ async fn memory_only_cache_works_without_disk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_from_the_instruments_list_makes_earlier_segments_free() {
     let w = World::new().await;
-    let cache = w.cache();
+    let cache = w.cache().await;
     let onboard = 1_568_102_400_000; // USD-M BTCUSDT onboardDate in the simulator
     let q = query("BTCUSDT", "1h", onboard - 600 * DAY, onboard + 30 * DAY).market(Market::Linear);
     let got = cache.klines(&q).await.unwrap();

@@ -173,10 +173,10 @@ impl Binance {
     /// An adapter with its own limiters; `requester` carries the HTTP pool and retries.
     pub(crate) fn new(config: BinanceConfig, requester: Requester) -> Self {
         Binance {
-            spot_limiter: WeightLimiter::new(config.spot_weight_limit, config.weight_window),
-            usdm_limiter: WeightLimiter::new(config.usdm_weight_limit, config.weight_window),
+            spot_limiter: WeightLimiter::new("binance-spot", config.spot_weight_limit, config.weight_window),
+            usdm_limiter: WeightLimiter::new("binance-usdm", config.usdm_weight_limit, config.weight_window),
             // fundingRate has its own bucket: 500 requests per 5 minutes per IP.
-            funding_limiter: WeightLimiter::new(450, Duration::from_secs(300)),
+            funding_limiter: WeightLimiter::new("binance-funding", 450, Duration::from_secs(300)),
             config,
             requester,
         }

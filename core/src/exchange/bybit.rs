@@ -91,7 +91,11 @@ fn category(market: Market) -> Result<&'static str> {
 impl Bybit {
     /// An adapter with its own limiter.
     pub(crate) fn new(config: BybitConfig, requester: Requester) -> Self {
-        Bybit { limiter: WeightLimiter::new(config.requests_per_window, config.window), config, requester }
+        Bybit {
+            limiter: WeightLimiter::new("bybit", config.requests_per_window, config.window),
+            config,
+            requester,
+        }
     }
 
     fn kline_url(&self, s: &SeriesKey, start: i64, end: Option<i64>, limit: usize) -> Result<String> {

@@ -108,7 +108,11 @@ fn kind(market: Market) -> &'static str {
 impl Deribit {
     /// An adapter with its own limiter.
     pub(crate) fn new(config: DeribitConfig, requester: Requester) -> Self {
-        Deribit { limiter: WeightLimiter::new(config.requests_per_window, config.window), config, requester }
+        Deribit {
+            limiter: WeightLimiter::new("deribit", config.requests_per_window, config.window),
+            config,
+            requester,
+        }
     }
 
     fn url(&self, method: &str, query: &str) -> String {

@@ -18,6 +18,7 @@ pub mod bybit;
 pub mod deribit;
 mod http;
 mod limiter;
+pub use limiter::SharedBudget;
 pub mod okx;
 mod request;
 mod retry;

@@ -122,13 +122,17 @@ impl Okx {
     /// An adapter with its own limiters.
     pub(crate) fn new(config: OkxConfig, requester: Requester) -> Self {
         Okx {
-            candles_limiter: WeightLimiter::new(config.candles_per_window, config.window),
-            history_limiter: WeightLimiter::new(config.history_per_window, config.window),
-            instruments_limiter: WeightLimiter::new(18, config.window),
+            candles_limiter: WeightLimiter::new("okx-candles", config.candles_per_window, config.window),
+            history_limiter: WeightLimiter::new(
+                "okx-history-candles",
+                config.history_per_window,
+                config.window,
+            ),
+            instruments_limiter: WeightLimiter::new("okx-instruments", 18, config.window),
             // history-trades: 20 per 2 s (CCXT charges it double: stay at 9).
-            trades_limiter: WeightLimiter::new(9, config.window),
+            trades_limiter: WeightLimiter::new("okx-history-trades", 9, config.window),
             // funding-rate-history: 10 per 2 s per IP and instrument.
-            funding_limiter: WeightLimiter::new(9, config.window),
+            funding_limiter: WeightLimiter::new("okx-funding", 9, config.window),
             config,
             requester,
         }

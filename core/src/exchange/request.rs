@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::http::{HttpClient, Reply};
-use super::limiter::WeightLimiter;
+use super::limiter::{SharedBudget, WeightLimiter};
 use super::retry::{self, RetryPolicy, Verdict};
 use crate::error::Error;
 use crate::stats::UpstreamCounters;
@@ -33,6 +33,8 @@ pub(crate) struct Requester {
     pub http: HttpClient,
     pub retry: RetryPolicy,
     pub counters: std::sync::Arc<UpstreamCounters>,
+    /// The budget shared with other processes (Redis), if configured.
+    pub budget: Option<std::sync::Arc<dyn SharedBudget>>,
 }
 
 impl Requester {
@@ -46,7 +48,8 @@ impl Requester {
     ) -> Result<T, Error> {
         let counters = &*self.counters;
         retry::run(&self.retry, counters, || async {
-            limiter.acquire(weight, counters).await;
+            let budget = self.budget.as_deref();
+            limiter.acquire(weight, counters, budget).await;
             counters.request(weight);
             tracing::debug!(exchange = dialect.name(), url, weight, "upstream request");
             let reply = match self.http.get(url).await {
@@ -59,7 +62,7 @@ impl Requester {
             };
             counters.received(reply.body.len());
             if let Some(used) = dialect.used_weight(&reply) {
-                limiter.observe_used(used);
+                limiter.observe_used(used, budget).await;
             }
             match dialect.classify(&reply) {
                 Verdict::Done(()) => match serde_json::from_slice::<T>(&reply.body) {

@@ -77,3 +77,26 @@ pub trait Tier: Send + Sync + std::fmt::Debug {
     /// Deletes segments (absent ones are ignored).
     fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>>;
 }
+
+/// The kinds of tier, for choosing their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TierKind {
+    /// In-process memory (always first when present).
+    Memory,
+    /// Local segment files.
+    Disk,
+    /// Redis or Redis Cluster.
+    Redis,
+}
+
+impl std::str::FromStr for TierKind {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "memory" | "mem" => Ok(TierKind::Memory),
+            "disk" => Ok(TierKind::Disk),
+            "redis" => Ok(TierKind::Redis),
+            _ => Err(crate::Error::Config(format!("unknown tier {s:?}: expected memory, disk or redis"))),
+        }
+    }
+}

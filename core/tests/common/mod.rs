@@ -43,8 +43,8 @@ impl World {
             .retry(RetryPolicy { base_delay: Duration::from_millis(20), ..RetryPolicy::default() })
     }
 
-    pub fn cache(&self) -> Cache {
-        self.builder().build().expect("cache builds")
+    pub async fn cache(&self) -> Cache {
+        self.builder().build().await.expect("cache builds")
     }
 
     /// Kline requests the simulator has served (both markets).

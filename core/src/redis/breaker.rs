@@ -1,0 +1,86 @@
+//! A circuit breaker: after a few consecutive failures, stop paying Redis timeouts on
+//! every call; let one probe through after a cool-down, doubling it while Redis stays down.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Consecutive failures that open the breaker.
+const THRESHOLD: u32 = 3;
+const FIRST_COOLDOWN: Duration = Duration::from_millis(250);
+const MAX_COOLDOWN: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Default)]
+struct State {
+    failures: u32,
+    open_until: Option<Instant>,
+    cooldown: Duration,
+}
+
+/// Shared breaker state.
+#[derive(Debug, Default)]
+pub(crate) struct Breaker {
+    state: Mutex<State>,
+}
+
+impl Breaker {
+    /// Whether a call may go to Redis now. While open, `false` until the cool-down ends;
+    /// then one probe is let through (and the breaker re-arms for the next cool-down).
+    pub(crate) fn allow(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match s.open_until {
+            Some(until) if Instant::now() < until => false,
+            Some(_) => {
+                // Half-open: this caller probes; others wait for the next cool-down.
+                let cooldown = s.cooldown;
+                s.open_until = Some(Instant::now() + cooldown);
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// A call succeeded: close the breaker.
+    pub(crate) fn success(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        *s = State::default();
+    }
+
+    /// A call failed: count it, open (or keep open, longer) at the threshold.
+    pub(crate) fn failure(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.failures += 1;
+        if s.failures >= THRESHOLD {
+            s.cooldown =
+                if s.open_until.is_some() { (s.cooldown * 2).min(MAX_COOLDOWN) } else { FIRST_COOLDOWN };
+            s.open_until = Some(Instant::now() + s.cooldown);
+        }
+    }
+
+    /// Whether the breaker is open (calls are being skipped).
+    pub(crate) fn is_open(&self) -> bool {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).open_until.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_failures_and_probes_after_cooldown() {
+        let b = Breaker::default();
+        for _ in 0..THRESHOLD - 1 {
+            b.failure();
+            assert!(b.allow());
+        }
+        b.failure();
+        assert!(b.is_open());
+        assert!(!b.allow(), "open: calls are skipped");
+        std::thread::sleep(FIRST_COOLDOWN + Duration::from_millis(20));
+        assert!(b.allow(), "one probe after the cool-down");
+        assert!(!b.allow(), "only one");
+        b.success();
+        assert!(!b.is_open());
+        assert!(b.allow());
+    }
+}

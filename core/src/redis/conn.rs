@@ -1,0 +1,270 @@
+//! The connection to Redis or Redis Cluster: configuration, connect with a clear error
+//! at build time, timeouts, the circuit breaker, and a password-free display name.
+
+use std::fmt;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue, Pipeline, Script, ScriptInvocation, TlsCertificates};
+
+use super::breaker::Breaker;
+use crate::error::{Error, Result};
+
+/// How to reach Redis.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]`, `rediss://...` for TLS, or
+    /// `redis+cluster://[user:password@]host:port,host:port,...` (`rediss+cluster://`) for
+    /// Redis Cluster.
+    pub url: String,
+    /// Prefix of every key (default `cc`): several caches can share one Redis, and an
+    /// ACL user can be limited to `~prefix:*`.
+    pub prefix: String,
+    /// Longest wait for one Redis operation before it counts as failed.
+    pub op_timeout: Duration,
+    /// Longest wait for a connection.
+    pub connect_timeout: Duration,
+    /// PEM of a CA to trust for `rediss://` instead of the system's roots.
+    pub ca_cert_pem: Option<Vec<u8>>,
+}
+
+impl RedisConfig {
+    /// A config for `url` with default prefix and timeouts.
+    pub fn new(url: impl Into<String>) -> Self {
+        RedisConfig {
+            url: url.into(),
+            prefix: "cc".into(),
+            op_timeout: Duration::from_millis(500),
+            connect_timeout: Duration::from_secs(2),
+            ca_cert_pem: None,
+        }
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    /// Never prints the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact(&self.url))
+            .field("prefix", &self.prefix)
+            .field("op_timeout", &self.op_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("ca_cert_pem", &self.ca_cert_pem.as_ref().map(|_| "<pem>"))
+            .finish()
+    }
+}
+
+/// `url` with the password (if any) replaced by `***`.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{}", &rest[at + 1..])
+        }
+        None => url.to_string(),
+    }
+}
+
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+/// A live connection to Redis, shared by the tier, the lock and the budget.
+#[derive(Clone)]
+pub struct Shared {
+    conn: Conn,
+    prefix: String,
+    op_timeout: Duration,
+    display: String,
+    breaker: std::sync::Arc<Breaker>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("redis", &self.display)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Connects and authenticates; a wrong password, an unreachable server or a bad URL
+    /// is an [`Error::Config`] naming the server (never the password).
+    pub async fn connect(config: &RedisConfig) -> Result<Shared> {
+        // redis-rs' rustls needs a process-wide crypto provider; ring, as for HTTP.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let display = redact(&config.url);
+        let fail = |what: &str, e: redis::RedisError| {
+            Error::Config(format!("cannot use Redis at {display}: {what}: {}", describe(&e)))
+        };
+        let certs = || TlsCertificates { client_tls: None, root_cert: config.ca_cert_pem.clone() };
+        let conn = match cluster_nodes(&config.url) {
+            Some(nodes) => {
+                let mut builder = ClusterClient::builder(nodes)
+                    .connection_timeout(config.connect_timeout)
+                    .response_timeout(config.op_timeout)
+                    .retries(1);
+                if config.ca_cert_pem.is_some() {
+                    builder = builder.certs(certs());
+                }
+                let client = builder.build().map_err(|e| fail("bad cluster URL", e))?;
+                let connect = client.get_async_connection();
+                let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
+                    .await
+                    .map_err(|_| Error::Config(format!("cannot use Redis at {display}: connect timed out")))?
+                    .map_err(|e| fail("connect", e))?;
+                Conn::Cluster(conn)
+            }
+            None => {
+                let client = match &config.ca_cert_pem {
+                    Some(_) => redis::Client::build_with_tls(config.url.as_str(), certs()),
+                    None => redis::Client::open(config.url.as_str()),
+                }
+                .map_err(|e| fail("bad URL", e))?;
+                let manager = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(config.connect_timeout))
+                    .set_response_timeout(Some(config.op_timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_secs(1));
+                let connect = ConnectionManager::new_with_config(client, manager);
+                let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
+                    .await
+                    .map_err(|_| Error::Config(format!("cannot use Redis at {display}: connect timed out")))?
+                    .map_err(|e| fail("connect", e))?;
+                Conn::Single(conn)
+            }
+        };
+        let shared = Shared {
+            conn,
+            prefix: config.prefix.clone(),
+            op_timeout: config.op_timeout,
+            display,
+            breaker: Default::default(),
+        };
+        // Proves the credentials and the ACL now, not at the first query.
+        let _: String = shared.query(&redis::cmd("PING")).await.map_err(|e| Error::Config(e.to_string()))?;
+        Ok(shared)
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Whether calls are currently skipped because Redis failed repeatedly.
+    pub fn circuit_open(&self) -> bool {
+        self.breaker.is_open()
+    }
+
+    /// Runs one command (with timeout and breaker).
+    pub(crate) async fn query<T: FromRedisValue + Send>(&self, cmd: &Cmd) -> Result<T> {
+        self.guarded(async {
+            match self.conn.clone() {
+                Conn::Single(mut c) => cmd.query_async(&mut c).await,
+                Conn::Cluster(mut c) => cmd.query_async(&mut c).await,
+            }
+        })
+        .await
+    }
+
+    /// Runs a pipeline (with timeout and breaker).
+    pub(crate) async fn pipeline<T: FromRedisValue + Send>(&self, pipe: &Pipeline) -> Result<T> {
+        self.guarded(async {
+            match self.conn.clone() {
+                Conn::Single(mut c) => pipe.query_async(&mut c).await,
+                Conn::Cluster(mut c) => pipe.query_async(&mut c).await,
+            }
+        })
+        .await
+    }
+
+    /// Runs a Lua script (EVALSHA, loading it on first use).
+    pub(crate) async fn script<T: FromRedisValue + Send>(&self, call: &ScriptInvocation<'_>) -> Result<T> {
+        self.guarded(async {
+            match self.conn.clone() {
+                Conn::Single(mut c) => call.invoke_async(&mut c).await,
+                Conn::Cluster(mut c) => call.invoke_async(&mut c).await,
+            }
+        })
+        .await
+    }
+
+    async fn guarded<T>(&self, op: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T> {
+        if !self.breaker.allow() {
+            return Err(Error::Cache(format!("Redis at {} is unavailable (circuit open)", self.display)));
+        }
+        match tokio::time::timeout(self.op_timeout, op).await {
+            Ok(Ok(v)) => {
+                self.breaker.success();
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                self.breaker.failure();
+                Err(Error::Cache(format!("Redis at {}: {}", self.display, describe(&e))))
+            }
+            Err(_) => {
+                self.breaker.failure();
+                Err(Error::Cache(format!("Redis at {}: timed out after {:?}", self.display, self.op_timeout)))
+            }
+        }
+    }
+}
+
+/// A script handle (kept here so callers need no redis import).
+pub(crate) fn script(source: &str) -> Script {
+    Script::new(source)
+}
+
+/// Node URLs of a `redis+cluster://` / `rediss+cluster://` URL; `None` for other URLs.
+fn cluster_nodes(url: &str) -> Option<Vec<String>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.strip_suffix("+cluster")?;
+    let (userinfo, hosts) = match rest.rsplit_once('@') {
+        Some((user, hosts)) => (format!("{user}@"), hosts),
+        None => (String::new(), rest),
+    };
+    Some(hosts.split(',').map(|h| format!("{scheme}://{userinfo}{}", h.trim())).collect())
+}
+
+/// A redis error without anything that could carry a secret.
+fn describe(e: &redis::RedisError) -> String {
+    let text = e.to_string();
+    if text.to_ascii_uppercase().contains("WRONGPASS") || text.contains("invalid username-password") {
+        "authentication failed (wrong user name or password)".into()
+    } else if text.contains("NOPERM") {
+        format!("permission denied by the ACL ({})", text.chars().take(160).collect::<String>())
+    } else {
+        text.chars().take(300).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(redact("redis://:s3cret@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
+        assert_eq!(redact("rediss://cc:s3cret@h:1"), "rediss://cc:***@h:1");
+        assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        let config = RedisConfig::new("redis://user:hunter2@localhost:1");
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn cluster_urls_name_every_node() {
+        assert_eq!(
+            cluster_nodes("redis+cluster://u:p@127.0.0.1:7000,127.0.0.1:7001").unwrap(),
+            ["redis://u:p@127.0.0.1:7000", "redis://u:p@127.0.0.1:7001"]
+        );
+        assert_eq!(cluster_nodes("rediss+cluster://h:1").unwrap(), ["rediss://h:1"]);
+        assert!(cluster_nodes("redis://h:1").is_none());
+    }
+}

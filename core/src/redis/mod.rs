@@ -1,0 +1,18 @@
+//! Redis: the tier shared by every process and machine of a team, plus the two things
+//! only a shared store can do — a cross-process stampede lock per missing segment and a
+//! request budget shared by every process on one egress IP.
+//!
+//! One [`Shared`] connection (a reconnecting connection manager, or a cluster
+//! connection) serves all three, behind a circuit breaker: when Redis is down or slow,
+//! calls fail fast and the cache carries on with its other tiers and the exchange.
+
+mod breaker;
+mod budget;
+mod conn;
+mod lock;
+mod tier;
+
+pub use budget::RedisBudget;
+pub use conn::{RedisConfig, Shared};
+pub use lock::{LockToken, SegmentLock};
+pub use tier::RedisTier;
