@@ -58,10 +58,29 @@ struct Bucket {
     ban_until: Option<i64>,
 }
 
+/// A credit pool that refills continuously (Deribit's model).
+#[derive(Debug)]
+struct Pool {
+    /// Credits available, in thousandths.
+    milli: i64,
+    /// When `milli` was last brought up to date, ms.
+    at_ms: i64,
+}
+
+/// A credit pool's settings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Credits {
+    /// Pool size (and starting balance), credits.
+    pub pool: u32,
+    /// Credits restored per second.
+    pub refill_per_sec: u32,
+}
+
 /// Weight counters for every budget, keyed by name (e.g. `"binance-spot"`).
 #[derive(Debug, Default)]
 pub(crate) struct WeightLimiter {
     buckets: HashMap<String, Bucket>,
+    pools: HashMap<String, Pool>,
     peaks: BTreeMap<String, u32>,
 }
 
@@ -116,6 +135,60 @@ impl WeightLimiter {
         Admission::Allowed { used: b.used }
     }
 
+    /// Admits (and charges) `weight` against a plain fixed-window budget:
+    /// over it → `Limited` (no ban escalation), as Bybit's and OKX's IP
+    /// limits behave.
+    pub(crate) fn admit_window(
+        &mut self,
+        key: &str,
+        weight: u32,
+        limit: u32,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Admission {
+        let window_ms = window_ms.max(1);
+        let b = self.buckets.entry(key.to_string()).or_default();
+        let window_start = now_ms - now_ms.rem_euclid(window_ms);
+        if b.window_start != window_start {
+            *b = Bucket { window_start, ..Bucket::default() };
+        }
+        if b.used.saturating_add(weight) > limit {
+            return Admission::Limited {
+                used: b.used,
+                retry_after_secs: secs_ceil(window_start + window_ms - now_ms),
+            };
+        }
+        b.used += weight;
+        let peak = self.peaks.entry(key.to_string()).or_default();
+        *peak = (*peak).max(b.used);
+        Admission::Allowed { used: b.used }
+    }
+
+    /// Admits (and charges) `cost` credits from pool `key`; `used` is the
+    /// pool size minus the credits left (rounded up). Rejected calls cost
+    /// nothing.
+    pub(crate) fn admit_credits(&mut self, key: &str, cost: u32, credits: Credits, now_ms: i64) -> Admission {
+        let full = i64::from(credits.pool) * 1000;
+        let p = self.pools.entry(key.to_string()).or_insert(Pool { milli: full, at_ms: now_ms });
+        let elapsed = (now_ms - p.at_ms).max(0);
+        p.milli = (p.milli + elapsed.saturating_mul(i64::from(credits.refill_per_sec))).min(full);
+        p.at_ms = now_ms;
+        let need = i64::from(cost) * 1000;
+        let used_of = |milli: i64| u32::try_from((full - milli + 999) / 1000).unwrap_or(u32::MAX);
+        if p.milli < need {
+            let wait_ms = match credits.refill_per_sec {
+                0 => i64::MAX / 2,
+                rate => (need - p.milli + i64::from(rate) - 1) / i64::from(rate),
+            };
+            return Admission::Limited { used: used_of(p.milli), retry_after_secs: secs_ceil(wait_ms) };
+        }
+        p.milli -= need;
+        let used = used_of(p.milli);
+        let peak = self.peaks.entry(key.to_string()).or_default();
+        *peak = (*peak).max(used);
+        Admission::Allowed { used }
+    }
+
     /// Highest weight used in any window, per budget.
     pub(crate) fn peaks(&self) -> BTreeMap<String, u32> {
         self.peaks.clone()
@@ -151,6 +224,41 @@ mod tests {
         assert_eq!(l.peaks().get("k"), Some(&10));
         // Other budgets are independent.
         assert_eq!(l.admit("other", 3, BUDGET, t), Admission::Allowed { used: 3 });
+    }
+
+    #[test]
+    fn plain_windows_never_ban() {
+        let mut l = WeightLimiter::default();
+        let t = 1_700_000_001_000; // 1 s into a 2 s window
+        assert_eq!(l.admit_window("okx", 1, 2, 2_000, t), Admission::Allowed { used: 1 });
+        assert_eq!(l.admit_window("okx", 1, 2, 2_000, t), Admission::Allowed { used: 2 });
+        for _ in 0..10 {
+            assert_eq!(
+                l.admit_window("okx", 1, 2, 2_000, t),
+                Admission::Limited { used: 2, retry_after_secs: 1 }
+            );
+        }
+        assert_eq!(l.admit_window("okx", 1, 2, 2_000, t + 1_000), Admission::Allowed { used: 1 });
+        assert_eq!(l.peaks().get("okx"), Some(&2));
+    }
+
+    #[test]
+    fn credit_pools_refill_continuously() {
+        let mut l = WeightLimiter::default();
+        let c = Credits { pool: 2_000, refill_per_sec: 1_000 };
+        let t = 1_700_000_000_000;
+        for i in 1..=4 {
+            assert_eq!(l.admit_credits("d", 500, c, t), Admission::Allowed { used: 500 * i });
+        }
+        assert_eq!(l.admit_credits("d", 500, c, t), Admission::Limited { used: 2_000, retry_after_secs: 1 });
+        // 250 ms later 250 credits are back: not enough for 500.
+        assert_eq!(
+            l.admit_credits("d", 500, c, t + 250),
+            Admission::Limited { used: 1_750, retry_after_secs: 1 }
+        );
+        assert_eq!(l.admit_credits("d", 500, c, t + 500), Admission::Allowed { used: 2_000 });
+        assert_eq!(l.admit_credits("d", 500, c, t + 10_000), Admission::Allowed { used: 500 });
+        assert_eq!(l.peaks().get("d"), Some(&2_000));
     }
 
     #[test]

@@ -16,10 +16,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::{real_now_ms, Clock};
+use crate::config::{BybitLimits, DeribitLimits, OkxLimits};
 use crate::faults::{self, Fault};
-use crate::limits::{Admission, Budget, WeightLimiter};
+use crate::limits::{Admission, Budget, Credits, WeightLimiter};
 use crate::stats::SimStats;
-use crate::{binance, control};
+use crate::{binance, bybit, control, deribit, okx};
 
 /// Simulator settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +37,12 @@ pub struct SimConfig {
     pub ban_duration: Duration,
     /// Fixed simulated "now" in ms; `None` follows real time.
     pub now_ms: Option<i64>,
+    /// Bybit's IP limit (600 requests per 5 s → 403).
+    pub bybit: BybitLimits,
+    /// OKX's per-endpoint limits (e.g. candles 40 per 2 s → 429 / 50011).
+    pub okx: OkxLimits,
+    /// Deribit's credit pool (50,000, refill 10,000/s, 500 per call → 10028).
+    pub deribit: DeribitLimits,
 }
 
 impl Default for SimConfig {
@@ -46,6 +53,9 @@ impl Default for SimConfig {
             weight_window: Duration::from_secs(60),
             ban_duration: Duration::from_secs(120),
             now_ms: None,
+            bybit: BybitLimits::default(),
+            okx: OkxLimits::default(),
+            deribit: DeribitLimits::default(),
         }
     }
 }
@@ -110,7 +120,19 @@ impl Shared {
         self.with(|s| s.limiter.admit(key, weight, budget, real_now_ms()))
     }
 
-    /// Counts one 429/418 produced by a limiter.
+    /// Charges `weight` to the plain fixed-window budget `key` (no ban
+    /// escalation) at the real wall-clock time.
+    pub(crate) fn admit_window(&self, key: &str, weight: u32, limit: u32, window: Duration) -> Admission {
+        let window_ms = duration_ms(window).max(1);
+        self.with(|s| s.limiter.admit_window(key, weight, limit, window_ms, real_now_ms()))
+    }
+
+    /// Charges `cost` credits to the refilling pool `key` at the real wall-clock time.
+    pub(crate) fn admit_credits(&self, key: &str, cost: u32, credits: Credits) -> Admission {
+        self.with(|s| s.limiter.admit_credits(key, cost, credits, real_now_ms()))
+    }
+
+    /// Counts one rejection produced by a limiter (429/418/403).
     pub(crate) fn count_rate_limited(&self) {
         self.with(|s| s.stats.rate_limited += 1);
     }
@@ -166,12 +188,33 @@ async fn exchange_gate(State(shared): State<Arc<Shared>>, req: Request, next: Ne
 }
 
 /// The reply of an injected status fault, in the style of the exchange the
-/// path belongs to.
+/// path belongs to: the exchange's own throttle reply for its throttle
+/// status (Binance 429/418, Bybit 403, OKX 429, Deribit 429), else an HTML
+/// error page.
 fn injected_status(shared: &Shared, path: &str, status: StatusCode, retry_after: Option<u64>) -> Response {
     let throttle = status == StatusCode::TOO_MANY_REQUESTS || status.as_u16() == 418;
-    match binance::market_of_path(path) {
-        Some(market) if throttle => binance::injected_throttle(shared, market, status, retry_after),
-        _ => faults::html_error(status, retry_after),
+    let styled = if bybit::owns_path(path) {
+        (status == StatusCode::FORBIDDEN).then(bybit::too_frequent)
+    } else if okx::owns_path(path) {
+        (status == StatusCode::TOO_MANY_REQUESTS).then(okx::rate_limited)
+    } else if deribit::owns_path(path) {
+        (status == StatusCode::TOO_MANY_REQUESTS).then(|| deribit::too_many_requests(shared.clock.now_ms()))
+    } else {
+        match binance::market_of_path(path) {
+            Some(market) if throttle => {
+                return binance::injected_throttle(shared, market, status, retry_after);
+            }
+            _ => None,
+        }
+    };
+    match styled {
+        Some(mut r) => {
+            if let Some(secs) = retry_after {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            }
+            r
+        }
+        None => faults::html_error(status, retry_after),
     }
 }
 
@@ -189,8 +232,11 @@ async fn unknown_path(State(shared): State<Arc<Shared>>, req: Request) -> Respon
 
 /// The whole HTTP surface: exchange routes behind the gate, control routes beside.
 fn router(shared: Arc<Shared>) -> Router {
-    let exchanges =
-        binance::routes().route_layer(middleware::from_fn_with_state(shared.clone(), exchange_gate));
+    let exchanges = binance::routes()
+        .merge(bybit::routes())
+        .merge(okx::routes())
+        .merge(deribit::routes())
+        .route_layer(middleware::from_fn_with_state(shared.clone(), exchange_gate));
     exchanges.merge(control::routes()).fallback(unknown_path).with_state(shared)
 }
 

@@ -13,11 +13,18 @@ pub struct SimStats {
     pub endpoints: BTreeMap<String, u64>,
     /// Replies per HTTP status.
     pub statuses: BTreeMap<u16, u64>,
-    /// 429/418 replies produced by the weight limiter itself (not injected faults).
+    /// Rejections produced by the simulator's own limiters (Binance 429/418,
+    /// Bybit 403, OKX 429, Deribit 429), not injected faults.
     pub rate_limited: u64,
     /// Injected faults served.
     pub faults_served: u64,
-    /// Highest weight used in any window, per budget (`"binance-spot"`, `"binance-um"`).
+    /// Highest usage seen, per budget: weight per window for
+    /// `"binance-spot"`, `"binance-um"`; requests per window for
+    /// `"binance-um-funding"`, `"bybit"`, `"okx-candles"`,
+    /// `"okx-history-candles"`, `"okx-trades"`, `"okx-history-trades"`,
+    /// `"okx-books"`, `"okx-instruments"`, `"okx-funding-history:<instId>"`;
+    /// credits in use for `"deribit"` (and `"deribit-instruments"`, where a
+    /// call costs `instruments_every` in seconds).
     pub max_window_weight: BTreeMap<String, u32>,
 }
 

@@ -131,10 +131,10 @@ async fn set_delay_from_rust_applies_to_every_exchange() {
 async fn unknown_paths_are_counted_as_404() {
     let sim = sim_at(NOW).await;
     sim.push_faults(vec![Fault::Malformed]);
-    assert_eq!(get(&sim, "/api/v3/depth?symbol=BTCUSDT").await.status, 404);
+    assert_eq!(get(&sim, "/api/v3/avgPrice?symbol=BTCUSDT").await.status, 404);
     let stats = sim.stats();
     assert_eq!((stats.total, stats.statuses.get(&404)), (1, Some(&1)));
-    assert_eq!(stats.endpoints.get("/api/v3/depth"), Some(&1));
+    assert_eq!(stats.endpoints.get("/api/v3/avgPrice"), Some(&1));
     assert_eq!(stats.faults_served, 0, "faults wait for a real endpoint");
     assert_eq!(get(&sim, KLINES).await.text(), "{\"this is\": not json");
 }

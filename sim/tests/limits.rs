@@ -20,6 +20,7 @@ async fn sim_with(spot: u32, um: u32, window: Duration, ban: Duration) -> Sim {
         weight_window: window,
         ban_duration: ban,
         now_ms: Some(NOW),
+        ..SimConfig::default()
     };
     Sim::start(config).await.unwrap()
 }

@@ -5,6 +5,7 @@ use crate::data::calendar::{Span, DAY_MS};
 use crate::data::decimal::{fmt, parse_f64};
 use crate::data::hash::str_seed;
 use crate::data::series::{seed_of, RawCandle, SeriesSpec};
+use crate::data::trades::TradeStream;
 use crate::data::{SimKline, SimSymbol};
 
 /// A Binance market served by the simulator.
@@ -170,6 +171,75 @@ pub fn binance_symbols(market: BinanceMarket) -> Vec<SimSymbol> {
         .collect()
 }
 
+/// The price model of a symbol (shared by its klines, trades, funding and book).
+pub(crate) fn spec_of(market: BinanceMarket, def: &SymbolDef) -> SeriesSpec {
+    SeriesSpec {
+        path_seed: seed_of(&[str_seed(def.base)]),
+        seed: seed_of(&[str_seed(market.weight_key()), str_seed(def.symbol)]),
+        base_price: def.base_price,
+        price_tick: def.price_tick,
+        qty_per_min: def.qty_per_min,
+        trades_per_min: def.trades_per_min,
+        listed_ms: def.listed_ms,
+        until_ms: i64::MAX,
+        quiet: None,
+    }
+}
+
+/// The trade stream of a symbol: no trades in the hours of the maintenance gap.
+pub(crate) fn trade_stream(market: BinanceMarket, def: &SymbolDef) -> TradeStream {
+    TradeStream::new(spec_of(market, def), def.trades_per_min, def.qty_per_min, Some(GAP))
+}
+
+/// Funding interval of a USDⓈ-M symbol, hours: `BTCUSDT` 8, `ETHUSDT` 4, `SOLUSDT` 1.
+pub(crate) fn funding_hours(symbol: &str) -> i64 {
+    match symbol {
+        "ETHUSDT" => 4,
+        "SOLUSDT" => 1,
+        _ => 8,
+    }
+}
+
+/// How a market prints a symbol's decimals: spot with 8 everywhere, UM
+/// with the symbol's own precision (price, quantity, and their sum for
+/// quote amounts).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Decimals {
+    ps: u32,
+    qs: u32,
+    spot: bool,
+}
+
+impl Decimals {
+    /// The style of `def` on `market`.
+    pub(crate) fn of(market: BinanceMarket, def: &SymbolDef) -> Decimals {
+        Decimals { ps: def.price_scale, qs: def.qty_scale, spot: market == BinanceMarket::Spot }
+    }
+
+    fn shown(&self, scale: u32) -> u32 {
+        if self.spot {
+            8
+        } else {
+            scale
+        }
+    }
+
+    /// A price, price units.
+    pub(crate) fn price(&self, v: i64) -> String {
+        fmt(i128::from(v), self.ps, self.shown(self.ps))
+    }
+
+    /// A quantity, quantity units.
+    pub(crate) fn qty(&self, v: i64) -> String {
+        fmt(i128::from(v), self.qs, self.shown(self.qs))
+    }
+
+    /// A quote amount (price × quantity units).
+    pub(crate) fn quote(&self, v: i128) -> String {
+        fmt(v, self.ps + self.qs, self.shown(self.ps + self.qs))
+    }
+}
+
 /// Why a series lookup failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum LookupError {
@@ -250,16 +320,7 @@ impl Series {
             .then(|| span_of(interval))
             .flatten()
             .ok_or(LookupError::Interval)?;
-        let spec = SeriesSpec {
-            path_seed: seed_of(&[str_seed(def.base)]),
-            seed: seed_of(&[str_seed(market.weight_key()), str_seed(def.symbol)]),
-            base_price: def.base_price,
-            price_tick: def.price_tick,
-            qty_per_min: def.qty_per_min,
-            trades_per_min: def.trades_per_min,
-            listed_ms: def.listed_ms,
-        };
-        Ok(Series { market, def, spec, span, key: str_seed(interval) })
+        Ok(Series { market, def, spec: spec_of(market, def), span, key: str_seed(interval) })
     }
 
     /// Actual open time of the slot opening at `slot` (the 2018 spot quirk).

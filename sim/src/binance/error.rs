@@ -62,6 +62,16 @@ impl ApiError {
         Self::bad_request(-1121, "Invalid symbol.")
     }
 
+    /// -1127, a time range longer than the endpoint allows.
+    pub(crate) fn span_too_long(hours: u32) -> ApiError {
+        Self::bad_request(-1127, format!("More than {hours} hours between startTime and endTime."))
+    }
+
+    /// -2014 (HTTP 401), the `X-MBX-APIKEY` header missing.
+    pub(crate) fn api_key() -> ApiError {
+        ApiError { status: StatusCode::UNAUTHORIZED, code: -2014, msg: "API-key format invalid.".to_string() }
+    }
+
     /// -1128, optional parameters that cannot be combined.
     pub(crate) fn combination() -> ApiError {
         Self::bad_request(-1128, "Combination of optional parameters invalid.")

@@ -3,10 +3,13 @@
 //! bodies, written from the exchange specification (not from the core crate).
 
 pub(crate) mod catalog;
+pub(crate) mod depth;
 mod error;
+pub(crate) mod funding;
 mod info;
 mod klines;
 mod query;
+pub(crate) mod trades;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +17,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -49,9 +52,79 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v3/uiKlines", get(spot_klines))
         .route("/api/v3/exchangeInfo", get(spot_exchange_info))
         .route("/api/v3/time", get(spot_time))
+        .route("/api/v3/aggTrades", get(spot_agg_trades))
+        .route("/api/v3/historicalTrades", get(spot_historical_trades))
+        .route("/api/v3/trades", get(spot_trades))
+        .route("/api/v3/depth", get(spot_depth))
         .route("/fapi/v1/klines", get(um_klines))
         .route("/fapi/v1/exchangeInfo", get(um_exchange_info))
         .route("/fapi/v1/time", get(um_time))
+        .route("/fapi/v1/aggTrades", get(um_agg_trades))
+        .route("/fapi/v1/historicalTrades", get(um_historical_trades))
+        .route("/fapi/v1/trades", get(um_trades))
+        .route("/fapi/v1/depth", get(um_depth))
+        .route("/fapi/v1/fundingRate", get(um_funding_rate))
+}
+
+/// Key of UM's funding-history budget in `SimStats::max_window_weight`.
+pub(crate) const UM_FUNDING_KEY: &str = "binance-um-funding";
+/// UM `fundingRate` requests allowed per window (shared with `fundingInfo`).
+const UM_FUNDING_LIMIT: u32 = 500;
+/// UM's funding-history window.
+const UM_FUNDING_WINDOW: Duration = Duration::from_secs(300);
+
+async fn spot_agg_trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, BinanceMarket::Spot, q, |_| 4, trades::agg_trades)
+}
+
+async fn um_agg_trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, BinanceMarket::UsdM, q, |_| 20, trades::agg_trades)
+}
+
+async fn spot_historical_trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, BinanceMarket::Spot, q, |_| 25, trades::historical_trades)
+}
+
+/// UM `historicalTrades` needs an `X-MBX-APIKEY` header (any value): 401 / -2014 without.
+async fn um_historical_trades(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    q: RawQuery,
+) -> Response {
+    if !headers.contains_key("x-mbx-apikey") {
+        let e = ApiError::api_key();
+        return reply(e.status, e.body(), None, None);
+    }
+    serve(&shared, BinanceMarket::UsdM, q, |_| 20, trades::historical_trades)
+}
+
+async fn spot_trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, BinanceMarket::Spot, q, |_| 25, trades::recent_trades)
+}
+
+async fn um_trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, BinanceMarket::UsdM, q, |_| 5, trades::recent_trades)
+}
+
+async fn spot_depth(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, BinanceMarket::Spot, q, depth::spot_weight, depth::depth)
+}
+
+async fn um_depth(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, BinanceMarket::UsdM, q, depth::um_weight, depth::depth)
+}
+
+/// UM `fundingRate`: its own 500-per-5-minutes bucket (429 / -1003 when
+/// over), no request weight.
+async fn um_funding_rate(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    if let Admission::Limited { retry_after_secs, .. } =
+        shared.admit_window(UM_FUNDING_KEY, 1, UM_FUNDING_LIMIT, UM_FUNDING_WINDOW)
+    {
+        shared.count_rate_limited();
+        let body = too_many_body(UM_FUNDING_LIMIT, UM_FUNDING_WINDOW);
+        return reply(StatusCode::TOO_MANY_REQUESTS, body, None, Some(retry_after_secs));
+    }
+    serve(&shared, BinanceMarket::UsdM, q, |_| 0, funding::funding_rate)
 }
 
 async fn spot_klines(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {

@@ -17,6 +17,9 @@ pub(crate) enum Span {
     Week,
     /// One calendar month; slots open on the 1st, 00:00 UTC.
     Month,
+    /// Three calendar months; slots open on January, April, July and
+    /// October 1st, 00:00 UTC.
+    Quarter,
 }
 
 impl Span {
@@ -28,6 +31,10 @@ impl Span {
             Span::Month => {
                 let (y, m, _) = civil_from_days(t.div_euclid(DAY_MS));
                 days_from_civil(y, m, 1) * DAY_MS
+            }
+            Span::Quarter => {
+                let (y, m, _) = civil_from_days(t.div_euclid(DAY_MS));
+                days_from_civil(y, (m - 1) / 3 * 3 + 1, 1) * DAY_MS
             }
         }
     }
@@ -42,6 +49,11 @@ impl Span {
                 let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
                 days_from_civil(y, m, 1) * DAY_MS
             }
+            Span::Quarter => {
+                let (y, m, _) = civil_from_days(open.div_euclid(DAY_MS));
+                let (y, m) = if m >= 10 { (y + 1, m - 9) } else { (y, m + 3) };
+                days_from_civil(y, m, 1) * DAY_MS
+            }
         }
     }
 
@@ -50,13 +62,50 @@ impl Span {
         match self {
             Span::Fixed(len) => open - len,
             Span::Week => open - WEEK_MS,
-            Span::Month => self.floor(open - 1),
+            Span::Month | Span::Quarter => self.floor(open - 1),
         }
     }
 
     /// Whether a slot is shorter than one day (used by per-exchange quirks).
     pub(crate) fn is_intraday(self) -> bool {
         matches!(self, Span::Fixed(len) if len < DAY_MS)
+    }
+}
+
+/// Latest time the grids are asked about (9999-12-31 23:59:59.999 UTC):
+/// request bounds are clamped to `[0, MAX_TIME]` before any calendar math.
+pub(crate) const MAX_TIME: i64 = 253_402_300_799_999;
+
+/// The slots of one interval in some time zone: `span` laid out on the
+/// clock of UTC + `offset_ms` (e.g. OKX's `1D` opens at 00:00 UTC+8, i.e.
+/// 16:00 UTC the day before).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Grid {
+    /// Slot layout on the local clock.
+    pub span: Span,
+    /// Local time minus UTC, ms.
+    pub offset_ms: i64,
+}
+
+impl Grid {
+    /// `span` on the UTC clock.
+    pub(crate) const fn utc(span: Span) -> Grid {
+        Grid { span, offset_ms: 0 }
+    }
+
+    /// Open time (UTC ms) of the slot containing `t`.
+    pub(crate) fn floor(self, t: i64) -> i64 {
+        self.span.floor(t + self.offset_ms) - self.offset_ms
+    }
+
+    /// Open time of the slot after the one opening at `open`.
+    pub(crate) fn next(self, open: i64) -> i64 {
+        self.span.next(open + self.offset_ms) - self.offset_ms
+    }
+
+    /// Open time of the slot before the one opening at `open`.
+    pub(crate) fn prev(self, open: i64) -> i64 {
+        self.span.prev(open + self.offset_ms) - self.offset_ms
     }
 }
 
@@ -114,5 +163,27 @@ mod tests {
         assert_eq!(Span::Month.prev(1_706_745_600_000), 1_704_067_200_000);
         assert_eq!(Span::Month.next(1_701_388_800_000), 1_704_067_200_000); // Dec -> Jan
         assert_eq!(Span::Fixed(3 * DAY_MS).floor(t) % (3 * DAY_MS), 0);
+    }
+
+    #[test]
+    fn quarters_and_shifted_grids() {
+        let t = 1_706_702_400_000; // 2024-01-31 12:00 UTC
+        assert_eq!(Span::Quarter.floor(t), 1_704_067_200_000); // 2024-01-01
+        assert_eq!(Span::Quarter.next(1_704_067_200_000), 1_711_929_600_000); // 2024-04-01
+        assert_eq!(Span::Quarter.next(1_727_740_800_000), 1_735_689_600_000); // Oct -> Jan
+        assert_eq!(Span::Quarter.prev(1_704_067_200_000), 1_696_118_400_000); // 2023-10-01
+        let h8 = 8 * 3_600_000;
+        let day8 = Grid { span: Span::Fixed(DAY_MS), offset_ms: h8 };
+        // 2024-01-30 19:00 UTC is 2024-01-31 03:00 UTC+8: the day opened 2024-01-30 16:00 UTC.
+        assert_eq!(day8.floor(1_706_641_200_000), 1_706_630_400_000);
+        assert_eq!(day8.next(1_706_630_400_000), 1_706_716_800_000);
+        assert_eq!(day8.prev(1_706_630_400_000), 1_706_544_000_000);
+        // Weeks open Monday 00:00 UTC+8 = Sunday 16:00 UTC; months the 1st 00:00 UTC+8.
+        let week8 = Grid { span: Span::Week, offset_ms: h8 };
+        assert_eq!(week8.floor(t), 1_706_457_600_000); // Sun 2024-01-28 16:00 UTC
+        let month8 = Grid { span: Span::Month, offset_ms: h8 };
+        assert_eq!(month8.floor(t), 1_704_038_400_000); // 2023-12-31 16:00 UTC
+        assert_eq!(month8.floor(1_706_716_800_000), 1_706_716_800_000); // 2024-01-31 16:00 UTC
+        assert_eq!(Grid::utc(Span::Month).floor(t), Span::Month.floor(t));
     }
 }

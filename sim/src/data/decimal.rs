@@ -19,6 +19,22 @@ pub(crate) fn fmt(units: i128, scale: u32, shown: u32) -> String {
     format!("{sign}{int}.{frac}{zeros}")
 }
 
+/// Formats `units × 10^-scale` with trailing zeros (and a bare trailing
+/// point) removed, the style of Bybit, OKX and Deribit: `fmt_trim(4348800, 2)`
+/// is `"43488"`, `fmt_trim(4337610, 2)` is `"43376.1"`.
+pub(crate) fn fmt_trim(units: i128, scale: u32) -> String {
+    let text = fmt(units, scale, scale);
+    if !text.contains('.') {
+        return text;
+    }
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    if trimmed == "-0" {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
 /// The `f64` a client gets by parsing a wire decimal (`NaN` if it is not one).
 pub(crate) fn parse_f64(text: &str) -> f64 {
     text.parse::<f64>().unwrap_or(f64::NAN)
@@ -40,5 +56,11 @@ mod tests {
         assert_eq!(fmt(42, 0, 2), "42.00");
         assert_eq!(fmt(-5, 2, 2), "-0.05");
         assert_eq!(parse_f64("43519.34000000"), 43519.34);
+        assert_eq!(fmt_trim(4_348_800, 2), "43488");
+        assert_eq!(fmt_trim(4_337_610, 2), "43376.1");
+        assert_eq!(fmt_trim(683_458_981_407, 4), "68345898.1407");
+        assert_eq!(fmt_trim(0, 8), "0");
+        assert_eq!(fmt_trim(1_000, 0), "1000");
+        assert_eq!(fmt_trim(-50, 2), "-0.5");
     }
 }

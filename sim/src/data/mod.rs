@@ -7,12 +7,24 @@
 //! these functions as the oracle to compare what a client fetched over HTTP
 //! against what the exchange "really" holds.
 
+pub(crate) mod bars;
+pub(crate) mod book;
 pub(crate) mod calendar;
 pub(crate) mod decimal;
+pub(crate) mod funding;
 pub(crate) mod hash;
+pub(crate) mod instrument;
 pub(crate) mod series;
+pub(crate) mod trades;
 
 pub use crate::binance::catalog::{binance_intervals, binance_klines, binance_symbols, BinanceMarket};
+pub use crate::history::{
+    binance_agg_trades, binance_book, binance_funding, binance_trades, venue_book, venue_funding,
+    venue_trades, SimAggTrade, SimBook, SimFunding, SimTrade,
+};
+pub use crate::venue::{
+    venue_instruments, venue_intervals, venue_klines, venue_quiet_windows, SimCandle, SimInstrument, Venue,
+};
 
 /// One candle as a client would parse it from the wire.
 ///

@@ -51,6 +51,67 @@ pub(crate) struct SeriesSpec {
     pub trades_per_min: i64,
     /// First millisecond of trading; nothing trades before it.
     pub listed_ms: i64,
+    /// First millisecond after trading ends (a dated future's expiry);
+    /// `i64::MAX` if it never ends.
+    pub until_ms: i64,
+    /// Recurring trade-less windows, if the series has any.
+    pub quiet: Option<Quiet>,
+}
+
+/// Recurring trade-less windows: in each block `[n·period, (n+1)·period)`
+/// one window of `len_ms`, starting at a hash-chosen multiple of `align_ms`
+/// inside the block (so windows never cross blocks). While quiet, nothing
+/// trades and the price stays at the last traded one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Quiet {
+    /// Seed of the window positions.
+    pub seed: u64,
+    /// Block length, ms (> `len_ms`).
+    pub period_ms: i64,
+    /// Window length, ms (> 0).
+    pub len_ms: i64,
+    /// Window starts are multiples of this, ms (> 0).
+    pub align_ms: i64,
+}
+
+impl Quiet {
+    /// The window of block `n`, `[start, end)`.
+    pub(crate) fn window(&self, n: i64) -> (i64, i64) {
+        let choices = ((self.period_ms - self.len_ms) / self.align_ms.max(1)).max(1);
+        let k = (mix(&[self.seed, n as u64]) % choices as u64) as i64;
+        let start = n * self.period_ms + k * self.align_ms;
+        (start, start + self.len_ms)
+    }
+
+    /// The windows overlapping `[a, b)`, oldest first.
+    pub(crate) fn windows(&self, a: i64, b: i64) -> Vec<(i64, i64)> {
+        if b <= a {
+            return Vec::new();
+        }
+        (a.div_euclid(self.period_ms)..=(b - 1).div_euclid(self.period_ms))
+            .map(|n| self.window(n))
+            .filter(|&(s, e)| s < b && e > a)
+            .collect()
+    }
+
+    /// The window containing `t`, if any.
+    pub(crate) fn containing(&self, t: i64) -> Option<(i64, i64)> {
+        let w = self.window(t.div_euclid(self.period_ms));
+        (w.0 <= t && t < w.1).then_some(w)
+    }
+
+    /// Milliseconds of `[a, b)` that are quiet, in O(1) for any span.
+    pub(crate) fn overlap(&self, a: i64, b: i64) -> i64 {
+        if b <= a {
+            return 0;
+        }
+        let cut = |(s, e): (i64, i64)| (e.min(b) - s.max(a)).max(0);
+        let (first, last) = (a.div_euclid(self.period_ms), (b - 1).div_euclid(self.period_ms));
+        if first == last {
+            return cut(self.window(first));
+        }
+        cut(self.window(first)) + (last - first - 1) * self.len_ms + cut(self.window(last))
+    }
 }
 
 /// One candle in integer units. `quote` and `taker_quote` are in units of
@@ -71,6 +132,15 @@ pub(crate) struct RawCandle {
 }
 
 impl SeriesSpec {
+    /// The last traded price at `t`: [`SeriesSpec::price_at`], except that
+    /// inside a quiet window it stays at the price the window began with.
+    pub(crate) fn traded_price_at(&self, t: i64) -> i64 {
+        match self.quiet.and_then(|q| q.containing(t)) {
+            Some((start, _)) => self.price_at(start),
+            None => self.price_at(t),
+        }
+    }
+
     /// Price (on the tick grid, in price units) at millisecond `t`.
     pub(crate) fn price_at(&self, t: i64) -> i64 {
         let mut ppm: i64 = 1_000_000;
@@ -85,10 +155,13 @@ impl SeriesSpec {
     }
 
     /// The candle occupying `[open_time, close_time]` as seen at `now`, or
-    /// `None` if nothing had traded in it by then (not yet open, or not yet
-    /// listed). A candle still open at `now` covers only the elapsed part:
-    /// close = price(now), volume and trades proportional to elapsed time.
-    /// `interval_key` distinguishes intervals whose slots share an open time.
+    /// `None` if nothing had traded in it by then (not yet open, not yet
+    /// listed, or already expired). A candle still open at `now` covers only
+    /// the elapsed part: close = price(now), volume and trades proportional
+    /// to elapsed time. Quiet time counts as not elapsed, so a candle wholly
+    /// inside a quiet window is a filler: open = high = low = close = the
+    /// previous close, volume 0. `interval_key` distinguishes intervals whose
+    /// slots share an open time.
     pub(crate) fn candle(
         &self,
         interval_key: u64,
@@ -97,16 +170,21 @@ impl SeriesSpec {
         now: i64,
     ) -> Option<RawCandle> {
         let start = open_time.max(self.listed_ms);
-        if start > now || close_time < start {
+        if start > now || close_time < start || start >= self.until_ms {
             return None;
         }
-        let end = (close_time + 1).min(now);
+        let end = (close_time + 1).min(now).min(self.until_ms);
         let slot_len = i128::from(close_time + 1 - open_time);
-        let active = i128::from(end - start);
+        let quiet = self.quiet.map_or(0, |q| q.overlap(start, end));
+        let active = i128::from(end - start - quiet);
         let key = |tag: u64| [self.seed, interval_key, open_time as u64, tag];
 
-        let open = self.price_at(start);
-        let close = self.price_at(end);
+        let open = self.traded_price_at(start);
+        // The last trade: at the end, or where a quiet window reaching the end began.
+        let close = match self.quiet.and_then(|q| q.containing(end - 1)) {
+            Some((quiet_start, _)) if end > start => self.price_at(quiet_start),
+            _ => self.traded_price_at(end),
+        };
         let tick = self.price_tick.max(1);
 
         // Excursions beyond open/close grow with the square root of the span.
@@ -193,6 +271,8 @@ mod tests {
             qty_per_min: 1_500_000,
             trades_per_min: 600,
             listed_ms: 1_500_000_000_000,
+            until_ms: i64::MAX,
+            quiet: None,
         }
     }
 
@@ -241,5 +321,45 @@ mod tests {
         let c = s.candle(1, day, day + DAY_MS - 1, i64::MAX).expect("listing day");
         assert_eq!(c.open, s.price_at(s.listed_ms));
         assert!(s.candle(1, day - DAY_MS, day - 1, i64::MAX).is_none());
+    }
+
+    #[test]
+    fn quiet_windows_give_fillers_and_expiry_cuts() {
+        let q = Quiet { seed: 5, period_ms: 10 * DAY_MS, len_ms: 7_200_000, align_ms: 3_600_000 };
+        let s = SeriesSpec { quiet: Some(q), until_ms: 1_700_000_000_000, ..spec() };
+        let (qs, qe) = q.window(1800);
+        assert_eq!((qs % 3_600_000, qe - qs), (0, 7_200_000));
+        assert!(qs >= 1800 * 10 * DAY_MS && qe <= 1801 * 10 * DAY_MS);
+        assert_eq!(q.windows(qs - 1, qs + 1), vec![(qs, qe)]);
+        assert_eq!(q.containing(qe), None);
+        assert_eq!(q.containing(qe - 1), Some((qs, qe)));
+        assert_eq!(q.overlap(qs - 10, qe + 10), 7_200_000);
+        assert_eq!(q.overlap(qs + 10, qs + 30), 20);
+        let far = q.overlap(0, 100 * 10 * DAY_MS);
+        assert_eq!(far, 100 * 7_200_000);
+        // Both hours of the window are fillers at the close before it.
+        let before = s.candle(3, qs - 3_600_000, qs - 1, i64::MAX).expect("before");
+        for h in 0..2 {
+            let open = qs + h * 3_600_000;
+            let c = s.candle(3, open, open + 3_599_999, i64::MAX).expect("filler");
+            assert_eq!(
+                (c.open, c.high, c.low, c.close),
+                (before.close, before.close, before.close, before.close)
+            );
+            assert_eq!((c.volume, c.trades, c.quote), (0, 0, 0));
+        }
+        let after = s.candle(3, qe, qe + 3_599_999, i64::MAX).expect("after");
+        assert!(after.volume > 0);
+        // A day containing the window trades less than the raw model says.
+        let day = qs - qs.rem_euclid(DAY_MS);
+        let plain = SeriesSpec { quiet: None, ..s.clone() };
+        let (d1, d0) =
+            (s.candle(4, day, day + DAY_MS - 1, i64::MAX), plain.candle(4, day, day + DAY_MS - 1, i64::MAX));
+        assert!(d1.expect("day").volume < d0.expect("day").volume);
+        // Expiry: the slot containing it is cut, later ones do not exist.
+        let exp_slot = 1_700_000_000_000 - 1_700_000_000_000 % 3_600_000;
+        let last = s.candle(3, exp_slot, exp_slot + 3_599_999, i64::MAX).expect("last");
+        assert_eq!(last.close, s.price_at(1_700_000_000_000));
+        assert!(s.candle(3, exp_slot + 3_600_000, exp_slot + 7_199_999, i64::MAX).is_none());
     }
 }
