@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 /// Consecutive failures that open the breaker.
 const THRESHOLD: u32 = 3;
 const FIRST_COOLDOWN: Duration = Duration::from_millis(250);
-const MAX_COOLDOWN: Duration = Duration::from_secs(5);
+const MAX_COOLDOWN: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 struct State {
