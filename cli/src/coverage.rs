@@ -3,7 +3,8 @@
 use clap::Args;
 use cryptocache::{time, CoverageQuery, SegmentStatus};
 
-use crate::{Target, TierArgs};
+use crate::what::What;
+use crate::{CacheArgs, Target};
 
 /// Arguments of `coverage`.
 #[derive(Debug, Args)]
@@ -14,19 +15,20 @@ pub struct CoverageArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    tiers: TierArgs,
+    cache: CacheArgs,
 }
 
 /// Runs `coverage`.
 pub async fn run(args: CoverageArgs) -> Result<(), String> {
     let t = args.target.resolve()?;
     let (start, end) = t.range()?;
-    let Some((kind, interval)) = t.what.kind() else {
+    let What::Range(dataset) = t.what else {
         return Err(
             "the order book is not cached by range: coverage covers candles, trades and funding".into()
         );
     };
-    let cache = args.target.cache(&args.tiers).await?;
+    let (kind, interval) = dataset.kind();
+    let cache = args.cache.build().await?;
     let query = CoverageQuery {
         exchange: t.exchange,
         market: t.market,

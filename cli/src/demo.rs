@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use cryptocache::{time, Cache, Exchange, KlineQuery, RangeQuery};
+use cryptocache::{time, Cache, Dataset, Exchange, KlineQuery, RangeQuery};
 use cryptocache_sim::{Sim, SimConfig};
 
 use crate::what::What;
@@ -47,8 +47,9 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .to_string()
     });
     // Funding needs a perpetual: linear on Binance and Bybit (OKX/Deribit names say so).
-    let market = matches!((exchange, what), (Exchange::Binance | Exchange::Bybit, What::Funding))
-        .then_some(cryptocache::Market::Linear);
+    let market =
+        matches!((exchange, what), (Exchange::Binance | Exchange::Bybit, What::Range(Dataset::Funding)))
+            .then_some(cryptocache::Market::Linear);
     let sim =
         Sim::start(SimConfig::default()).await.map_err(|e| format!("cannot start the simulator: {e}"))?;
     let temp = args
@@ -57,7 +58,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .then(|| std::env::temp_dir().join(format!("cryptocache-demo-{}", std::process::id())));
     let dir = args.disk.clone().or_else(|| temp.clone()).unwrap_or_default();
     let end = sim.now_ms() - sim.now_ms().rem_euclid(time::DAY_MS);
-    let start = end - if what == What::Trades { time::DAY_MS } else { 365 * time::DAY_MS };
+    let start = end - if what == What::Range(Dataset::Trades) { time::DAY_MS } else { 365 * time::DAY_MS };
     println!(
         "cryptocache demo: {exchange} {symbol} {}, {} → {}",
         args.what,
@@ -123,12 +124,12 @@ async fn fetch_once(
 ) -> Result<usize, String> {
     let range = RangeQuery { market, ..RangeQuery::new(exchange, symbol, start, end) };
     match what {
-        What::Klines(iv) => {
+        What::Range(Dataset::Klines(iv)) => {
             let q = KlineQuery { market, ..KlineQuery::new(exchange, symbol, iv, start, end) };
             cache.klines(&q).await.map(|c| c.len())
         }
-        What::Trades => cache.trades(&range).await.map(|t| t.len()),
-        What::Funding => cache.funding_rates(&range).await.map(|f| f.len()),
+        What::Range(Dataset::Trades) => cache.trades(&range).await.map(|t| t.len()),
+        What::Range(Dataset::Funding) => cache.funding_rates(&range).await.map(|f| f.len()),
         What::Book => Err(cryptocache::Error::InvalidQuery(
             "the demo fetches ranges: pick an interval, trades or funding".into(),
         )),

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use cryptocache::{Cache, KlineQuery, OrderBookQuery, RangeQuery};
+use cryptocache::{Cache, Dataset, KlineQuery, OrderBookQuery, RangeQuery};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::output::{Format, Records, Writer};
 use crate::what::What;
-use crate::{Target, TierArgs};
+use crate::{CacheArgs, Target};
 
 /// Arguments of `fetch`.
 #[derive(Debug, Args)]
@@ -27,7 +27,7 @@ pub struct FetchArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
-    tiers: TierArgs,
+    cache: CacheArgs,
 }
 
 /// What a fetch produced.
@@ -41,7 +41,7 @@ struct Summary {
 pub async fn run(args: FetchArgs) -> Result<(), String> {
     let target = args.target.resolve()?;
     let format = Format::of(args.output.as_deref())?;
-    let cache = args.target.cache(&args.tiers).await?;
+    let cache = args.cache.build().await?;
     if target.what == What::Book {
         let query = OrderBookQuery {
             market: target.market,
@@ -97,8 +97,8 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
         "{} {} ({} gap{}) in {:.2?}; {requests} upstream request{}",
         summary.records,
         match target.what {
-            What::Klines(_) => "candles",
-            What::Trades => "trades",
+            What::Range(Dataset::Klines(_)) => "candles",
+            What::Range(Dataset::Trades) => "trades",
             _ => "funding events",
         },
         summary.gaps,
@@ -120,11 +120,15 @@ async fn fetch_into<W: Write>(
 ) -> Result<Summary, String> {
     let range =
         |start, end| RangeQuery { market: t.market, ..RangeQuery::new(t.exchange, &t.symbol, start, end) };
-    match t.what {
-        What::Klines(interval) => {
+    let What::Range(dataset) = t.what else {
+        return Err("an order book is a snapshot, not a range".into());
+    };
+    let step = dataset.span_of_segments(8);
+    match dataset {
+        Dataset::Klines(interval) => {
             let query =
                 KlineQuery { market: t.market, ..KlineQuery::new(t.exchange, &t.symbol, interval, from, to) };
-            stream(from, to, t.what.step_ms(), out, format, |start, end| {
+            stream(from, to, step, out, format, |start, end| {
                 let q = KlineQuery { start, end, ..query.clone() };
                 async move {
                     let c = cache.klines(&q).await?;
@@ -134,21 +138,20 @@ async fn fetch_into<W: Write>(
             })
             .await
         }
-        What::Trades => {
-            stream(from, to, t.what.step_ms(), out, format, |start, end| {
+        Dataset::Trades => {
+            stream(from, to, step, out, format, |start, end| {
                 let q = range(start, end);
                 async move { Ok((cache.trades(&q).await?, 0)) }
             })
             .await
         }
-        What::Funding => {
-            stream(from, to, t.what.step_ms(), out, format, |start, end| {
+        Dataset::Funding => {
+            stream(from, to, step, out, format, |start, end| {
                 let q = range(start, end);
                 async move { Ok((cache.funding_rates(&q).await?, 0)) }
             })
             .await
         }
-        What::Book => Err("an order book is a snapshot, not a range".into()),
     }
 }
 

@@ -8,6 +8,7 @@ mod demo;
 mod fetch;
 mod output;
 mod stats;
+mod warm;
 mod what;
 
 use std::path::PathBuf;
@@ -29,6 +30,8 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Show, segment by segment, what the cache holds for a range (fetches nothing).
     Coverage(coverage::CoverageArgs),
+    /// Fill every tier for a watchlist (TOML) up front, with progress.
+    Warm(warm::WarmArgs),
     /// Show what the disk cache holds.
     Stats(stats::StatsArgs),
     /// Run the offline demo: the built-in simulator, a year of 1h candles, cold then warm.
@@ -61,9 +64,6 @@ pub struct Target {
     /// market (okx BTC-USDT-SWAP, deribit BTC-PERPETUAL), else spot].
     #[arg(long)]
     market: Option<String>,
-    /// Base URL for the exchange (e.g. the simulator's URL).
-    #[arg(long, value_name = "URL")]
-    exchange_url: Option<String>,
 }
 
 /// A [`Target`] with its parts read.
@@ -93,15 +93,6 @@ impl Target {
             to: time("--to", &self.to)?,
         })
     }
-
-    /// A cache with `tiers`, pointed at `--exchange-url` when given.
-    pub async fn cache(&self, tiers: &TierArgs) -> Result<cryptocache::Cache, String> {
-        let mut builder = tiers.builder();
-        if let Some(url) = &self.exchange_url {
-            builder = builder.exchange_url(url);
-        }
-        builder.build().await.map_err(|e| e.to_string())
-    }
 }
 
 impl Resolved {
@@ -114,30 +105,65 @@ impl Resolved {
     }
 }
 
-/// Where the cache keeps its tiers (shared by every data-reading command).
+/// How to build the cache (shared by every data-reading command).
 #[derive(Debug, Clone, Args)]
-pub struct TierArgs {
+pub struct CacheArgs {
     /// Disk tier directory [default: $CRYPTOCACHE_DIR or ~/.cache/cryptocache].
     #[arg(long, value_name = "PATH", conflicts_with = "no_disk")]
     disk: Option<PathBuf>,
-    /// Use no disk tier (memory only).
+    /// Use no disk tier.
     #[arg(long)]
     no_disk: bool,
     /// Memory tier size in MiB.
     #[arg(long, default_value_t = cryptocache::DEFAULT_MEMORY_MB, value_name = "MB")]
     memory_mb: u64,
+    /// Share a Redis tier (and the exchange rate budget) with other processes:
+    /// redis://[user:password@]host:port, rediss://... (TLS) or redis+cluster://host:port,host:port.
+    #[arg(long, value_name = "URL", env = "CRYPTOCACHE_REDIS", hide_env_values = true)]
+    redis: Option<String>,
+    /// Base URL for every exchange (e.g. the simulator's URL).
+    #[arg(long, value_name = "URL")]
+    exchange_url: Option<String>,
+    /// Binance request weight allowed per window (spot and USD-M) [default: 90 % of Binance's].
+    #[arg(long, value_name = "WEIGHT")]
+    weight_limit: Option<u32>,
+    /// Length of a Binance weight window in seconds [default: 60].
+    #[arg(long, value_name = "SECS")]
+    weight_window_secs: Option<u64>,
 }
 
-impl TierArgs {
-    /// A cache builder with these tiers.
-    pub fn builder(&self) -> cryptocache::CacheBuilder {
-        // The CLI reads whole ranges: prefetching would only fetch past `--to`.
-        let builder = cryptocache::Cache::builder().memory_mb(self.memory_mb).prefetch(0);
-        match (&self.disk, self.no_disk) {
+impl CacheArgs {
+    /// Builds the cache these arguments describe. The CLI reads whole ranges, so
+    /// prefetching (which reads ahead of sequential queries) would only fetch past `--to`.
+    pub async fn build(&self) -> Result<cryptocache::Cache, String> {
+        let mut builder = cryptocache::Cache::builder().memory_mb(self.memory_mb).prefetch(0);
+        builder = match (&self.disk, self.no_disk) {
             (_, true) => builder.no_disk(),
             (Some(dir), false) => builder.disk(dir),
             (None, false) => builder,
+        };
+        if let Some(url) = &self.redis {
+            builder = builder.redis(url);
         }
+        if let Some(url) = &self.exchange_url {
+            builder = builder.exchange_url(url);
+        }
+        if self.weight_limit.is_some() || self.weight_window_secs.is_some() {
+            let mut binance = cryptocache::exchange::binance::BinanceConfig::default();
+            if let Some(url) = &self.exchange_url {
+                binance.spot_url = url.clone();
+                binance.usdm_url = url.clone();
+            }
+            if let Some(limit) = self.weight_limit {
+                binance.spot_weight_limit = limit;
+                binance.usdm_weight_limit = limit;
+            }
+            if let Some(secs) = self.weight_window_secs {
+                binance.weight_window = std::time::Duration::from_secs(secs.max(1));
+            }
+            builder = builder.binance(binance);
+        }
+        builder.build().await.map_err(|e| e.to_string())
     }
 }
 
@@ -154,6 +180,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Fetch(args) => fetch::run(args).await,
             Command::Coverage(args) => coverage::run(args).await,
+            Command::Warm(args) => warm::run(args).await,
             Command::Stats(args) => stats::run(&args),
             Command::Demo(args) => demo::run(args).await,
             Command::Sim { port } => serve_sim(port).await,

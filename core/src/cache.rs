@@ -21,6 +21,7 @@ use crate::stats::{Stats, UpstreamCounters};
 use crate::tier::memory::MemoryTier;
 use crate::tier::{Tier, TierKind};
 use crate::trades::Trades;
+use crate::warm::{WarmItem, WarmProgress, WarmReport};
 
 /// Default memory tier size.
 pub const DEFAULT_MEMORY_MB: u64 = 256;
@@ -103,6 +104,17 @@ impl Cache {
     /// exchange-side gaps inside cached candle segments. Fetches nothing.
     pub async fn coverage(&self, query: &CoverageQuery) -> Result<Coverage> {
         self.engine.coverage(query).await
+    }
+
+    /// Fills every tier for a watchlist up front, `concurrency` items at a time, calling
+    /// `progress` after each step. Failed items are reported; the rest are cached.
+    pub async fn warm(
+        &self,
+        items: &[WarmItem],
+        concurrency: usize,
+        progress: &(dyn Fn(WarmProgress) + Send + Sync),
+    ) -> WarmReport {
+        crate::warm::warm(self, items, concurrency, progress).await
     }
 
     /// Counters since the cache was built.

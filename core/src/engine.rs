@@ -549,6 +549,7 @@ impl Engine {
 
     /// The tiers above the shared one (Redis): where a value another process fetched
     /// still needs to go.
+    #[cfg(feature = "redis")]
     fn shared_tier_index(&self) -> usize {
         self.tiers.iter().position(|t| t.tier.name() == "redis").unwrap_or(self.tiers.len())
     }

@@ -41,6 +41,7 @@ pub mod table;
 pub mod tier;
 pub mod time;
 pub mod trades;
+pub mod warm;
 
 pub use book::{Level, OrderBook, OrderBookQuery};
 pub use cache::{default_disk_dir, Cache, CacheBuilder, DEFAULT_MEMORY_MB};
@@ -56,3 +57,4 @@ pub use policy::Policy;
 pub use stats::{Stats, TierStats, UpstreamStats};
 pub use table::{Rows, Table};
 pub use trades::{Side, Trade, TradeColumns, Trades};
+pub use warm::{Dataset, WarmItem, WarmProgress, WarmReport};

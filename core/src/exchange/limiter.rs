@@ -51,6 +51,9 @@ struct State {
 
 /// Margin added when waiting for the next window, for clock skew with the exchange.
 const WINDOW_MARGIN_MS: i64 = 50;
+/// No request is sent this close to a window's end (at most 5 % of it): one sent at
+/// 59.999 s may be counted by the exchange in the next minute, where our count restarted.
+const GUARD_MS: i64 = 100;
 
 fn wall_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
@@ -81,8 +84,11 @@ impl WeightLimiter {
             s.window = window;
             s.used = 0;
         }
+        let guard = GUARD_MS.min(self.window_ms / 20);
         if s.paused_until > now {
             Err(s.paused_until - now)
+        } else if now >= window + self.window_ms - guard {
+            Err(window + self.window_ms - now + WINDOW_MARGIN_MS)
         } else if s.used == 0 || s.used + weight <= self.limit {
             s.used += weight;
             Ok(window)
