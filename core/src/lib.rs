@@ -58,3 +58,8 @@ pub use stats::{Stats, TierStats, UpstreamStats};
 pub use table::{Rows, Table};
 pub use trades::{Side, Trade, TradeColumns, Trades};
 pub use warm::{Dataset, WarmItem, WarmProgress, WarmReport};
+
+/// The README's Rust examples, compiled by `cargo test --doc` so they cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
