@@ -13,7 +13,10 @@ use cryptocache::{Cache, Error, Policy};
 use cryptocache_sim::redis_server::{redis_available, RedisCluster, RedisOptions, RedisServer};
 
 fn server(options: RedisOptions) -> RedisServer {
-    assert!(redis_available(), "redis-server is not installed (CI installs it: apt-get install redis-server)");
+    assert!(
+        redis_available(),
+        "redis-server is not installed (CI installs it: apt-get install redis-server)"
+    );
     RedisServer::start(options).expect("redis-server starts")
 }
 
@@ -85,7 +88,8 @@ async fn cluster_shares_and_locks_the_same_way() {
     for t in tasks {
         assert!(!t.await.unwrap().unwrap().open_time.is_empty());
     }
-    let expected: u64 = symbols.iter().map(|s| segment_count(&query(s, "4h", NOW - 400 * DAY, NOW - 5 * DAY), NOW)).sum();
+    let expected: u64 =
+        symbols.iter().map(|s| segment_count(&query(s, "4h", NOW - 400 * DAY, NOW - 5 * DAY), NOW)).sum();
     assert_eq!(w.kline_requests(), expected);
     // A new cache reads everything back from the cluster.
     let fresh = redis_cache(&w, &cluster.url()).await;
@@ -103,7 +107,7 @@ async fn cluster_shares_and_locks_the_same_way() {
 async fn redis_dying_mid_run_fails_no_query_and_recovers() {
     let w = World::new().await;
     let mut redis = server(RedisOptions::default());
-        // Redis is the only tier, so every query needs it (or, while it is down, the exchange).
+    // Redis is the only tier, so every query needs it (or, while it is down, the exchange).
     let cache = w.builder().no_disk().no_memory().redis(redis.url()).build().await.unwrap();
     let q = |i: i64| query("BTCUSDT", "1h", NOW - (200 - i % 150) * DAY, NOW - (190 - i % 150) * DAY);
     let mut failures = 0;
@@ -171,7 +175,8 @@ async fn authentication_acl_and_tls() {
     });
     let port = redis.port();
     // Wrong password: a clear error at build time that does not echo the password.
-    let e = w.builder().no_disk().redis(format!("redis://:wrong-pw@127.0.0.1:{port}")).build().await.unwrap_err();
+    let e =
+        w.builder().no_disk().redis(format!("redis://:wrong-pw@127.0.0.1:{port}")).build().await.unwrap_err();
     assert!(matches!(&e, Error::Config(m) if m.contains("authentication failed")), "{e}");
     assert!(!e.to_string().contains("wrong-pw") && !format!("{e:?}").contains("wrong-pw"));
     // The right password works.
@@ -196,7 +201,10 @@ async fn authentication_acl_and_tls() {
     assert!(tls.url().starts_with("rediss://"));
     let cache = w.builder().no_disk().redis_config(config).build().await.unwrap();
     cache.klines(&q).await.unwrap();
-    let again = w.builder().no_disk().redis_config(RedisConfig { ca_cert_pem: tls.ca_pem(), ..RedisConfig::new(tls.url()) });
+    let again = w
+        .builder()
+        .no_disk()
+        .redis_config(RedisConfig { ca_cert_pem: tls.ca_pem(), ..RedisConfig::new(tls.url()) });
     assert_eq!(again.build().await.unwrap().klines(&q).await.unwrap().len(), 100);
     // Without trusting that CA the server's certificate is rejected at build time.
     let e = w.builder().no_disk().redis(tls.url()).build().await.unwrap_err();
@@ -207,7 +215,8 @@ async fn authentication_acl_and_tls() {
 async fn ttls_follow_the_policy() {
     let w = World::new().await;
     let redis = server(RedisOptions::default());
-    let policy = Policy { jitter: Duration::ZERO, empty_ttl: Some(Duration::from_secs(3600)), ..Policy::default() };
+    let policy =
+        Policy { jitter: Duration::ZERO, empty_ttl: Some(Duration::from_secs(3600)), ..Policy::default() };
     let cache = w.builder().no_disk().redis(redis.url()).policy(policy).build().await.unwrap();
     // Closed: no expiry.
     cache.klines(&query("BTCUSDT", "1h", NOW - 90 * DAY, NOW - 80 * DAY)).await.unwrap();
@@ -215,7 +224,8 @@ async fn ttls_follow_the_policy() {
     assert_eq!(cli(&redis, &["PTTL", closed.lines().next().unwrap()]), "-1");
     // Open (holds the 12:00 candle at 12:30): expires at 13:00, i.e. in ~30 minutes.
     cache.klines(&query("BTCUSDT", "1m", NOW - HOUR, NOW + HOUR)).await.unwrap();
-        let open = format!("cc:v1:binance:spot:klines:1m:{{BTCUSDT}}:{}", (NOW / (1000 * MINUTE)) * 1000 * MINUTE);
+    let open =
+        format!("cc:v1:binance:spot:klines:1m:{{BTCUSDT}}:{}", (NOW / (1000 * MINUTE)) * 1000 * MINUTE);
     let pttl: i64 = cli(&redis, &["PTTL", &open]).parse().unwrap();
     assert!((55_000..=60_000).contains(&pttl), "open 1m segment expires at the next close: PTTL {pttl}");
     // Known-empty (before SOLUSDT's listing): the configured TTL.
@@ -242,7 +252,7 @@ async fn sequential_reads_prefetch_the_next_segment() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(cache.stats().prefetches, 1);
-        // Reading it now costs nothing (a jump, not a continuation: no further prefetch).
+    // Reading it now costs nothing (a jump, not a continuation: no further prefetch).
     let requests = w.kline_requests();
     cache.klines(&query("BTCUSDT", "1m", base + seg + 5 * MINUTE, base + 2 * seg)).await.unwrap();
     assert_eq!(w.kline_requests(), requests);
@@ -264,5 +274,5 @@ async fn tier_order_is_configurable() {
     let stats = second.stats();
     assert_eq!((stats.tier("redis").unwrap().hits, stats.tier("disk").unwrap().hits), (1, 0));
     let e = w.builder().tier_order([TierKind::Disk, TierKind::Memory]).build().await.unwrap_err();
-        assert!(e.to_string().contains("memory tier, when used, comes first"));
+    assert!(e.to_string().contains("memory tier, when used, comes first"));
 }
