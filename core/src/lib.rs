@@ -31,6 +31,7 @@ pub mod error;
 pub mod exchange;
 pub mod funding;
 pub mod model;
+pub mod options;
 pub mod policy;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -53,6 +54,7 @@ pub use funding::{FundingColumns, FundingRate, FundingRates};
 pub use model::{
     DataKind, Exchange, Interval, IntervalUnit, KlineQuery, Market, RangeQuery, SeriesKey, TimeRange,
 };
+pub use options::CacheOptions;
 pub use policy::Policy;
 pub use stats::{Stats, TierStats, UpstreamStats};
 pub use table::{Rows, Table};

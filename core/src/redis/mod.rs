@@ -13,6 +13,6 @@ mod lock;
 mod tier;
 
 pub use budget::RedisBudget;
-pub use conn::{RedisConfig, Shared};
+pub use conn::{redact, RedisConfig, Shared};
 pub use lock::{LockToken, SegmentLock};
 pub use tier::RedisTier;

@@ -1,0 +1,1 @@
+//! cryptocache for c (work in progress: see the issue).

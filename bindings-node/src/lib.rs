@@ -1,0 +1,1 @@
+//! cryptocache for node (work in progress: see the issue).

@@ -1,0 +1,1 @@
+//! cryptocache for python (work in progress: see the issue).
