@@ -20,8 +20,14 @@ fn benches(c: &mut Criterion) {
     let start = (NOW - 30 * SEGMENT) / SEGMENT * SEGMENT;
     let q = KlineQuery::new(Exchange::Binance, "BTCUSDT", "1m".parse().unwrap(), start, start + SEGMENT);
     let cache: Cache = runtime.block_on(async {
-        let cache =
-            Cache::builder().exchange_url(sim.url()).no_disk().no_memory().redis(redis.url()).build().await.unwrap();
+        let cache = Cache::builder()
+            .exchange_url(sim.url())
+            .no_disk()
+            .no_memory()
+            .redis(redis.url())
+            .build()
+            .await
+            .unwrap();
         assert_eq!(cache.klines(&q).await.unwrap().len(), 1000);
         cache
     });
@@ -29,7 +35,8 @@ fn benches(c: &mut Criterion) {
 
     // Memory: the segment encoding vs the exchange's JSON for the same 1000 candles.
     let json = runtime.block_on(async {
-        let url = format!("{}/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={start}&limit=1000", sim.url());
+        let url =
+            format!("{}/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={start}&limit=1000", sim.url());
         reqwest::get(url).await.unwrap().bytes().await.unwrap().to_vec()
     });
     let client = redis::Client::open(redis.url()).unwrap();
@@ -37,7 +44,8 @@ fn benches(c: &mut Criterion) {
     let (segment_bytes, json_bytes): (u64, u64) = runtime.block_on(async {
         let _: () = redis::cmd("SET").arg("json-baseline").arg(&json).query_async(&mut conn).await.unwrap();
         let seg: u64 = redis::cmd("MEMORY").arg("USAGE").arg(&key).query_async(&mut conn).await.unwrap();
-        let js: u64 = redis::cmd("MEMORY").arg("USAGE").arg("json-baseline").query_async(&mut conn).await.unwrap();
+        let js: u64 =
+            redis::cmd("MEMORY").arg("USAGE").arg("json-baseline").query_async(&mut conn).await.unwrap();
         (seg, js)
     });
     println!(
