@@ -1,1 +1,647 @@
-//! cryptocache for node (work in progress: see the issue).
+//! cryptocache for Node: the native half of the `cryptocache` npm package.
+//!
+//! This crate only converts between JavaScript values and the core crate's types and
+//! maps errors; the rules (option defaults, validation, caching) live in `cryptocache`.
+//! The public JavaScript API is `index.js` (a thin wrapper that turns `Date`s into
+//! milliseconds and native errors into `Error`s with a stable `code`), typed by
+//! `index.d.ts`.
+//!
+//! Every query method is an `async fn`: it runs on napi's Tokio runtime, including the
+//! building of the result columns, so the JavaScript event loop never waits for I/O or
+//! decoding. Results come back as typed arrays whose memory is handed to V8 without a
+//! further copy. Panics are caught and turned into rejected Promises.
+
+#![warn(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use cryptocache as cc;
+use futures_util::FutureExt;
+use napi::bindgen_prelude::{Either, Float64Array, Int8Array};
+use napi::Status;
+use napi_derive::napi;
+use tokio::sync::OnceCell;
+
+/// The error a JavaScript caller sees: the message is prefixed with `[CODE] `, which
+/// `index.js` moves into `error.code` (napi's own `code` is its status name).
+fn coded(code: &str, message: impl Display) -> napi::Error {
+    napi::Error::new(Status::GenericFailure, format!("[{code}] {message}"))
+}
+
+fn core_error(e: &cc::Error) -> napi::Error {
+    coded(e.code(), e)
+}
+
+fn invalid(message: impl Display) -> napi::Error {
+    coded("INVALID_QUERY", message)
+}
+
+/// Runs `fut`, turning a panic into a rejected Promise instead of a crashed process.
+async fn guarded<T>(fut: impl Future<Output = napi::Result<T>>) -> napi::Result<T> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(coded("CACHE_ERROR", format!("internal error (panic in cryptocache): {what}")))
+        }
+    }
+}
+
+/// Options of `new Cache(options)`; every field is optional.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct CacheOptions {
+    /// Memory tier size in MiB (default 256); `0` turns the memory tier off.
+    pub memory_mb: Option<f64>,
+    /// Disk tier directory (default: `$CRYPTOCACHE_DIR`, else `~/.cache/cryptocache`).
+    pub disk_path: Option<String>,
+    /// `true` turns the disk tier off (`index.js` sets it for `diskPath: false`).
+    pub no_disk: Option<bool>,
+    /// Redis URL (`redis://`, `rediss://`, `redis+cluster://`): a tier shared by every
+    /// process (Node, Python, the CLI) that points at it.
+    pub redis_url: Option<String>,
+    /// One base URL for every exchange (e.g. the simulator's).
+    pub exchange_url: Option<String>,
+    /// Base URL per exchange name (`binance`, `bybit`, `okx`, `deribit`), applied after
+    /// `exchangeUrl`.
+    pub exchange_urls: Option<HashMap<String, String>>,
+}
+
+impl CacheOptions {
+    /// The core's options; invalid values are `CONFIG_ERROR`s.
+    fn to_core(&self) -> napi::Result<cc::CacheOptions> {
+        let memory_mb = match self.memory_mb {
+            None => None,
+            Some(mb) if mb.is_finite() && mb >= 0.0 && mb.fract() == 0.0 => Some(mb as u64),
+            Some(mb) => {
+                return Err(coded("CONFIG_ERROR", format!("memoryMb must be a whole number >= 0, not {mb}")))
+            }
+        };
+        let mut exchange_urls: Vec<(String, String)> =
+            self.exchange_urls.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
+        exchange_urls.sort();
+        Ok(cc::CacheOptions {
+            memory_mb,
+            disk_path: self.disk_path.as_ref().map(PathBuf::from),
+            no_disk: self.no_disk.unwrap_or(false),
+            redis_url: self.redis_url.clone(),
+            exchange_url: self.exchange_url.clone(),
+            exchange_urls,
+        })
+    }
+}
+
+/// A time as JavaScript gives it: milliseconds since 1970 or an ISO-8601 string
+/// (`index.js` turns `Date`s into milliseconds).
+type TimeArg = Either<f64, String>;
+
+fn time_of(name: &str, value: Option<&TimeArg>) -> napi::Result<i64> {
+    match value {
+        None => Err(invalid(format!("{name} is required (milliseconds, Date or ISO string)"))),
+        Some(Either::A(ms)) if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.0e15 => Ok(*ms as i64),
+        Some(Either::A(ms)) => {
+            Err(invalid(format!("{name} must be a whole number of milliseconds since 1970, not {ms}")))
+        }
+        Some(Either::B(text)) => cc::time::parse_time(text).map_err(|e| core_error(&e)),
+    }
+}
+
+fn required<'a>(name: &str, value: &'a Option<String>) -> napi::Result<&'a str> {
+    value.as_deref().ok_or_else(|| invalid(format!("{name} is required")))
+}
+
+fn exchange_of(value: &Option<String>) -> napi::Result<cc::Exchange> {
+    required("exchange", value)?.parse().map_err(|e| core_error(&e))
+}
+
+fn market_of(value: &Option<String>) -> napi::Result<Option<cc::Market>> {
+    value.as_deref().map(str::parse).transpose().map_err(|e| core_error(&e))
+}
+
+/// A candle query: `klines({ exchange, symbol, interval, start, end, market })`.
+#[napi(object)]
+pub struct KlinesQuery {
+    /// `binance`, `bybit`, `okx` or `deribit`.
+    pub exchange: Option<String>,
+    /// Exchange symbol, e.g. `BTCUSDT`.
+    pub symbol: Option<String>,
+    /// Interval like Binance writes it: `1s 1m 5m 15m 1h 4h 1d 1w 1M`.
+    pub interval: Option<String>,
+    /// Inclusive start: ms, `Date` or ISO string.
+    #[napi(ts_type = "number | string")]
+    pub start: Option<TimeArg>,
+    /// Exclusive end: ms, `Date` or ISO string.
+    #[napi(ts_type = "number | string")]
+    pub end: Option<TimeArg>,
+    /// `spot` (default unless the symbol names a market), `linear`, `inverse`, `option`.
+    pub market: Option<String>,
+}
+
+impl KlinesQuery {
+    fn to_core(&self) -> napi::Result<cc::KlineQuery> {
+        let interval: cc::Interval =
+            required("interval", &self.interval)?.parse().map_err(|e| core_error(&e))?;
+        Ok(cc::KlineQuery {
+            exchange: exchange_of(&self.exchange)?,
+            market: market_of(&self.market)?,
+            symbol: required("symbol", &self.symbol)?.to_string(),
+            interval,
+            start: time_of("start", self.start.as_ref())?,
+            end: time_of("end", self.end.as_ref())?,
+        })
+    }
+}
+
+/// A trades or funding-rates query: `{ exchange, symbol, start, end, market }`.
+#[napi(object)]
+pub struct RangeQuery {
+    /// `binance`, `bybit`, `okx` or `deribit`.
+    pub exchange: Option<String>,
+    /// Exchange symbol.
+    pub symbol: Option<String>,
+    /// Inclusive start: ms, `Date` or ISO string.
+    #[napi(ts_type = "number | string")]
+    pub start: Option<TimeArg>,
+    /// Exclusive end: ms, `Date` or ISO string.
+    #[napi(ts_type = "number | string")]
+    pub end: Option<TimeArg>,
+    /// Market (see `KlinesQuery.market`).
+    pub market: Option<String>,
+}
+
+impl RangeQuery {
+    fn to_core(&self) -> napi::Result<cc::RangeQuery> {
+        Ok(cc::RangeQuery {
+            exchange: exchange_of(&self.exchange)?,
+            market: market_of(&self.market)?,
+            symbol: required("symbol", &self.symbol)?.to_string(),
+            start: time_of("start", self.start.as_ref())?,
+            end: time_of("end", self.end.as_ref())?,
+        })
+    }
+}
+
+/// An order-book query: `{ exchange, symbol, depth, market }`.
+#[napi(object)]
+pub struct OrderBookQuery {
+    /// `binance`, `bybit`, `okx` or `deribit`.
+    pub exchange: Option<String>,
+    /// Exchange symbol.
+    pub symbol: Option<String>,
+    /// Levels per side (default 100).
+    pub depth: Option<f64>,
+    /// Market (see `KlinesQuery.market`).
+    pub market: Option<String>,
+}
+
+impl OrderBookQuery {
+    fn to_core(&self) -> napi::Result<cc::OrderBookQuery> {
+        let depth = match self.depth {
+            None => 100,
+            Some(d) if d.is_finite() && d >= 1.0 && d.fract() == 0.0 && d <= 1.0e6 => d as usize,
+            Some(d) => return Err(invalid(format!("depth must be a whole number >= 1, not {d}"))),
+        };
+        Ok(cc::OrderBookQuery {
+            exchange: exchange_of(&self.exchange)?,
+            market: market_of(&self.market)?,
+            symbol: required("symbol", &self.symbol)?.to_string(),
+            depth,
+        })
+    }
+}
+
+/// A time range `[start, end)` in ms.
+#[napi(object)]
+pub struct TimeRange {
+    /// Inclusive start, ms.
+    pub start: f64,
+    /// Exclusive end, ms.
+    pub end: f64,
+}
+
+fn ms_column(values: &[i64]) -> Float64Array {
+    Float64Array::new(values.iter().map(|&v| v as f64).collect())
+}
+
+/// Candle columns, ascending by open time (`index.js` wraps them in `Candles`).
+#[napi(object)]
+pub struct CandleColumns {
+    /// Open times, ms since 1970 (exact: every ms date up to year 287396 fits a double).
+    pub open_time: Float64Array,
+    /// Open prices.
+    pub open: Float64Array,
+    /// High prices.
+    pub high: Float64Array,
+    /// Low prices.
+    pub low: Float64Array,
+    /// Close prices.
+    pub close: Float64Array,
+    /// Base-asset volumes.
+    pub volume: Float64Array,
+    /// Quote-asset volumes.
+    pub quote_volume: Float64Array,
+    /// Trade counts, when the exchange reports them (Binance does), else `null`.
+    pub trades: Option<Float64Array>,
+    /// Whether the last candle is still open (its values will change).
+    pub last_is_open: bool,
+    /// The interval, e.g. `1h`.
+    pub interval: String,
+    /// Ranges inside the query where the exchange has no candle although it could.
+    pub gaps: Vec<TimeRange>,
+}
+
+impl CandleColumns {
+    fn from_core(c: &cc::Candles) -> Self {
+        CandleColumns {
+            open_time: ms_column(c.open_time()),
+            open: Float64Array::new(c.open().to_vec()),
+            high: Float64Array::new(c.high().to_vec()),
+            low: Float64Array::new(c.low().to_vec()),
+            close: Float64Array::new(c.close().to_vec()),
+            volume: Float64Array::new(c.volume().to_vec()),
+            quote_volume: Float64Array::new(c.quote_volume().to_vec()),
+            trades: c.trades().map(|t| Float64Array::new(t.iter().map(|&n| n as f64).collect())),
+            last_is_open: c.last_is_open(),
+            interval: c.interval().to_string(),
+            gaps: c
+                .gaps()
+                .into_iter()
+                .map(|g| TimeRange { start: g.start as f64, end: g.end as f64 })
+                .collect(),
+        }
+    }
+}
+
+/// Trade columns, ascending by (time, id) (`index.js` wraps them in `Trades`).
+#[napi(object)]
+pub struct TradeColumns {
+    /// Times, ms since 1970.
+    pub time: Float64Array,
+    /// Exchange trade ids (exact below 2^53).
+    pub id: Float64Array,
+    /// Prices.
+    pub price: Float64Array,
+    /// Quantities.
+    pub quantity: Float64Array,
+    /// Taker side: `1` buy, `-1` sell.
+    pub side: Int8Array,
+}
+
+impl TradeColumns {
+    fn from_core(t: &cc::Trades) -> Self {
+        TradeColumns {
+            time: ms_column(t.time()),
+            id: ms_column(t.id()),
+            price: Float64Array::new(t.price().to_vec()),
+            quantity: Float64Array::new(t.quantity().to_vec()),
+            side: Int8Array::new(t.side().iter().map(|&s| s as i8).collect()),
+        }
+    }
+}
+
+/// Funding columns, ascending by time (`index.js` wraps them in `FundingRates`).
+#[napi(object)]
+pub struct FundingColumns {
+    /// Funding times, ms since 1970.
+    pub time: Float64Array,
+    /// Rates (fractions: 0.0001 = 0.01 %).
+    pub rate: Float64Array,
+}
+
+/// One side of an order book, best level first.
+#[napi(object)]
+pub struct BookSide {
+    /// Prices.
+    pub price: Float64Array,
+    /// Quantities.
+    pub quantity: Float64Array,
+}
+
+impl BookSide {
+    fn from_levels(levels: &[cc::Level]) -> Self {
+        BookSide {
+            price: Float64Array::new(levels.iter().map(|l| l.price).collect()),
+            quantity: Float64Array::new(levels.iter().map(|l| l.quantity).collect()),
+        }
+    }
+}
+
+/// An order-book snapshot.
+#[napi(object)]
+pub struct OrderBook {
+    /// Snapshot time, ms.
+    pub time: f64,
+    /// The exchange's update id or sequence, when it sends one.
+    pub update_id: Option<f64>,
+    /// Bids, best (highest) first.
+    pub bids: BookSide,
+    /// Asks, best (lowest) first.
+    pub asks: BookSide,
+}
+
+/// One watchlist entry of `warm()`.
+#[napi(object)]
+pub struct WarmItem {
+    /// `binance`, `bybit`, `okx` or `deribit`.
+    pub exchange: Option<String>,
+    /// Symbol.
+    pub symbol: Option<String>,
+    /// What to cache: an interval (`1h`), `trades` or `funding`.
+    pub dataset: Option<String>,
+    /// Inclusive start: ms, `Date` or ISO string.
+    #[napi(ts_type = "number | string")]
+    pub start: Option<TimeArg>,
+    /// Exclusive end: ms, `Date` or ISO string.
+    #[napi(ts_type = "number | string")]
+    pub end: Option<TimeArg>,
+    /// Market (see `KlinesQuery.market`).
+    pub market: Option<String>,
+}
+
+impl WarmItem {
+    fn to_core(&self) -> napi::Result<cc::WarmItem> {
+        let dataset: cc::Dataset = required("dataset", &self.dataset)?.parse().map_err(|e| core_error(&e))?;
+        let start = time_of("start", self.start.as_ref())?;
+        let end = time_of("end", self.end.as_ref())?;
+        if start >= end {
+            return Err(invalid(format!("start must be before end (start {start} >= end {end})")));
+        }
+        Ok(cc::WarmItem {
+            exchange: exchange_of(&self.exchange)?,
+            market: market_of(&self.market)?,
+            symbol: required("symbol", &self.symbol)?.to_string(),
+            dataset,
+            start,
+            end,
+        })
+    }
+}
+
+/// An item `warm()` could not cache.
+#[napi(object)]
+pub struct WarmFailure {
+    /// Index of the item in the list given to `warm()`.
+    pub index: u32,
+    /// Stable error code, e.g. `UNKNOWN_SYMBOL`.
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// What `warm()` did.
+#[napi(object)]
+pub struct WarmReport {
+    /// Records now cached, over all items.
+    pub records: f64,
+    /// Items that failed (the others were cached).
+    pub failures: Vec<WarmFailure>,
+}
+
+/// Counters of one tier.
+#[napi(object)]
+pub struct TierStats {
+    /// `memory`, `disk` or `redis`.
+    pub name: String,
+    /// Segments served.
+    pub hits: f64,
+    /// Segments asked for and not there.
+    pub misses: f64,
+    /// Values that failed their checks (refetched).
+    pub corrupt: f64,
+    /// Operations that failed (the query went on without this tier).
+    pub errors: f64,
+    /// Segments written.
+    pub writes: f64,
+    /// Bytes read on hits.
+    pub bytes_read: f64,
+    /// Bytes written.
+    pub bytes_written: f64,
+}
+
+/// Exchange traffic counters.
+#[napi(object)]
+pub struct UpstreamStats {
+    /// HTTP requests sent (including retries).
+    pub requests: f64,
+    /// Requests that were retries.
+    pub retries: f64,
+    /// Throttling answers received.
+    pub rate_limited: f64,
+    /// Requests that failed.
+    pub errors: f64,
+    /// Request weight spent.
+    pub weight: f64,
+    /// Response bytes received.
+    pub bytes: f64,
+    /// Segments fetched from the exchange.
+    pub segments_fetched: f64,
+    /// Times the local rate limiter made a request wait.
+    pub throttle_waits: f64,
+}
+
+/// Counters since the cache was built.
+#[napi(object)]
+pub struct Stats {
+    /// Queries answered.
+    pub queries: f64,
+    /// One entry per tier, in lookup order.
+    pub tiers: Vec<TierStats>,
+    /// Exchange traffic.
+    pub upstream: UpstreamStats,
+    /// Background prefetches started.
+    pub prefetches: f64,
+}
+
+impl Stats {
+    fn from_core(s: &cc::Stats) -> Self {
+        let n = |v: u64| v as f64;
+        Stats {
+            queries: n(s.queries),
+            tiers: s
+                .tiers
+                .iter()
+                .map(|t| TierStats {
+                    name: t.name.clone(),
+                    hits: n(t.hits),
+                    misses: n(t.misses),
+                    corrupt: n(t.corrupt),
+                    errors: n(t.errors),
+                    writes: n(t.writes),
+                    bytes_read: n(t.bytes_read),
+                    bytes_written: n(t.bytes_written),
+                })
+                .collect(),
+            upstream: UpstreamStats {
+                requests: n(s.upstream.requests),
+                retries: n(s.upstream.retries),
+                rate_limited: n(s.upstream.rate_limited),
+                errors: n(s.upstream.errors),
+                weight: n(s.upstream.weight),
+                bytes: n(s.upstream.bytes),
+                segments_fetched: n(s.upstream.segments_fetched),
+                throttle_waits: n(s.upstream.throttle_waits),
+            },
+            prefetches: n(s.prefetches),
+        }
+    }
+}
+
+/// The built cache (lazily: building connects to Redis, which is I/O) and how to build it.
+struct Inner {
+    builder: cc::CacheBuilder,
+    cache: OnceCell<cc::Cache>,
+}
+
+impl Inner {
+    async fn cache(&self) -> napi::Result<&cc::Cache> {
+        self.cache.get_or_try_init(|| self.builder.clone().build()).await.map_err(|e| core_error(&e))
+    }
+}
+
+/// The native cache behind `index.js`'s `Cache`. Use `Cache` from `index.js`.
+#[napi]
+pub struct NativeCache {
+    inner: Mutex<Option<Arc<Inner>>>,
+}
+
+#[napi]
+impl NativeCache {
+    /// Checks the options (a `CONFIG_ERROR` if they are wrong); the cache itself is built
+    /// (disk opened, Redis connected) on first use or by `ready()`.
+    #[napi(constructor)]
+    pub fn new(options: Option<CacheOptions>) -> napi::Result<Self> {
+        let options = options.unwrap_or_default().to_core()?;
+        let builder = options.builder().map_err(|e| core_error(&e))?;
+        Ok(NativeCache { inner: Mutex::new(Some(Arc::new(Inner { builder, cache: OnceCell::new() }))) })
+    }
+
+    fn inner(&self) -> napi::Result<Arc<Inner>> {
+        let guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard.clone().ok_or_else(|| coded("CACHE_ERROR", "this Cache was closed"))
+    }
+
+    /// Builds the cache now: opens the disk tier, connects to Redis.
+    #[napi]
+    pub async fn ready(&self) -> napi::Result<()> {
+        let inner = self.inner()?;
+        guarded(async move { inner.cache().await.map(|_| ()) }).await
+    }
+
+    /// Candles with open time in `[start, end)`, ascending.
+    #[napi]
+    pub async fn klines(&self, query: KlinesQuery) -> napi::Result<CandleColumns> {
+        let inner = self.inner()?;
+        guarded(async move {
+            let q = query.to_core()?;
+            let candles = inner.cache().await?.klines(&q).await.map_err(|e| core_error(&e))?;
+            Ok(CandleColumns::from_core(&candles))
+        })
+        .await
+    }
+
+    /// Public trades with time in `[start, end)`, ascending by (time, id).
+    #[napi]
+    pub async fn trades(&self, query: RangeQuery) -> napi::Result<TradeColumns> {
+        let inner = self.inner()?;
+        guarded(async move {
+            let q = query.to_core()?;
+            let trades = inner.cache().await?.trades(&q).await.map_err(|e| core_error(&e))?;
+            Ok(TradeColumns::from_core(&trades))
+        })
+        .await
+    }
+
+    /// Funding events with time in `[start, end)`, ascending.
+    #[napi]
+    pub async fn funding_rates(&self, query: RangeQuery) -> napi::Result<FundingColumns> {
+        let inner = self.inner()?;
+        guarded(async move {
+            let q = query.to_core()?;
+            let f = inner.cache().await?.funding_rates(&q).await.map_err(|e| core_error(&e))?;
+            Ok(FundingColumns { time: ms_column(f.time()), rate: Float64Array::new(f.rate().to_vec()) })
+        })
+        .await
+    }
+
+    /// The order book now (a snapshot younger than the policy's TTL comes from memory).
+    #[napi]
+    pub async fn order_book(&self, query: OrderBookQuery) -> napi::Result<OrderBook> {
+        let inner = self.inner()?;
+        guarded(async move {
+            let q = query.to_core()?;
+            let book = inner.cache().await?.order_book(&q).await.map_err(|e| core_error(&e))?;
+            Ok(OrderBook {
+                time: book.time as f64,
+                update_id: book.update_id.map(|u| u as f64),
+                bids: BookSide::from_levels(&book.bids),
+                asks: BookSide::from_levels(&book.asks),
+            })
+        })
+        .await
+    }
+
+    /// Fills every tier for a watchlist, `concurrency` items at a time (default 4).
+    /// Failed items are reported; the others are cached.
+    #[napi]
+    pub async fn warm(&self, items: Vec<WarmItem>, concurrency: Option<u32>) -> napi::Result<WarmReport> {
+        let inner = self.inner()?;
+        guarded(async move {
+            let items = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    item.to_core().map_err(|e| napi::Error::new(e.status, format!("{} (item {i})", e.reason)))
+                })
+                .collect::<napi::Result<Vec<_>>>()?;
+            let concurrency = concurrency.unwrap_or(4).max(1) as usize;
+            let cache = inner.cache().await?.clone();
+            // `Cache::warm`'s future is not provably `Send` (a higher-ranked closure in
+            // core's stream), so it runs on a blocking-pool thread of the same runtime.
+            let handle = tokio::runtime::Handle::current();
+            let report = tokio::task::spawn_blocking(move || {
+                handle.block_on(async move { cache.warm(&items, concurrency, &|_| {}).await })
+            })
+            .await
+            .map_err(|e| coded("CACHE_ERROR", format!("warm failed: {e}")))?;
+            Ok(WarmReport {
+                records: report.records as f64,
+                failures: report
+                    .failures
+                    .iter()
+                    .map(|(i, e)| WarmFailure {
+                        index: *i as u32,
+                        code: e.code().to_string(),
+                        message: e.to_string(),
+                    })
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    /// Counters since the cache was built (builds it first if needed).
+    #[napi]
+    pub async fn stats(&self) -> napi::Result<Stats> {
+        let inner = self.inner()?;
+        guarded(async move { Ok(Stats::from_core(&inner.cache().await?.stats())) }).await
+    }
+
+    /// Releases the cache (connections, disk handles) once the calls in flight finish;
+    /// later calls reject with `CACHE_ERROR`. Closing twice is fine.
+    #[napi]
+    pub async fn close(&self) -> napi::Result<()> {
+        let taken = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        // Dropped here, on the runtime, not on the JavaScript thread.
+        drop(taken);
+        Ok(())
+    }
+}

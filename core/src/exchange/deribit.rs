@@ -5,7 +5,9 @@
 //! included; the engine keeps the bars whose open time is in the span. Errors are
 //! JSON-RPC error objects, classified by their code, whatever the HTTP status.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::future::{BoxFuture, FutureExt};
 use serde::de::DeserializeOwned;
@@ -28,6 +30,13 @@ use crate::trades::{Side, Trade};
 pub const MAX_BARS: usize = 5000;
 /// Trades per request (the maximum `count`).
 pub const TRADE_PAGE: usize = 1000;
+/// How long one `get_instruments` list answers symbol checks. The method allows a
+/// burst of 5 calls, then one per 10 s, and one call lists every instrument of a kind:
+/// checking many symbols must not cost a call each.
+const INSTRUMENTS_TTL: Duration = Duration::from_secs(60);
+/// A symbol missing from a live list older than this is looked for in a new one (it
+/// may have been listed since): at most the method's sustained rate.
+const INSTRUMENTS_RECHECK: Duration = Duration::from_secs(10);
 const INTERVALS: IntervalTable = &[
     ("1m", "1"),
     ("3m", "3"),
@@ -70,7 +79,14 @@ pub struct Deribit {
     config: DeribitConfig,
     requester: Requester,
     limiter: WeightLimiter,
+    /// `get_instruments` answers per (kind, expired), with when they were fetched.
+    instruments: tokio::sync::Mutex<HashMap<(&'static str, bool), InstrumentList>>,
+    /// Expiry per instrument checked: nothing trades from it on.
+    expiries: std::sync::Mutex<HashMap<String, i64>>,
 }
+
+/// One `get_instruments` answer and when it was fetched.
+type InstrumentList = (Instant, Arc<Vec<InstrumentInfo>>);
 
 /// The market a Deribit name spells: `BTC_USDT` spot; `BTC-PERPETUAL` / `BTC-27JUN25`
 /// inverse; `BTC_USDT-PERPETUAL` / `ETH_USDC-27JUN25` linear; `BTC-27JUN25-90000-C` option.
@@ -110,9 +126,38 @@ impl Deribit {
     pub(crate) fn new(config: DeribitConfig, requester: Requester) -> Self {
         Deribit {
             limiter: WeightLimiter::new("deribit", config.requests_per_window, config.window),
+            instruments: tokio::sync::Mutex::new(HashMap::new()),
+            expiries: std::sync::Mutex::new(HashMap::new()),
             config,
             requester,
         }
+    }
+
+    /// Every instrument of `kind` (live, or expired), from a `get_instruments` call made
+    /// less than `max_age` ago, or a new one; concurrent checks wait for the one call.
+    async fn instruments_list(
+        &self,
+        kind: &'static str,
+        expired: bool,
+        max_age: Duration,
+    ) -> Result<Arc<Vec<InstrumentInfo>>> {
+        let mut lists = self.instruments.lock().await;
+        if let Some((at, list)) = lists.get(&(kind, expired)) {
+            if at.elapsed() < max_age {
+                return Ok(Arc::clone(list));
+            }
+        }
+        let url = self.url("get_instruments", &format!("currency=any&kind={kind}&expired={expired}"));
+        let list: Rpc<Vec<InstrumentInfo>> =
+            self.requester.get_json(&Dialect, &self.limiter, 1, &url).await?;
+        let list = Arc::new(list.result);
+        lists.insert((kind, expired), (Instant::now(), Arc::clone(&list)));
+        Ok(list)
+    }
+
+    /// Whether `symbol` expired at or before `t` (as far as its instruments entry said).
+    fn expired_by(&self, symbol: &str, t: i64) -> bool {
+        self.expiries.lock().unwrap_or_else(|e| e.into_inner()).get(symbol).is_some_and(|&e| e <= t)
     }
 
     fn url(&self, method: &str, query: &str) -> String {
@@ -276,6 +321,8 @@ impl Book {
 struct InstrumentInfo {
     instrument_name: String,
     creation_timestamp: Option<Int>,
+    /// Perpetuals and spot get a date in the year 3000.
+    expiration_timestamp: Option<Int>,
 }
 
 /// How Deribit answers.
@@ -378,6 +425,9 @@ impl Upstream for Deribit {
         _now: i64,
     ) -> BoxFuture<'a, Result<Vec<Candle>>> {
         async move {
+            if self.expired_by(&series.symbol, span.start) {
+                return Ok(Vec::new()); // nothing trades after expiry
+            }
             let resolution = interval_code(INTERVALS, series.interval, "deribit")?;
             let iv = series.interval;
             let mut out = Vec::new();
@@ -417,6 +467,9 @@ impl Upstream for Deribit {
         _now: i64,
     ) -> BoxFuture<'a, Result<Vec<Trade>>> {
         async move {
+            if self.expired_by(&series.symbol, span.start) {
+                return Ok(Vec::new()); // nothing trades after expiry
+            }
             let mut out = Vec::new();
             let mut start = span.start;
             loop {
@@ -498,24 +551,27 @@ impl Upstream for Deribit {
     }
 
     /// Deribit lists live instruments and, separately, expired ones: a contract that
-    /// expired is still a valid name for its history.
+    /// expired is still a valid name for its history. Each list is one call for every
+    /// instrument of the kind, kept for [`INSTRUMENTS_TTL`] (a symbol missing from a
+    /// live list older than [`INSTRUMENTS_RECHECK`] is looked for in a new one).
     fn instrument<'a>(
         &'a self,
         market: Market,
         symbol: &'a str,
     ) -> BoxFuture<'a, Result<Option<Instrument>>> {
         async move {
-            for expired in [false, true] {
-                let query = format!("currency=any&kind={}&expired={expired}", kind(market));
-                let url = self.url("get_instruments", &query);
-                let list: Vec<InstrumentInfo> = self
-                    .requester
-                    .get_json(&Dialect, &self.limiter, 1, &url)
-                    .await
-                    .map(|r: Rpc<_>| r.result)?;
-                if let Some(found) = list.into_iter().find(|i| i.instrument_name == symbol) {
+            let lists = [(false, INSTRUMENTS_TTL), (false, INSTRUMENTS_RECHECK), (true, INSTRUMENTS_TTL)];
+            for (expired, max_age) in lists {
+                let list = self.instruments_list(kind(market), expired, max_age).await?;
+                if let Some(found) = list.iter().find(|i| i.instrument_name == symbol) {
+                    if let Some(expiry) = found.expiration_timestamp {
+                        self.expiries
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(symbol.into(), expiry.0);
+                    }
                     let listed = found.creation_timestamp.map(|t| t.0);
-                    return Ok(Some(Instrument { symbol: found.instrument_name, listed }));
+                    return Ok(Some(Instrument { symbol: found.instrument_name.clone(), listed }));
                 }
             }
             Ok(None)

@@ -3,10 +3,14 @@
 //! Rows come newest first. `after=X` returns rows older than X and `before=X` rows newer
 //! than X (both exclusive — the reverse of what the names suggest), so a span is asked as
 //! `before = start − 1, after = end` and paged backwards by lowering `after` to the oldest
-//! row seen. Short pages are not the end; an empty page or reaching the span's first slot
-//! is. `candles` keeps only the newest 1,440 bars (300 a page), `history-candles` the rest
-//! (100 a page). Daily and longer bars use the `utc` codes: plain `1D` buckets at UTC+8.
+//! row seen. Short pages are not the end; an empty page, reaching the span's first slot or
+//! the instrument's listing (from `public/instruments`) is. `candles` keeps only the
+//! newest 1,440 bars (300 a page; for an expired future, the 1,440 before expiry),
+//! `history-candles` everything (100 a page): the part of a span among the newest 1,440
+//! bars is read from `candles`, the older part from `history-candles`. Daily and longer bars use the `utc` codes: plain `1D` buckets at UTC+8.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
@@ -91,6 +95,15 @@ pub struct Okx {
     instruments_limiter: WeightLimiter,
     trades_limiter: WeightLimiter,
     funding_limiter: WeightLimiter,
+    /// `listTime` and `expTime` per instId, as `public/instruments` said.
+    lifetimes: Mutex<HashMap<String, Lifetime>>,
+}
+
+/// When an instrument trades: no bar is older than its listing, none newer than its expiry.
+#[derive(Debug, Clone, Copy, Default)]
+struct Lifetime {
+    listed: Option<i64>,
+    expires: Option<i64>,
 }
 
 /// The market an instrument id names: `BTC-USDT` spot, `BTC-USDT-SWAP` / `BTC-USDT-250926`
@@ -133,6 +146,7 @@ impl Okx {
             trades_limiter: WeightLimiter::new("okx-history-trades", 9, config.window),
             // funding-rate-history: 10 per 2 s per IP and instrument.
             funding_limiter: WeightLimiter::new("okx-funding", 9, config.window),
+            lifetimes: Mutex::new(HashMap::new()),
             config,
             requester,
         }
@@ -140,6 +154,11 @@ impl Okx {
 
     fn base(&self) -> &str {
         self.config.url.trim_end_matches('/')
+    }
+
+    /// What `public/instruments` said of the instrument's listing and expiry.
+    fn lifetime(&self, inst_id: &str) -> Lifetime {
+        self.lifetimes.lock().unwrap_or_else(|e| e.into_inner()).get(inst_id).copied().unwrap_or_default()
     }
 
     async fn get<T: DeserializeOwned>(&self, limiter: &WeightLimiter, url: &str) -> Result<T> {
@@ -188,6 +207,9 @@ struct InstrumentRow {
     /// OKX sends "" for instruments without one.
     #[serde(default, deserialize_with = "super::wire::optional_int")]
     list_time: Option<Int>,
+    /// Dated futures only; "" otherwise.
+    #[serde(default, deserialize_with = "super::wire::optional_int")]
+    exp_time: Option<Int>,
 }
 
 /// `history-trades` rows (strings): `tradeId px sz side ts`; `side` is the taker's.
@@ -366,17 +388,26 @@ impl Upstream for Okx {
         async move {
             let iv = series.interval;
             let bar = interval_code(INTERVALS, iv, "okx")?;
-            let recent = bar != "1s" && span.start >= iv.slot_start(iv.slot_of(now) - (RECENT_BARS - 1));
-            let (path, page, limiter) = if recent {
-                ("candles", RECENT_PAGE, &self.candles_limiter)
-            } else {
-                ("history-candles", HISTORY_PAGE, &self.history_limiter)
-            };
-            let first_slot = iv.slot_of(span.start);
+            let life = self.lifetime(&series.symbol);
+            if life.expires.is_some_and(|e| span.start >= e) {
+                return Ok(Vec::new()); // nothing trades after expiry
+            }
+            // The oldest bar `candles` still serves (counted from the newest bar: now's, or
+            // the last before expiry): older ones are in `history-candles` only.
+            let newest = life.expires.map_or(now, |e| now.min(e - 1));
+            let cut = iv.slot_start(iv.slot_of(newest) - (RECENT_BARS - 1));
+            // No bar is older than the span's first slot, nor than the listing.
+            let oldest_slot = iv.slot_of(span.start).max(life.listed.map_or(i64::MIN, |t| iv.slot_of(t)));
             let spot = series.market == Market::Spot;
+            let mut recent = bar != "1s" && span.end > cut;
             let mut out = Vec::new();
             let mut after = span.end;
             loop {
+                let (path, page, limiter) = if recent {
+                    ("candles", RECENT_PAGE, &self.candles_limiter)
+                } else {
+                    ("history-candles", HISTORY_PAGE, &self.history_limiter)
+                };
                 let url = format!(
                     "{}/api/v5/market/{path}?instId={}&bar={bar}&after={after}&before={}&limit={page}",
                     self.base(),
@@ -385,12 +416,21 @@ impl Upstream for Okx {
                 );
                 let body: Envelope<CandleRow> =
                     self.get(limiter, &url).await.map_err(|e| with_symbol(e, series))?;
-                let Some(oldest) = body.data.iter().map(|r| r.0 .0).min() else { break };
+                let Some(oldest) = body.data.iter().map(|r| r.0 .0).min() else {
+                    if recent {
+                        // Nothing (more) in `candles`' window: the rest is history.
+                        recent = false;
+                        continue;
+                    }
+                    break;
+                };
                 out.extend(body.data.into_iter().map(|r| r.candle(spot)));
-                if iv.slot_of(oldest) <= first_slot || oldest >= after {
+                if iv.slot_of(oldest) <= oldest_slot || oldest >= after {
                     break;
                 }
                 after = oldest;
+                // `candles` has nothing older than its window's first bar.
+                recent &= oldest > cut;
             }
             Ok(out)
         }
@@ -407,6 +447,9 @@ impl Upstream for Okx {
         _now: i64,
     ) -> BoxFuture<'a, Result<Vec<Trade>>> {
         async move {
+            if self.lifetime(&series.symbol).expires.is_some_and(|e| span.start >= e) {
+                return Ok(Vec::new()); // nothing trades after expiry
+            }
             let mut out = Vec::new();
             let mut cursor = format!("type=2&after={}", span.end);
             loop {
@@ -512,10 +555,11 @@ impl Upstream for Okx {
                     }
                     other => other,
                 })?;
-            Ok(body.data.into_iter().find(|i| i.inst_id == symbol).map(|i| Instrument {
-                symbol: i.inst_id,
-                listed: i.list_time.map(|t| t.0).filter(|&t| t > 0),
-            }))
+            let Some(row) = body.data.into_iter().find(|i| i.inst_id == symbol) else { return Ok(None) };
+            let positive = |t: Option<Int>| t.map(|t| t.0).filter(|&t| t > 0);
+            let life = Lifetime { listed: positive(row.list_time), expires: positive(row.exp_time) };
+            self.lifetimes.lock().unwrap_or_else(|e| e.into_inner()).insert(row.inst_id.clone(), life);
+            Ok(Some(Instrument { symbol: row.inst_id, listed: life.listed }))
         }
         .boxed()
     }

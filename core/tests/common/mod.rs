@@ -110,3 +110,92 @@ pub fn segment_count(q: &KlineQuery, now: i64) -> u64 {
     });
     cryptocache::segment::plan(&series, cryptocache::TimeRange::new(q.start, q.end), now).len() as u64
 }
+
+// ---------------------------------------------------------------------------
+// Bybit, OKX and Deribit: worlds at other "nows", request counts per path, and
+// comparisons against the simulator's own data.
+
+/// 2025-06-01T12:30:00Z: a "now" at which the dated futures of the simulator (OKX
+/// `BTC-USDT-250926`, Deribit `BTC-27JUN25`) are listed and still trading.
+pub const NOW_2025: i64 = 1_748_781_000_000;
+
+/// Kline endpoints of Bybit, OKX (recent and history) and Deribit.
+pub const BYBIT_KLINE: &str = "/v5/market/kline";
+pub const OKX_CANDLES: &str = "/api/v5/market/candles";
+pub const OKX_HISTORY: &str = "/api/v5/market/history-candles";
+pub const DERIBIT_CHART: &str = "/api/v2/public/get_tradingview_chart_data";
+
+impl World {
+    /// A world whose two clocks (cache and simulator) read `now`.
+    pub async fn at(now: i64, config: SimConfig) -> World {
+        let sim = Sim::start(SimConfig { now_ms: Some(now), ..config }).await.expect("simulator starts");
+        World { sim, clock: Arc::new(ManualClock::new(now)), dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// Requests the simulator served on `path` (e.g. `/v5/market/kline`).
+    pub fn requests(&self, path: &str) -> u64 {
+        self.sim.stats().endpoints.get(path).copied().unwrap_or(0)
+    }
+
+    /// Kline requests on every Bybit, OKX and Deribit kline path.
+    pub fn venue_kline_requests(&self) -> u64 {
+        [BYBIT_KLINE, OKX_CANDLES, OKX_HISTORY, DERIBIT_CHART].iter().map(|p| self.requests(p)).sum()
+    }
+
+    /// [`World::builder`] without background prefetch, so request counts are exact.
+    pub fn exact_builder(&self) -> CacheBuilder {
+        self.builder().prefetch(0)
+    }
+}
+
+/// A kline query on any exchange, market read from the symbol where it names one.
+pub fn venue_query(exchange: Exchange, symbol: &str, interval: &str, start: i64, end: i64) -> KlineQuery {
+    KlineQuery::new(exchange, symbol, interval.parse().expect("interval"), start, end)
+}
+
+/// Asserts that `got` is exactly the simulator's `venue` series `code` over `[start, end)`
+/// at `now`, candle for candle and bit for bit (base volume as `volume`, quote volume as
+/// `quote_volume`), strictly ascending. Returns the simulator's candles.
+pub fn assert_matches_venue(
+    got: &Candles,
+    venue: cryptocache_sim::Venue,
+    symbol: &str,
+    code: &str,
+    start: i64,
+    end: i64,
+    now: i64,
+) -> Vec<cryptocache_sim::SimCandle> {
+    let want = cryptocache_sim::venue_klines(venue, symbol, code, start, end, now).expect("sim data");
+    assert_eq!(got.len(), want.len(), "candle count of {venue:?} {symbol} {code} [{start}, {end})");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        let same = g.open_time == w.open_time
+            && g.open.to_bits() == w.open.to_bits()
+            && g.high.to_bits() == w.high.to_bits()
+            && g.low.to_bits() == w.low.to_bits()
+            && g.close.to_bits() == w.close.to_bits()
+            && g.volume.to_bits() == w.base_volume.to_bits()
+            && g.quote_volume.to_bits() == w.quote_volume.to_bits()
+            && g.trades.is_none();
+        assert!(same, "{venue:?} {symbol} {code}: candle {i} differs:\n got  {g:?}\n want {w:?}");
+    }
+    assert!(got.open_time().windows(2).all(|w| w[0] < w[1]), "strictly ascending");
+    assert!(got.open_time().iter().all(|&t| start <= t && t < end), "inside the range");
+    want
+}
+
+/// The segments a cold kline query plans (those starting at or before `now`).
+pub fn planned_segments(q: &KlineQuery, market: Market, now: i64) -> Vec<cryptocache::segment::SegmentKey> {
+    let series = Arc::new(cryptocache::SeriesKey {
+        exchange: q.exchange,
+        market,
+        kind: cryptocache::DataKind::Klines,
+        interval: q.interval,
+        symbol: q.symbol.as_str().into(),
+    });
+    cryptocache::segment::plan(&series, cryptocache::TimeRange::new(q.start, q.end), now)
+}
+
+/// `ceil(n / page)`.
+pub fn pages(n: usize, page: usize) -> u64 {
+    n.div_ceil(page) as u64
+}

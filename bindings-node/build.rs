@@ -1,0 +1,5 @@
+//! Linker setup for the Node addon.
+
+fn main() {
+    napi_build::setup();
+}

@@ -1,0 +1,153 @@
+"""Bad inputs and upstream failures raise the right exception with a clear message."""
+
+from __future__ import annotations
+
+import cryptocache
+import pytest
+from cryptocache import exceptions
+
+START = 28_576 * 60_000_000
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "exc", "message"),
+    [
+        (
+            ("binance", "BTCUSDT", "1x", START, START + 1),
+            {},
+            cryptocache.InvalidQuery,
+            "unknown interval",
+        ),
+        (
+            ("ftx", "BTCUSDT", "1m", START, START + 1),
+            {},
+            cryptocache.InvalidQuery,
+            "unknown exchange",
+        ),
+        (
+            ("binance", "BTCUSDT", "1m", START, START + 1),
+            {"market": "moon"},
+            cryptocache.InvalidQuery,
+            "unknown market",
+        ),
+        (
+            ("binance", "BTCUSDT", "1m", START + 1, START),
+            {},
+            cryptocache.InvalidQuery,
+            "start must be before end",
+        ),
+        (
+            ("binance", "BTCUSDT", "1m", "yesterday", START),
+            {},
+            cryptocache.InvalidQuery,
+            "cannot read time",
+        ),
+        (
+            ("binance", "BTCUSDT", "1m", START, START * 1000),
+            {},
+            cryptocache.InvalidQuery,
+            "microseconds",
+        ),
+        (("binance", "BTCUSDT", "1m", -5, START), {}, cryptocache.InvalidQuery, "negative"),
+        (
+            ("binance", "NOSUCHCOIN", "1m", START, START + 60_000),
+            {},
+            cryptocache.UnknownSymbol,
+            "NOSUCHCOIN",
+        ),
+        (("binance", "BTCUSDT", "1m", 1.5, START), {}, TypeError, "not float"),
+        (("binance", "BTCUSDT", "1m", None, START), {}, TypeError, "NoneType"),
+        (("binance", "BTCUSDT", "1m", True, START), {}, TypeError, "bool"),
+    ],
+)
+def test_bad_queries(cache, args, kwargs, exc, message):
+    with pytest.raises(exc, match=message) as info:
+        cache.klines(*args, **kwargs)
+    if issubclass(exc, cryptocache.Error):
+        assert isinstance(info.value, cryptocache.Error)
+        assert info.value.code == exc.code
+
+
+def test_invalid_query_is_a_value_error(cache):
+    with pytest.raises(ValueError):
+        cache.trades("binance", "BTCUSDT", START + 1, START)
+
+
+def test_unknown_symbol_carries_details(cache):
+    with pytest.raises(cryptocache.UnknownSymbol) as info:
+        cache.funding_rates("binance", "NOSUCHCOIN", START, START + 3_600_000, market="linear")
+    assert info.value.symbol == "NOSUCHCOIN" and info.value.exchange
+    assert isinstance(info.value, LookupError)
+
+
+def test_rate_limited_has_retry_after(sim, cache):
+    cache.klines("binance", "BTCUSDT", "1m", START, START + 60_000)
+    sim.post("/_sim/faults", [{"kind": "status", "status": 429, "retry_after_secs": 600}])
+    with pytest.raises(cryptocache.RateLimited) as info:
+        cache.klines("binance", "BTCUSDT", "1m", START + 60_000_000, START + 120_000_000)
+    assert info.value.retry_after == 600.0
+    assert info.value.code == "RATE_LIMITED" and "rate limited" in str(info.value)
+
+
+def test_exchange_error_has_the_status(sim, cache):
+    cache.klines("binance", "BTCUSDT", "1m", START, START + 60_000)
+    sim.post("/_sim/faults", [{"kind": "status", "status": 400}])
+    with pytest.raises(cryptocache.ExchangeError) as info:
+        cache.klines("binance", "BTCUSDT", "1m", START + 60_000_000, START + 120_000_000)
+    assert info.value.status == 400 and info.value.code == "EXCHANGE_ERROR"
+
+
+def test_malformed_response(sim, cache):
+    cache.klines("binance", "BTCUSDT", "1m", START, START + 60_000)
+    sim.post("/_sim/faults", [{"kind": "malformed"}] * 10)
+    with pytest.raises(cryptocache.MalformedResponse):
+        cache.klines("binance", "BTCUSDT", "1m", START + 60_000_000, START + 120_000_000)
+
+
+def test_network_error(tmp_path):
+    from conftest import free_port
+
+    with cryptocache.Cache(exchange_url=f"http://127.0.0.1:{free_port()}", no_disk=True) as c:
+        with pytest.raises(cryptocache.NetworkError) as info:
+            c.klines("binance", "BTCUSDT", "1m", START, START + 60_000)
+    assert isinstance(info.value, ConnectionError)
+
+
+def test_config_errors(sim):
+    with pytest.raises(cryptocache.ConfigError, match="unknown exchange"):
+        cryptocache.Cache(exchange_urls={"ftx": sim.url}, no_disk=True)
+    with pytest.raises(cryptocache.ConfigError):
+        cryptocache.Cache(redis_url="redis://127.0.0.1:1", no_disk=True)
+    with pytest.raises(ValueError):
+        cryptocache.Cache(memory_mb=-1)
+
+
+def test_every_core_code_has_a_class():
+    codes = {
+        "INVALID_QUERY": "InvalidQuery",
+        "UNKNOWN_SYMBOL": "UnknownSymbol",
+        "UNSUPPORTED": "Unsupported",
+        "RATE_LIMITED": "RateLimited",
+        "EXCHANGE_ERROR": "ExchangeError",
+        "NETWORK_ERROR": "NetworkError",
+        "MALFORMED_RESPONSE": "MalformedResponse",
+        "CACHE_ERROR": "CacheError",
+        "CONFIG_ERROR": "ConfigError",
+    }
+    for code, name in codes.items():
+        cls = getattr(exceptions, name)
+        assert issubclass(cls, cryptocache.Error) and cls.code == code
+        assert cls.__doc__
+
+
+def test_bad_warm_items_fail_before_fetching(sim, cache):
+    with pytest.raises(cryptocache.InvalidQuery, match="unknown interval"):
+        cache.warm([("binance", "BTCUSDT", "7q", START, START + 1)])
+    with pytest.raises(TypeError):
+        cache.warm([("binance", "BTCUSDT")])
+    assert sim.total() == 0
+
+
+def test_order_book_depth_validation(cache):
+    with pytest.raises(ValueError):
+        cache.order_book("binance", "BTCUSDT", depth=0)
