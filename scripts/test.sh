@@ -1,24 +1,43 @@
 #!/usr/bin/env bash
-# Runs every test of every part of cryptocache. Installs what a bare machine lacks.
+# Runs every test of every part of cryptocache — Rust (core, simulator, CLI, C/C++ binding),
+# Python and Node. Installs what a bare Debian machine lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { ! command -v "$1" >/dev/null 2>&1; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-if need cargo; then
-    echo "cargo is required: install Rust from https://rustup.rs" >&2
-    exit 1
-fi
+for tool in cargo python3 node npm; do
+    if need "$tool"; then
+        echo "$tool is required (Rust from https://rustup.rs, Python >= 3.9, Node >= 20)" >&2
+        exit 1
+    fi
+done
 
-# Real servers for the Redis tests (never a mock): redis-server, redis-cli; openssl for TLS.
-if need redis-server || need redis-cli || need openssl; then
-    echo "== installing redis-server and openssl"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# Real servers and tools for the tests (never mocks): redis-server/redis-cli (Redis tier,
+# cluster), openssl (TLS certificates), valgrind (C leak check), pkg-config and cmake
+# (installing and linking the C library), python3-venv (the Python suite).
+missing=()
+need redis-server && missing+=(redis-server)
+need redis-cli && missing+=(redis-tools)
+need openssl && missing+=(openssl)
+need valgrind && missing+=(valgrind)
+need pkg-config && missing+=(pkg-config)
+need cmake && missing+=(cmake)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv python3-pip)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]}"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools openssl >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-echo "== Rust: unit, integration and doc tests (simulator over real HTTP, real redis-server)"
+echo "== Rust: unit, integration and doc tests (simulator over real HTTP, real redis-server, C/C++ programs)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+echo "== Python binding (pip install ., pytest)"
+bash bindings-python/test.sh
+
+echo "== Node binding (npm install, node --test, tsc)"
+bash bindings-node/test.sh

@@ -427,8 +427,12 @@ pub(crate) fn checked_range(start: i64, end: i64, grid: Interval, max_slots: u64
             "end {end} is after 2100-01-01: is it in microseconds or seconds instead of milliseconds?"
         )));
     }
+    if end <= EARLIEST_MS {
+        return Err(Error::invalid(format!(
+            "end {end} is before 2009-01-03, when no exchange existed: is it in seconds instead of milliseconds?"
+        )));
+    }
     let start = start.max(EARLIEST_MS);
-    let end = end.max(start);
     let slots = grid.slot_of(end - 1) - grid.slot_of(start) + 1;
     if slots as u64 > max_slots {
         return Err(Error::invalid(format!(
@@ -481,6 +485,7 @@ mod tests {
         assert!(err(0, 1_706_630_400_000_000, h1, 1_000_000).contains("microseconds"));
         assert!(err(0, LATEST_MS, "1m".parse().unwrap(), 1_000_000).contains("more than the limit"));
         assert!(err(-1, 5, h1, 10).contains("negative"));
+        assert!(err(1_704_067_200, 1_706_745_600, h1, 10).contains("in seconds"));
         assert_eq!(
             checked_range(0, EARLIEST_MS + HOUR_MS, h1, 10).unwrap(),
             TimeRange::new(EARLIEST_MS, EARLIEST_MS + HOUR_MS)
