@@ -81,7 +81,10 @@ impl CacheOptions {
             b = b.exchange_url(url);
         }
         for (name, url) in &self.exchange_urls {
-            let exchange: Exchange = name.parse().map_err(|e: Error| Error::Config(e.to_string()))?;
+                        let exchange: Exchange = name.parse().map_err(|e: Error| match e {
+                Error::InvalidQuery(message) => Error::Config(message),
+                other => other,
+            })?;
             b = b.exchange_url_for(exchange, url);
         }
         Ok(b)
