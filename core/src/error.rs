@@ -93,6 +93,17 @@ impl Error {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidQuery(message.into())
     }
+
+    /// Names `symbol` in an `UnknownSymbol` error (exchange bodies rarely do); other
+    /// errors pass through.
+    pub(crate) fn for_symbol(self, symbol: &str) -> Self {
+        match self {
+            Error::UnknownSymbol { exchange, .. } => {
+                Error::UnknownSymbol { exchange, symbol: symbol.to_string() }
+            }
+            other => other,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ impl CacheOptions {
             b = b.exchange_url(url);
         }
         for (name, url) in &self.exchange_urls {
-                        let exchange: Exchange = name.parse().map_err(|e: Error| match e {
+            let exchange: Exchange = name.parse().map_err(|e: Error| match e {
                 Error::InvalidQuery(message) => Error::Config(message),
                 other => other,
             })?;

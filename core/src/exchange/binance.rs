@@ -382,7 +382,7 @@ impl Upstream for Binance {
                 let rows: Vec<KlineRow> = self
                     .get(api, api.kline_weight(KLINE_PAGE), &url)
                     .await
-                    .map_err(|e| with_symbol(e, series))?;
+                    .map_err(|e| e.for_symbol(&series.symbol))?;
                 let full = rows.len() == KLINE_PAGE;
                 let last = rows.last().map(|r| r.0.open_time);
                 out.extend(rows.into_iter().map(|r| r.0));
@@ -414,12 +414,7 @@ impl Upstream for Binance {
                 Api::Spot => (format!("{}/api/v3/exchangeInfo?symbol={symbol}", self.base(api)), 20),
                 Api::UsdM => (format!("{}/fapi/v1/exchangeInfo", self.base(api)), 1),
             };
-            let info: ExchangeInfo = self.get(api, weight, &url).await.map_err(|e| match e {
-                Error::UnknownSymbol { exchange, .. } => {
-                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
-                }
-                other => other,
-            })?;
+            let info: ExchangeInfo = self.get(api, weight, &url).await.map_err(|e| e.for_symbol(symbol))?;
             Ok(info
                 .symbols
                 .into_iter()
@@ -434,7 +429,7 @@ impl Upstream for Binance {
             let api = Api::of(series.market)?;
             let url = self.klines_url(api, series, 0, None, 1);
             let rows: Vec<KlineRow> =
-                self.get(api, api.kline_weight(1), &url).await.map_err(|e| with_symbol(e, series))?;
+                self.get(api, api.kline_weight(1), &url).await.map_err(|e| e.for_symbol(&series.symbol))?;
             Ok(rows.first().map(|r| r.0.open_time))
         }
         .boxed()
@@ -458,8 +453,10 @@ impl Upstream for Binance {
             let mut url = format!("{base}&startTime={}&endTime={}", span.start, span.end - 1);
             let mut out: Vec<Trade> = Vec::new();
             loop {
-                let rows: Vec<AggTrade> =
-                    self.get(api, api.agg_trades_weight(), &url).await.map_err(|e| with_symbol(e, series))?;
+                let rows: Vec<AggTrade> = self
+                    .get(api, api.agg_trades_weight(), &url)
+                    .await
+                    .map_err(|e| e.for_symbol(&series.symbol))?;
                 let full = rows.len() == TRADE_PAGE;
                 let last = rows.last().map(|r| (r.a.0, r.time.0));
                 out.extend(rows.iter().map(AggTrade::trade));
@@ -500,7 +497,7 @@ impl Upstream for Binance {
                     .requester
                     .get_json(&dialect, &self.funding_limiter, 1, &url)
                     .await
-                    .map_err(|e| with_symbol(e, series))?;
+                    .map_err(|e| e.for_symbol(&series.symbol))?;
                 let full = rows.len() == FUNDING_PAGE;
                 let last = rows.last().map(|r| r.funding_time.0);
                 out.extend(
@@ -526,12 +523,7 @@ impl Upstream for Binance {
             let api = Api::of(market)?;
             let (limit, weight) = api.depth_limit(depth);
             let url = format!("{}{}/depth?symbol={symbol}&limit={limit}", self.base(api), api.prefix());
-            let d: Depth = self.get(api, weight, &url).await.map_err(|e| match e {
-                Error::UnknownSymbol { exchange, .. } => {
-                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
-                }
-                other => other,
-            })?;
+            let d: Depth = self.get(api, weight, &url).await.map_err(|e| e.for_symbol(symbol))?;
             Ok(depth_book(d, crate::clock::Clock::now_ms(&crate::clock::SystemClock)))
         }
         .boxed()
@@ -611,16 +603,6 @@ fn depth_book(d: Depth, received: i64) -> OrderBook {
         update_id: Some(d.last_update_id.0),
         bids: d.bids.into_iter().map(level).collect(),
         asks: d.asks.into_iter().map(level).collect(),
-    }
-}
-
-/// Fills the symbol into an `UnknownSymbol` error (the body does not name it).
-fn with_symbol(e: Error, series: &SeriesKey) -> Error {
-    match e {
-        Error::UnknownSymbol { exchange, .. } => {
-            Error::UnknownSymbol { exchange, symbol: series.symbol.to_string() }
-        }
-        other => other,
     }
 }
 

@@ -113,7 +113,7 @@ impl Bybit {
     }
 
     async fn klines_page(&self, series: &SeriesKey, url: &str) -> Result<Vec<Candle>> {
-        let page: Envelope<KlineList> = self.get(url).await.map_err(|e| with_symbol(e, series))?;
+        let page: Envelope<KlineList> = self.get(url).await.map_err(|e| e.for_symbol(&series.symbol))?;
         let inverse = series.market == Market::Inverse;
         Ok(page.result.list.into_iter().map(|row| row.candle(inverse)).collect())
     }
@@ -296,15 +296,6 @@ fn wall_ms() -> i64 {
     crate::clock::Clock::now_ms(&crate::clock::SystemClock)
 }
 
-fn with_symbol(e: Error, series: &SeriesKey) -> Error {
-    match e {
-        Error::UnknownSymbol { exchange, .. } => {
-            Error::UnknownSymbol { exchange, symbol: series.symbol.to_string() }
-        }
-        other => other,
-    }
-}
-
 /// Parses a Bybit kline response body (the v5 envelope) into candles, newest first as
 /// sent; `inverse` swaps volume and turnover into base and quote volume.
 pub fn parse_klines(body: &[u8], inverse: bool) -> Result<Vec<Candle>> {
@@ -398,7 +389,8 @@ impl Upstream for Bybit {
                     category(series.market)?,
                     series.symbol
                 );
-                let page: Envelope<FundingList> = self.get(&url).await.map_err(|e| with_symbol(e, series))?;
+                let page: Envelope<FundingList> =
+                    self.get(&url).await.map_err(|e| e.for_symbol(&series.symbol))?;
                 let full = page.result.list.len() == FUNDING_PAGE;
                 let oldest = page.result.list.iter().map(|r| r.funding_rate_timestamp.0).min();
                 out.extend(
@@ -430,12 +422,7 @@ impl Upstream for Bybit {
                 category(market)?,
                 depth.min(1000)
             );
-            let page: Envelope<Book> = self.get(&url).await.map_err(|e| match e {
-                Error::UnknownSymbol { exchange, .. } => {
-                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
-                }
-                other => other,
-            })?;
+            let page: Envelope<Book> = self.get(&url).await.map_err(|e| e.for_symbol(symbol))?;
             Ok(page.result.into_book())
         }
         .boxed()
@@ -452,12 +439,7 @@ impl Upstream for Bybit {
                 self.config.url.trim_end_matches('/'),
                 category(market)?
             );
-            let page: Envelope<InstrumentList> = self.get(&url).await.map_err(|e| match e {
-                Error::UnknownSymbol { exchange, .. } => {
-                    Error::UnknownSymbol { exchange, symbol: symbol.into() }
-                }
-                other => other,
-            })?;
+            let page: Envelope<InstrumentList> = self.get(&url).await.map_err(|e| e.for_symbol(symbol))?;
             Ok(page.result.list.into_iter().find(|i| i.symbol == symbol).map(|i| Instrument {
                 symbol: i.symbol,
                 listed: i.launch_time.map(|t| t.0).filter(|&t| t > 0),

@@ -165,13 +165,11 @@ impl Deribit {
     }
 
     async fn get<T: DeserializeOwned>(&self, url: &str, series: &SeriesKey) -> Result<T> {
-        let reply: Rpc<T> =
-            self.requester.get_json(&Dialect, &self.limiter, 1, url).await.map_err(|e| match e {
-                Error::UnknownSymbol { exchange, .. } => {
-                    Error::UnknownSymbol { exchange, symbol: series.symbol.to_string() }
-                }
-                other => other,
-            })?;
+        let reply: Rpc<T> = self
+            .requester
+            .get_json(&Dialect, &self.limiter, 1, url)
+            .await
+            .map_err(|e| e.for_symbol(&series.symbol))?;
         Ok(reply.result)
     }
 }
@@ -538,13 +536,11 @@ impl Upstream for Deribit {
             let depth =
                 [1, 5, 10, 20, 50, 100, 1000, 10000].into_iter().find(|&d| d >= depth).unwrap_or(10000);
             let url = self.url("get_order_book", &format!("instrument_name={symbol}&depth={depth}"));
-            let reply: Rpc<Book> =
-                self.requester.get_json(&Dialect, &self.limiter, 1, &url).await.map_err(|e| match e {
-                    Error::UnknownSymbol { exchange, .. } => {
-                        Error::UnknownSymbol { exchange, symbol: symbol.into() }
-                    }
-                    other => other,
-                })?;
+            let reply: Rpc<Book> = self
+                .requester
+                .get_json(&Dialect, &self.limiter, 1, &url)
+                .await
+                .map_err(|e| e.for_symbol(symbol))?;
             Ok(reply.result.into_book())
         }
         .boxed()

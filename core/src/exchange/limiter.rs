@@ -162,7 +162,7 @@ mod tests {
     #[tokio::test]
     async fn budget_blocks_until_next_window() {
         let counters = UpstreamCounters::default();
-                let lim = WeightLimiter::new("test", 10, Duration::from_millis(200));
+        let lim = WeightLimiter::new("test", 10, Duration::from_millis(200));
         // Start just after a window begins, so the first five fit in one window.
         let now = wall_ms();
         tokio::time::sleep(Duration::from_millis((200 - now.rem_euclid(200) + 5) as u64)).await;

@@ -343,15 +343,6 @@ impl request::Dialect for Dialect {
     }
 }
 
-fn with_symbol(e: Error, series: &SeriesKey) -> Error {
-    match e {
-        Error::UnknownSymbol { exchange, .. } => {
-            Error::UnknownSymbol { exchange, symbol: series.symbol.to_string() }
-        }
-        other => other,
-    }
-}
-
 /// Parses an OKX candles body into candles, newest first as sent.
 pub fn parse_candles(body: &[u8], spot: bool) -> Result<Vec<Candle>> {
     serde_json::from_slice::<Envelope<CandleRow>>(body)
@@ -415,7 +406,7 @@ impl Upstream for Okx {
                     span.start - 1
                 );
                 let body: Envelope<CandleRow> =
-                    self.get(limiter, &url).await.map_err(|e| with_symbol(e, series))?;
+                    self.get(limiter, &url).await.map_err(|e| e.for_symbol(&series.symbol))?;
                 let Some(oldest) = body.data.iter().map(|r| r.0 .0).min() else {
                     if recent {
                         // Nothing (more) in `candles`' window: the rest is history.
@@ -459,7 +450,7 @@ impl Upstream for Okx {
                     series.symbol
                 );
                 let body: Envelope<TradeRow> =
-                    self.get(&self.trades_limiter, &url).await.map_err(|e| with_symbol(e, series))?;
+                    self.get(&self.trades_limiter, &url).await.map_err(|e| e.for_symbol(&series.symbol))?;
                 let Some(oldest) =
                     body.data.iter().min_by_key(|t| (t.ts.0, t.trade_id.0)).map(|t| (t.ts.0, t.trade_id.0))
                 else {
@@ -500,7 +491,7 @@ impl Upstream for Okx {
                     span.start - 1
                 );
                 let body: Envelope<FundingRow> =
-                    self.get(&self.funding_limiter, &url).await.map_err(|e| with_symbol(e, series))?;
+                    self.get(&self.funding_limiter, &url).await.map_err(|e| e.for_symbol(&series.symbol))?;
                 let Some(oldest) = body.data.iter().map(|r| r.funding_time.0).min() else { break };
                 out.extend(body.data.iter().map(FundingRow::rate));
                 if oldest <= span.start || oldest >= after {
@@ -523,12 +514,7 @@ impl Upstream for Okx {
             let _ = market;
             let url = format!("{}/api/v5/market/books?instId={symbol}&sz={}", self.base(), depth.min(400));
             let body: Envelope<BookRow> =
-                self.get(&self.candles_limiter, &url).await.map_err(|e| match e {
-                    Error::UnknownSymbol { exchange, .. } => {
-                        Error::UnknownSymbol { exchange, symbol: symbol.into() }
-                    }
-                    other => other,
-                })?;
+                self.get(&self.candles_limiter, &url).await.map_err(|e| e.for_symbol(symbol))?;
             body.data.into_iter().next().map(BookRow::into_book).ok_or_else(|| Error::MalformedResponse {
                 exchange: "okx".into(),
                 message: "books answered with no data".into(),
@@ -549,12 +535,7 @@ impl Upstream for Okx {
                 inst_type(market, symbol)
             );
             let body: Envelope<InstrumentRow> =
-                self.get(&self.instruments_limiter, &url).await.map_err(|e| match e {
-                    Error::UnknownSymbol { exchange, .. } => {
-                        Error::UnknownSymbol { exchange, symbol: symbol.into() }
-                    }
-                    other => other,
-                })?;
+                self.get(&self.instruments_limiter, &url).await.map_err(|e| e.for_symbol(symbol))?;
             let Some(row) = body.data.into_iter().find(|i| i.inst_id == symbol) else { return Ok(None) };
             let positive = |t: Option<Int>| t.map(|t| t.0).filter(|&t| t > 0);
             let life = Lifetime { listed: positive(row.list_time), expires: positive(row.exp_time) };
