@@ -340,9 +340,7 @@ impl<'de> Deserialize<'de> for KlineRow {
 /// Parses a Binance klines response body (spot or USD-M; numbers may be JSON numbers or
 /// strings) into candles, in the order given.
 pub fn parse_klines(body: &[u8]) -> Result<Vec<Candle>> {
-    serde_json::from_slice::<Vec<KlineRow>>(body)
-        .map(|rows| rows.into_iter().map(|r| r.0).collect())
-        .map_err(|e| Error::MalformedResponse { exchange: "binance".into(), message: e.to_string() })
+    super::wire::parse::<Vec<KlineRow>>("binance", body).map(|rows| rows.into_iter().map(|r| r.0).collect())
 }
 
 impl Upstream for Binance {
@@ -583,16 +581,14 @@ struct Depth {
 
 /// Parses a Binance `aggTrades` body (spot or USD-M) into trades.
 pub fn parse_agg_trades(body: &[u8]) -> Result<Vec<Trade>> {
-    serde_json::from_slice::<Vec<AggTrade>>(body)
+    super::wire::parse::<Vec<AggTrade>>("binance", body)
         .map(|rows| rows.iter().map(AggTrade::trade).collect())
-        .map_err(|e| Error::MalformedResponse { exchange: "binance".into(), message: e.to_string() })
 }
 
 /// Parses a Binance `depth` body (spot or USD-M); `received` stands in for the time
 /// when the body has none (spot).
 pub fn parse_depth(body: &[u8], received: i64) -> Result<OrderBook> {
-    let d: Depth = serde_json::from_slice(body)
-        .map_err(|e| Error::MalformedResponse { exchange: "binance".into(), message: e.to_string() })?;
+    let d: Depth = super::wire::parse("binance", body)?;
     Ok(depth_book(d, received))
 }
 

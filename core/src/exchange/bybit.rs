@@ -177,9 +177,7 @@ impl Book {
 
 /// Parses a Bybit `orderbook` body.
 pub fn parse_order_book(body: &[u8]) -> Result<OrderBook> {
-    serde_json::from_slice::<Envelope<Book>>(body)
-        .map(|page| page.result.into_book())
-        .map_err(|e| Error::MalformedResponse { exchange: "bybit".into(), message: e.to_string() })
+    super::wire::parse::<Envelope<Book>>("bybit", body).map(|page| page.result.into_book())
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,9 +297,8 @@ fn wall_ms() -> i64 {
 /// Parses a Bybit kline response body (the v5 envelope) into candles, newest first as
 /// sent; `inverse` swaps volume and turnover into base and quote volume.
 pub fn parse_klines(body: &[u8], inverse: bool) -> Result<Vec<Candle>> {
-    serde_json::from_slice::<Envelope<KlineList>>(body)
+    super::wire::parse::<Envelope<KlineList>>("bybit", body)
         .map(|page| page.result.list.into_iter().map(|r| r.candle(inverse)).collect())
-        .map_err(|e| Error::MalformedResponse { exchange: "bybit".into(), message: e.to_string() })
 }
 
 impl Upstream for Bybit {

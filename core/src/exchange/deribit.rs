@@ -390,10 +390,7 @@ impl request::Dialect for Dialect {
 
 /// Parses a `get_tradingview_chart_data` body into candles (ascending, as sent).
 pub fn parse_chart(body: &[u8]) -> Result<Vec<Candle>> {
-    serde_json::from_slice::<Rpc<Chart>>(body)
-        .map_err(|e| Error::MalformedResponse { exchange: "deribit".into(), message: e.to_string() })?
-        .result
-        .candles()
+    super::wire::parse::<Rpc<Chart>>("deribit", body)?.result.candles()
 }
 
 impl Upstream for Deribit {

@@ -345,9 +345,8 @@ impl request::Dialect for Dialect {
 
 /// Parses an OKX candles body into candles, newest first as sent.
 pub fn parse_candles(body: &[u8], spot: bool) -> Result<Vec<Candle>> {
-    serde_json::from_slice::<Envelope<CandleRow>>(body)
+    super::wire::parse::<Envelope<CandleRow>>("okx", body)
         .map(|page| page.data.into_iter().map(|r| r.candle(spot)).collect())
-        .map_err(|e| Error::MalformedResponse { exchange: "okx".into(), message: e.to_string() })
 }
 
 impl Upstream for Okx {

@@ -76,6 +76,13 @@ impl<'de> serde::Deserialize<'de> for Int {
     }
 }
 
+/// Parses an exchange's JSON body as `T`; a body that does not fit is the exchange's
+/// malformed response.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(exchange: &str, body: &[u8]) -> crate::Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| crate::Error::MalformedResponse { exchange: exchange.into(), message: e.to_string() })
+}
+
 /// An optional [`Int`] where the venue sends `""` or `null` for "none".
 pub(crate) fn optional_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Int>, D::Error> {
     #[derive(serde::Deserialize)]
