@@ -86,7 +86,8 @@ fn binance_def(market: BinanceMarket, symbol: &str) -> Result<&'static SymbolDef
 /// Every Binance trade with time in `[start, end)` at `now_ms`, oldest
 /// first (no retention limit applied: UM `historicalTrades` serves only
 /// the last three months of these). No trades in the hours of the 2020-02-19
-/// maintenance gap; trading starts at the first whole hour after listing.
+/// maintenance gap, nor while the relisted `FTTUSDT` was delisted; trading
+/// starts at the first whole hour after the (true, first) listing.
 pub fn binance_trades(
     market: BinanceMarket,
     symbol: &str,
@@ -145,7 +146,8 @@ pub fn binance_agg_trades(
 }
 
 /// Every USDⓈ-M funding row of `symbol` with time in `[start, end)` at
-/// `now_ms`, oldest first (`BTCUSDT` every 8 h, `ETHUSDT` 4 h, `SOLUSDT` 1 h).
+/// `now_ms`, oldest first (`BTCUSDT` every 8 h, `ETHUSDT` 4 h, `SOLUSDT` 1 h,
+/// the others 8 h; none while `FTTUSDT` was delisted).
 pub fn binance_funding(symbol: &str, start: i64, end: i64, now_ms: i64) -> Result<Vec<SimFunding>, String> {
     let def = binance_def(BinanceMarket::UsdM, symbol)?;
     let s = funding::schedule(def);
@@ -239,7 +241,10 @@ fn size_text(inst: &Instrument, sizes: Sizes, qty: i64) -> String {
 /// `now_ms`, oldest first (no retention applied: Bybit serves only the
 /// newest 1000 (spot 60), OKX's history the last three months). No trades
 /// in quiet windows or after expiry; trading starts at the first whole
-/// hour after listing.
+/// hour after the true listing (the late-listed perpetuals of
+/// [`crate::quirks`] trade 30 days before their published listing).
+/// Deribit's `XRP_USDC-PERPETUAL` includes the burst of 2,500 trades at
+/// [`crate::quirks::DERIBIT_BURST_MS`]; `id` is the `trade_seq`.
 pub fn venue_trades(
     venue: Venue,
     symbol: &str,
@@ -272,9 +277,11 @@ fn venue_schedule(venue: Venue, inst: &'static Instrument, key: &str) -> Option<
 
 /// Every funding row of a venue's perpetual with time in `[start, end)`
 /// at `now_ms`, oldest first (empty for spot and dated futures; no
-/// retention applied). Intervals: Bybit `BTCUSDT`/`BTCUSD` 8 h, `ETHUSDT`
-/// 4 h, `ETHUSD` 1 h; OKX swaps 8 h, except `ETH-USDT-SWAP` every 4 h from
-/// 2024-01-01; Deribit perpetuals every hour.
+/// retention applied). Intervals: Bybit `BTCUSDT`/`BTCUSD`/`SOLUSDT` 8 h,
+/// `ETHUSDT` 4 h, `ETHUSD` 1 h; OKX swaps 8 h, except `ETH-USDT-SWAP` every
+/// 4 h from 2024-01-01; Deribit perpetuals every hour. Funding starts after
+/// the true listing (also for the late-listed perpetuals of
+/// [`crate::quirks`]).
 pub fn venue_funding(
     venue: Venue,
     symbol: &str,

@@ -10,7 +10,7 @@
 //! | Binance USDⓈ-M | `/fapi/v1/{klines,exchangeInfo,time,aggTrades,historicalTrades,trades,depth,fundingRate}` |
 //! | Bybit v5 | `/v5/market/{kline,instruments-info,recent-trade,funding/history,orderbook}` |
 //! | OKX v5 | `/api/v5/market/{candles,history-candles,trades,history-trades,books}`, `/api/v5/public/{instruments,funding-rate-history}` |
-//! | Deribit v2 | `/api/v2/public/{get_tradingview_chart_data,get_instruments,get_last_trades_by_instrument_and_time,get_funding_rate_history,get_order_book}` |
+//! | Deribit v2 | `/api/v2/public/{get_tradingview_chart_data,get_instruments,get_last_trades_by_instrument_and_time,get_last_trades_by_instrument,get_funding_rate_history,get_order_book}` |
 //!
 //! with:
 //!
@@ -27,7 +27,14 @@
 //!   frequent`; OKX's per-endpoint limits → 429 / `50011`; Deribit's credit
 //!   pool → 10028 (all configurable in [`SimConfig`]);
 //! - fault knobs ([`Fault`], delays) and request counters ([`SimStats`]),
-//!   driven from Rust or over HTTP under `/_sim/`, for every exchange alike.
+//!   driven from Rust or over HTTP under `/_sim/`, for every exchange alike;
+//! - documented exchange quirks on dedicated symbols ([`quirks`]): listing
+//!   dates published 30 days after the first candle (Binance USDⓈ-M
+//!   `DOGEUSDT`, OKX `SOL-USDT-SWAP`, Bybit linear `SOLUSDT`, Deribit
+//!   `SOL_USDC-PERPETUAL`), a relisted Binance USDⓈ-M `FTTUSDT`, retention
+//!   windows measured from the simulated now, and 2,500 Deribit trades in
+//!   one millisecond (`XRP_USDC-PERPETUAL`). `sim/README.md` lists every
+//!   quirk with its source.
 //!
 //! ## Control endpoints (never counted as exchange requests)
 //!
@@ -55,22 +62,45 @@
 //!   ([`BybitLimits::limit_headers`]).
 //! - OKX: `limit` above the cap is served as the cap (300 `candles`, 100
 //!   `history-candles`); `2D`/`3D` count days since 1970-01-01 on their
-//!   clock; `1s` history reaches back 90 days; expired futures stay in
-//!   `public/instruments` (state `suspend`) and keep their history.
+//!   clock; expired futures stay in `public/instruments` (state `suspend`)
+//!   and keep their history.
 //! - Deribit: a range of more than 5,000 bars gets its first (oldest) 5,000;
 //!   an instrument belongs to its base and settlement currencies in
-//!   `get_instruments`; `usIn` is the simulated now in µs; `count` above
-//!   1000 is served as 1000; `sorting=default` is newest first; funding of
-//!   non-perpetuals is an empty list.
+//!   `get_instruments`, and a call without `currency` lists every currency
+//!   (as production does, though the docs mark it required); `usIn` is the
+//!   simulated now in µs; `count` above 1000 is served as 1000;
+//!   `sorting=default` is newest first (both trade methods);
+//!   `get_last_trades_by_instrument` filters on `start_seq`..`end_seq` and
+//!   `start_timestamp`..`end_timestamp`, all inclusive and optional, and
+//!   ignores `include_old`; `trade_seq` counts an instrument's trades from
+//!   0 and `trade_id` is its decimal text; funding of non-perpetuals is an
+//!   empty list.
+//! - Published listings: `onboardDate`, `listTime`, `launchTime` and
+//!   `creation_timestamp` are the true listing, except on the late-listed
+//!   perpetuals of [`quirks`] (30 days later: data starts 30 days before
+//!   the published date). Bybit `PreLaunch`, OKX `preopen` and Deribit's
+//!   list follow the true listing. A relisted Binance symbol shows `CLOSE`
+//!   and its first `onboardDate` while delisted, then `TRADING` and the
+//!   relisting; a candle reaching into the delisting holds only its traded
+//!   part.
+//! - Retention, back from the simulated now: Binance UM `aggTrades` 365
+//!   days (a range wholly older is `[]`, a range across the edge gets the
+//!   held part, an older `fromId` or lone `startTime` starts at the oldest
+//!   held), UM `historicalTrades` 90 days; OKX `history-trades`,
+//!   `funding-rate-history` and `1s` `history-candles` 90 days. Other
+//!   histories reach back to the listing (Bybit `recent-trade` serves only
+//!   the newest 1000, spot 60, as documented).
 //! - Trades, all venues: trading starts at the first whole hour after
-//!   listing; none in quiet windows, Binance's maintenance-gap hours, or
-//!   after expiry; trades are their own stream around the price path (they
-//!   do not add up to the candles' volumes). Binance `endTime`-only
-//!   `aggTrades`/`fundingRate` give the newest `limit` up to it; UM
-//!   `historicalTrades` needs any `X-MBX-APIKEY` header (401 / -2014
-//!   without); UM `fundingRate` has its own 500-per-5-minutes bucket.
+//!   listing; none in quiet windows, Binance's maintenance-gap hours, a
+//!   delisting, or after expiry; at most 3 trades (one aggregate) share a
+//!   millisecond, except the 2,500 of the Deribit burst
+//!   ([`quirks::DERIBIT_BURST_MS`]); trades are their own stream around the
+//!   price path (they do not add up to the candles' volumes). Binance
+//!   `endTime`-only `aggTrades`/`fundingRate` give the newest `limit` up
+//!   to it; UM `historicalTrades` needs any `X-MBX-APIKEY` header (401 /
+//!   -2014 without); UM `fundingRate` has its own 500-per-5-minutes bucket.
 //! - Bybit funding: `startTime` without `endTime` is 10001; rows newest
-//!   first; OKX funding, history trades: the last 90 days, `limit` at most 100.
+//!   first; OKX funding, history trades: `limit` at most 100.
 //!
 //! It is written from the exchange specification, independently of the
 //! `cryptocache` core crate, so a misreading of a format in the core's
@@ -102,6 +132,7 @@ mod history;
 mod limits;
 mod okx;
 mod params;
+pub mod quirks;
 pub mod redis_server;
 mod server;
 mod stats;

@@ -11,18 +11,21 @@ use crate::{bybit, deribit, okx};
 pub enum Venue {
     /// Bybit v5 `category=spot` (`BTCUSDT`, `ETHUSDT`).
     BybitSpot,
-    /// Bybit v5 `category=linear`, USDT perpetuals (`BTCUSDT`, `ETHUSDT`).
+    /// Bybit v5 `category=linear`, USDT perpetuals (`BTCUSDT`, `ETHUSDT`,
+    /// `SOLUSDT`).
     BybitLinear,
     /// Bybit v5 `category=inverse`, inverse perpetuals (`BTCUSD`, `ETHUSD`).
     BybitInverse,
     /// OKX v5 `instType=SPOT` (`BTC-USDT`, `ETH-USDT`).
     OkxSpot,
-    /// OKX v5 `instType=SWAP` (`BTC-USDT-SWAP`, `ETH-USDT-SWAP`, `BTC-USD-SWAP`).
+    /// OKX v5 `instType=SWAP` (`BTC-USDT-SWAP`, `ETH-USDT-SWAP`,
+    /// `BTC-USD-SWAP`, `SOL-USDT-SWAP`).
     OkxSwap,
     /// OKX v5 `instType=FUTURES` (`BTC-USDT-250926`).
     OkxFutures,
     /// Deribit v2, every kind (`BTC-PERPETUAL`, `ETH-PERPETUAL`,
-    /// `BTC_USDT-PERPETUAL`, `BTC-27JUN25`, `BTC_USDT`).
+    /// `BTC_USDT-PERPETUAL`, `BTC-27JUN25`, `BTC_USDT`,
+    /// `SOL_USDC-PERPETUAL`, `XRP_USDC-PERPETUAL`).
     Deribit,
 }
 
@@ -79,8 +82,15 @@ pub struct SimInstrument {
     pub quote: String,
     /// Settlement coin (the quote coin for spot).
     pub settle: String,
-    /// Listing time, ms: the first bar is the one containing it.
+    /// True listing time, ms: the first bar is the one containing it, and
+    /// trades and funding start from it.
     pub listed_ms: i64,
+    /// The listing time the venue publishes: OKX `listTime`, Bybit
+    /// `launchTime`, Deribit `creation_timestamp`; `None` where the venue
+    /// publishes none (Bybit spot). Equal to `listed_ms` except for the
+    /// late-listed perpetuals of [`crate::quirks`], 30 days later.
+    #[serde(default)]
+    pub published_listed_ms: Option<i64>,
     /// Expiry of a dated future, ms: nothing trades from it on.
     pub expiry_ms: Option<i64>,
     /// Funding interval, ms (perpetuals only); for an OKX swap whose
@@ -123,6 +133,7 @@ pub fn venue_instruments(venue: Venue) -> Vec<SimInstrument> {
             quote: i.quote.to_string(),
             settle: i.settle.to_string(),
             listed_ms: i.listed_ms,
+            published_listed_ms: (venue != Venue::BybitSpot).then(|| i.published_listed_ms()),
             expiry_ms: i.expiry_ms,
             funding_interval_ms: (i.funding_hours > 0).then_some(i.funding_hours * 3_600_000),
         })

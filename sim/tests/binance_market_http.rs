@@ -271,7 +271,7 @@ async fn funding_rate_history() {
         })
         .collect();
     assert_eq!(binance_funding("SOLUSDT", served[0].time, NOW + 1, NOW).unwrap(), served);
-    assert_eq!(get(&sim, "/fapi/v1/fundingRate?symbol=DOGEUSDT").await.error().0, -1121);
+    assert_eq!(get(&sim, "/fapi/v1/fundingRate?symbol=NOPEUSDT").await.error().0, -1121);
     let reply = get(&sim, "/fapi/v1/fundingRate?symbol=BTCUSDT&limit=1").await;
     assert_eq!(reply.used_weight(), Some(0), "no request weight: a bucket of its own");
     assert_eq!(sim.stats().max_window_weight.get("binance-um-funding"), Some(&10));

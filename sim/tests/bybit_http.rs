@@ -280,7 +280,9 @@ async fn instruments_info_lists_symbols_launch_times_and_funding_intervals() {
     let one = info("category=spot&symbol=ETHUSDT").await;
     assert_eq!(one["result"]["list"].as_array().unwrap().len(), 1);
     assert_eq!(info("category=option").await["result"]["list"], json!([]));
-    assert_eq!(info("category=linear&status=PreLaunch").await["result"]["list"], json!([]));
+    let pre = info("category=linear&status=PreLaunch").await;
+    assert_eq!(pre["result"]["list"][0]["symbol"], "SOLUSDT", "not trading before 2024-03-15");
+    assert_eq!(pre["result"]["list"].as_array().unwrap().len(), 1);
     let missing = info("").await;
     assert_eq!((missing["retCode"].as_i64(), &missing["result"]), (Some(10001), &json!({})));
 

@@ -87,7 +87,7 @@ async fn recent_trades_are_the_newest_newest_first() {
     let missing = get(&sim, "/v5/market/recent-trade?symbol=BTCUSDT").await;
     assert_eq!(error(&missing), (10001, "params error: category is required".to_string()));
     assert_eq!(
-        error(&get(&sim, "/v5/market/recent-trade?category=linear&symbol=SOLUSDT").await).1,
+        error(&get(&sim, "/v5/market/recent-trade?category=linear&symbol=DOGEUSDT").await).1,
         "Not supported symbols"
     );
 }

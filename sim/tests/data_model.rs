@@ -16,6 +16,11 @@ fn k(market: BinanceMarket, symbol: &str, interval: &str, start: i64, end: i64) 
     binance_klines(market, symbol, interval, start, end, NOW).unwrap()
 }
 
+/// As [`k`], at a "now" after every listing.
+fn k_late(market: BinanceMarket, symbol: &str, interval: &str, start: i64, end: i64) -> Vec<SimKline> {
+    binance_klines(market, symbol, interval, start, end, FAR).unwrap()
+}
+
 fn opens(rows: &[SimKline]) -> Vec<i64> {
     rows.iter().map(|r| r.open_time).collect()
 }
@@ -40,6 +45,20 @@ fn catalogs_match_the_contract() {
             ("BTCUSDT".to_string(), 1_568_102_400_000),
             ("ETHUSDT".to_string(), 1_569_398_400_000),
             ("SOLUSDT".to_string(), 1_600_041_600_000),
+            ("DOGEUSDT".to_string(), 1_710_460_800_000),
+            ("FTTUSDT".to_string(), 1_685_577_600_000),
+        ]
+    );
+    assert!(binance_symbols(SPOT).iter().all(|s| s.published_listed_ms.is_none() && s.delisted.is_none()));
+    let published: Vec<Option<i64>> = binance_symbols(UM).iter().map(|s| s.published_listed_ms).collect();
+    assert_eq!(
+        published,
+        [
+            Some(1_568_102_400_000),
+            Some(1_569_398_400_000),
+            Some(1_600_041_600_000),
+            Some(1_713_052_800_000),
+            Some(1_703_980_800_000)
         ]
     );
     assert!(binance_symbols(SPOT).iter().all(|s| s.quote == "USDT" && s.symbol == format!("{}USDT", s.base)));
@@ -164,9 +183,9 @@ fn february_2018_opens_are_15_seconds_late_on_spot_intraday() {
 fn listing_bounds_history() {
     for market in [SPOT, UM] {
         for sym in binance_symbols(market) {
-            let minutes = k(market, &sym.symbol, "1m", 0, sym.listed_ms + 3 * MIN);
+            let minutes = k_late(market, &sym.symbol, "1m", 0, sym.listed_ms + 3 * MIN);
             assert_eq!(opens(&minutes), vec![sym.listed_ms, sym.listed_ms + MIN, sym.listed_ms + 2 * MIN]);
-            let days = k(market, &sym.symbol, "1d", 0, sym.listed_ms + 1);
+            let days = k_late(market, &sym.symbol, "1d", 0, sym.listed_ms + 1);
             assert_eq!(opens(&days), vec![sym.listed_ms - sym.listed_ms % DAY], "{}", sym.symbol);
             // The listing-day candle opens at the listing price.
             assert_eq!(days[0].open, minutes[0].open);

@@ -353,7 +353,7 @@ async fn instruments_list_contract_facts_as_strings() {
     assert_eq!((spot[0]["ctVal"].as_str(), spot[0]["expTime"].as_str()), (Some(""), Some("")));
     let swap = list("instType=SWAP").await;
     let names: Vec<&str> = swap.iter().map(|i| i["instId"].as_str().unwrap()).collect();
-    assert_eq!(names, ["BTC-USDT-SWAP", "ETH-USDT-SWAP", "BTC-USD-SWAP"]);
+    assert_eq!(names, ["BTC-USDT-SWAP", "ETH-USDT-SWAP", "BTC-USD-SWAP", "SOL-USDT-SWAP"]);
     let btc = &swap[0];
     for (k, v) in [
         ("instType", "SWAP"),

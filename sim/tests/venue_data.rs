@@ -23,14 +23,22 @@ fn opens(rows: &[SimCandle]) -> Vec<i64> {
 fn catalogs_match_the_contract() {
     let names = |v: Venue| venue_instruments(v).into_iter().map(|i| i.symbol).collect::<Vec<_>>();
     assert_eq!(names(Venue::BybitSpot), ["BTCUSDT", "ETHUSDT"]);
-    assert_eq!(names(Venue::BybitLinear), ["BTCUSDT", "ETHUSDT"]);
+    assert_eq!(names(Venue::BybitLinear), ["BTCUSDT", "ETHUSDT", "SOLUSDT"]);
     assert_eq!(names(Venue::BybitInverse), ["BTCUSD", "ETHUSD"]);
     assert_eq!(names(Venue::OkxSpot), ["BTC-USDT", "ETH-USDT"]);
-    assert_eq!(names(Venue::OkxSwap), ["BTC-USDT-SWAP", "ETH-USDT-SWAP", "BTC-USD-SWAP"]);
+    assert_eq!(names(Venue::OkxSwap), ["BTC-USDT-SWAP", "ETH-USDT-SWAP", "BTC-USD-SWAP", "SOL-USDT-SWAP"]);
     assert_eq!(names(Venue::OkxFutures), ["BTC-USDT-250926"]);
     assert_eq!(
         names(Venue::Deribit),
-        ["BTC-PERPETUAL", "ETH-PERPETUAL", "BTC_USDT-PERPETUAL", "BTC-27JUN25", "BTC_USDT"]
+        [
+            "BTC-PERPETUAL",
+            "ETH-PERPETUAL",
+            "BTC_USDT-PERPETUAL",
+            "BTC-27JUN25",
+            "BTC_USDT",
+            "SOL_USDC-PERPETUAL",
+            "XRP_USDC-PERPETUAL"
+        ]
     );
     let linear = venue_instruments(Venue::BybitLinear);
     assert_eq!(linear[0].listed_ms, 1_585_526_400_000);

@@ -7,6 +7,7 @@ use crate::data::hash::str_seed;
 use crate::data::series::{seed_of, RawCandle, SeriesSpec};
 use crate::data::trades::TradeStream;
 use crate::data::{SimKline, SimSymbol};
+use crate::quirks;
 
 /// A Binance market served by the simulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,8 +91,14 @@ pub(crate) struct SymbolDef {
     pub base: &'static str,
     /// Quote asset.
     pub quote: &'static str,
-    /// Listing / onboard time, ms.
+    /// True listing time, ms: the first candle is the one containing it (for
+    /// a relisted symbol: its first listing).
     pub listed_ms: i64,
+    /// The UM `onboardDate` published (`listed_ms` for most; later for the
+    /// late-listed and the relisted symbols of [`crate::quirks`]).
+    pub published_ms: i64,
+    /// Delisted from `.0` until relisted at `.1` (nothing trades in between).
+    pub delisted: Option<(i64, i64)>,
     /// Centre of the price path, price units.
     pub base_price: i64,
     /// Decimals of the price units.
@@ -113,10 +120,41 @@ const SPOT_SYMBOLS: [SymbolDef; 4] = [
     sym("SOLUSDT", "SOL", 1_597_125_600_000, 10_000, 2, 1, 3, 1_500_000, 300),
 ];
 
-const UM_SYMBOLS: [SymbolDef; 3] = [
+const UM_SYMBOLS: [SymbolDef; 5] = [
     sym("BTCUSDT", "BTC", 1_568_102_400_000, 3_001_500, 2, 10, 3, 120_000, 1500),
     sym("ETHUSDT", "ETH", 1_569_398_400_000, 200_100, 2, 1, 3, 1_500_000, 900),
     sym("SOLUSDT", "SOL", 1_600_041_600_000, 100_050, 3, 1, 1, 80_000, 700),
+    // `onboardDate` 30 days after the first candle.
+    SymbolDef {
+        published_ms: quirks::LATE_LISTING_PUBLISHED_MS,
+        ..sym(
+            quirks::BINANCE_UM_LATE_LISTED,
+            "DOGE",
+            quirks::LATE_LISTING_TRUE_MS,
+            160_000,
+            6,
+            10,
+            0,
+            2_000_000,
+            400,
+        )
+    },
+    // Listed, delisted for 60 days, relisted; `onboardDate` is the relisting.
+    SymbolDef {
+        published_ms: quirks::RELISTED_RELISTED_MS,
+        delisted: Some((quirks::RELISTED_DELISTED_MS, quirks::RELISTED_RELISTED_MS)),
+        ..sym(
+            quirks::BINANCE_UM_RELISTED,
+            "FTT",
+            quirks::RELISTED_FIRST_LISTING_MS,
+            15_000,
+            4,
+            1,
+            1,
+            30_000,
+            120,
+        )
+    },
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -136,6 +174,8 @@ const fn sym(
         base,
         quote: "USDT",
         listed_ms,
+        published_ms: listed_ms,
+        delisted: None,
         base_price,
         price_scale,
         price_tick,
@@ -158,7 +198,8 @@ pub(crate) fn symbol_def(market: BinanceMarket, symbol: &str) -> Option<&'static
     symbol_defs(market).iter().find(|d| d.symbol == symbol)
 }
 
-/// Every symbol of a market with its listing (spot) / onboard (UM) time.
+/// Every symbol of a market with its true listing time, and (UM) the
+/// `onboardDate` it publishes and its delisted stretch.
 pub fn binance_symbols(market: BinanceMarket) -> Vec<SimSymbol> {
     symbol_defs(market)
         .iter()
@@ -167,6 +208,8 @@ pub fn binance_symbols(market: BinanceMarket) -> Vec<SimSymbol> {
             base: d.base.to_string(),
             quote: d.quote.to_string(),
             listed_ms: d.listed_ms,
+            published_listed_ms: (market == BinanceMarket::UsdM).then_some(d.published_ms),
+            delisted: d.delisted,
         })
         .collect()
 }
@@ -186,12 +229,15 @@ pub(crate) fn spec_of(market: BinanceMarket, def: &SymbolDef) -> SeriesSpec {
     }
 }
 
-/// The trade stream of a symbol: no trades in the hours of the maintenance gap.
+/// The trade stream of a symbol: no trades in the hours of the maintenance
+/// gap, or (the relisted symbol, listed after the gap) while delisted.
 pub(crate) fn trade_stream(market: BinanceMarket, def: &SymbolDef) -> TradeStream {
-    TradeStream::new(spec_of(market, def), def.trades_per_min, def.qty_per_min, Some(GAP))
+    let dead = def.delisted.unwrap_or(GAP);
+    TradeStream::new(spec_of(market, def), def.trades_per_min, def.qty_per_min, Some(dead))
 }
 
-/// Funding interval of a USDⓈ-M symbol, hours: `BTCUSDT` 8, `ETHUSDT` 4, `SOLUSDT` 1.
+/// Funding interval of a USDⓈ-M symbol, hours: `BTCUSDT` 8, `ETHUSDT` 4,
+/// `SOLUSDT` 1, the others 8.
 pub(crate) fn funding_hours(symbol: &str) -> i64 {
     match symbol {
         "ETHUSDT" => 4,
@@ -341,14 +387,31 @@ impl Series {
         open >= GAP.0 && end <= GAP.1
     }
 
-    /// The candle of the slot opening at `slot`, as seen at `now`.
+    /// Whether `[open, end)` lies wholly inside the symbol's delisting.
+    fn in_delisting(&self, open: i64, end: i64) -> bool {
+        self.def.delisted.is_some_and(|(from, to)| open >= from && end <= to)
+    }
+
+    /// The candle of the slot opening at `slot`, as seen at `now`. A slot
+    /// reaching into the delisting holds only its traded part (cut at the
+    /// delisting like an expiry, or starting at the relisting like a listing).
     fn at_slot(&self, slot: i64, now: i64) -> Option<RawCandle> {
         let open_time = self.open_time_of(slot);
         let end = open_time + (self.span.next(slot) - slot);
-        if Self::in_gap(open_time, end) {
+        if Self::in_gap(open_time, end) || self.in_delisting(open_time, end) {
             return None;
         }
-        self.spec.candle(self.key, open_time, end - 1, now)
+        match self.def.delisted {
+            Some((from, to)) if open_time < to && end > from => {
+                let spec = if open_time < from {
+                    SeriesSpec { until_ms: from, ..self.spec.clone() }
+                } else {
+                    SeriesSpec { listed_ms: to, ..self.spec.clone() }
+                };
+                spec.candle(self.key, open_time, end - 1, now)
+            }
+            _ => self.spec.candle(self.key, open_time, end - 1, now),
+        }
     }
 
     /// Up to `limit` candles with `from <= open_time <= max_open` (and
@@ -362,6 +425,10 @@ impl Series {
             let next = self.span.next(slot);
             if Self::in_gap(slot, next) {
                 slot = self.span.floor(GAP.1).max(next);
+                continue;
+            }
+            if let Some((_, to)) = self.def.delisted.filter(|_| self.in_delisting(slot, next)) {
+                slot = self.span.floor(to).max(next);
                 continue;
             }
             if let Some(c) = self.at_slot(slot, now) {
@@ -384,6 +451,12 @@ impl Series {
         while out.len() < limit && slot >= first {
             if Self::in_gap(slot, self.span.next(slot)) {
                 slot = self.span.floor(GAP.0 - 1).min(self.span.prev(slot));
+                continue;
+            }
+            if let Some((from, _)) =
+                self.def.delisted.filter(|_| self.in_delisting(slot, self.span.next(slot)))
+            {
+                slot = self.span.floor(from - 1).min(self.span.prev(slot));
                 continue;
             }
             if let Some(c) = self.at_slot(slot, now) {

@@ -24,10 +24,15 @@ pub(crate) struct WireFunding {
     pub mark_price: String,
 }
 
-/// The funding schedule of a UM symbol (first funding after its onboard date).
+/// The funding schedule of a UM symbol: from the first funding time after
+/// its true listing, none while it was delisted.
 pub(crate) fn schedule(def: &SymbolDef) -> FundingSchedule {
     let spec = spec_of(BinanceMarket::UsdM, def);
-    FundingSchedule::new(spec.seed, def.listed_ms, funding_hours(def.symbol) * HOUR_MS, &[])
+    let s = FundingSchedule::new(spec.seed, def.listed_ms, funding_hours(def.symbol) * HOUR_MS, &[]);
+    match def.delisted {
+        Some((from, to)) => s.with_gap(from, to),
+        None => s,
+    }
 }
 
 /// The wire values of funding time `t`.

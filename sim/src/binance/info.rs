@@ -29,7 +29,7 @@ pub(crate) fn exchange_info(ctx: &Ctx<'_>, pairs: Vec<(String, String)>) -> Resu
         }
     };
     let (interval_num, interval) = window_words(ctx.config.weight_window);
-    let rows: Vec<Value> = symbols.iter().map(|d| symbol_json(ctx.market, d)).collect();
+    let rows: Vec<Value> = symbols.iter().map(|d| symbol_json(ctx.market, d, ctx.now)).collect();
     let mut body = json!({
         "timezone": "UTC",
         "serverTime": ctx.now,
@@ -84,8 +84,15 @@ fn spot_selection(pairs: Vec<(String, String)>) -> Result<Vec<&'static SymbolDef
     Ok(selected)
 }
 
-/// One entry of `symbols`.
-fn symbol_json(market: BinanceMarket, d: &SymbolDef) -> Value {
+/// One entry of `symbols` at `now`. UM `onboardDate` is the published one
+/// (see [`SymbolDef::published_ms`]); a relisted symbol shows `CLOSE` and
+/// its first listing while delisted, `TRADING` and the relisting after it.
+fn symbol_json(market: BinanceMarket, d: &SymbolDef, now: i64) -> Value {
+    let (status, onboard) = match d.delisted {
+        Some((from, to)) if now >= from && now < to => ("CLOSE", d.listed_ms),
+        Some((_, to)) if now < to => ("TRADING", d.listed_ms),
+        _ => ("TRADING", d.published_ms),
+    };
     let (ps, qs) = (d.price_scale, d.qty_scale);
     let shown = |scale: u32| match market {
         BinanceMarket::Spot => 8,
@@ -123,8 +130,8 @@ fn symbol_json(market: BinanceMarket, d: &SymbolDef) -> Value {
             "pair": d.symbol,
             "contractType": "PERPETUAL",
             "deliveryDate": PERPETUAL_DELIVERY_MS,
-            "onboardDate": d.listed_ms,
-            "status": "TRADING",
+            "onboardDate": onboard,
+            "status": status,
             "baseAsset": d.base,
             "quoteAsset": d.quote,
             "marginAsset": d.quote,

@@ -4,15 +4,16 @@ use super::catalog::{symbol_def, trade_stream, BinanceMarket, Decimals, SymbolDe
 use super::error::ApiError;
 use super::query::{check_symbol_chars, Params};
 use super::Ctx;
-use crate::data::calendar::{DAY_MS, MAX_TIME};
+use crate::data::calendar::MAX_TIME;
 use crate::data::trades::{Agg, Trade, TradeStream};
+use crate::quirks;
 
 /// Hour, ms.
 const HOUR_MS: i64 = 3_600_000;
-/// How far back UM `aggTrades` reaches.
-const UM_AGG_DEPTH_MS: i64 = 365 * DAY_MS;
+/// How far back UM `aggTrades` reaches (one year).
+const UM_AGG_DEPTH_MS: i64 = quirks::BINANCE_UM_AGG_TRADES_KEPT_MS;
 /// How far back UM `historicalTrades` reaches (three months).
-const UM_HISTORICAL_DEPTH_MS: i64 = 90 * DAY_MS;
+const UM_HISTORICAL_DEPTH_MS: i64 = quirks::BINANCE_UM_HISTORICAL_TRADES_KEPT_MS;
 
 /// An aggregate trade's wire values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,7 +129,9 @@ fn array(items: impl Iterator<Item = String>) -> String {
 /// `startTime` → the first `limit` from it (not past `endTime`); `endTime`
 /// only → the newest `limit` up to it; none → the newest `limit`. UM: with
 /// both times the span must be under one hour (-1127), and only the last
-/// year is kept.
+/// year (back from the simulated now) is kept: a range wholly older is
+/// `[]`, a range reaching past the edge gets the part still held, and an
+/// older `fromId` (or `startTime` alone) starts at the oldest held.
 pub(crate) fn agg_trades(ctx: &Ctx<'_>, pairs: Vec<(String, String)>) -> Result<String, ApiError> {
     let p = Params::new(pairs, &["symbol", "fromId", "startTime", "endTime", "limit"])?;
     let (def, stream) = stream_of(ctx, &p)?;
@@ -158,7 +161,8 @@ pub(crate) fn agg_trades(ctx: &Ctx<'_>, pairs: Vec<(String, String)>) -> Result<
 }
 
 /// Older trades: from `fromId` on, or the newest `limit`; oldest first.
-/// Spot: default 500, max 1000; UM: default 100, max 500, last three months.
+/// Spot: default 500, max 1000; UM: default 100, max 500, the last three
+/// months only (an older `fromId` starts at the oldest held).
 pub(crate) fn historical_trades(ctx: &Ctx<'_>, pairs: Vec<(String, String)>) -> Result<String, ApiError> {
     let p = Params::new(pairs, &["symbol", "limit", "fromId"])?;
     let (def, stream) = stream_of(ctx, &p)?;

@@ -4,6 +4,7 @@
 use crate::data::bars::Bars;
 use crate::data::calendar::{Grid, Span, DAY_MS};
 use crate::data::instrument::{Instrument, Sizing, WireBar};
+use crate::quirks;
 
 /// A Bybit v5 product category served by the simulator (`option` is not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +80,8 @@ const BASE: Instrument = Instrument {
     trades_per_min: 0,
     quiet: false,
     funding_hours: 0,
+    listing_lag_ms: 0,
+    burst: None,
 };
 
 /// Spot symbols (Bybit spot opened 2021-07-05).
@@ -104,8 +107,9 @@ const SPOT: [Instrument; 2] = [
     },
 ];
 
-/// USDT perpetuals (BTCUSDT launched 2020-03-30; ETHUSDT funds every 4 h).
-const LINEAR: [Instrument; 2] = [
+/// USDT perpetuals (BTCUSDT launched 2020-03-30; ETHUSDT funds every 4 h;
+/// SOLUSDT publishes a `launchTime` 30 days after its first candle).
+const LINEAR: [Instrument; 3] = [
     Instrument {
         name: "BTCUSDT",
         listed_ms: 1_585_526_400_000,
@@ -125,6 +129,18 @@ const LINEAR: [Instrument; 2] = [
         qty_per_min: 80_000,
         trades_per_min: 600,
         funding_hours: 4,
+        ..BASE
+    },
+    Instrument {
+        name: quirks::BYBIT_LINEAR_LATE_LISTED,
+        base: "SOL",
+        listed_ms: quirks::LATE_LISTING_TRUE_MS,
+        listing_lag_ms: quirks::LATE_LISTING_LAG_MS,
+        base_price: 10_000,
+        qty_scale: 1,
+        qty_per_min: 50_000,
+        trades_per_min: 300,
+        funding_hours: 8,
         ..BASE
     },
 ];

@@ -10,7 +10,9 @@ use crate::params::Query;
 
 /// The instruments of a category (`category` required; `option` answers an
 /// empty list, the simulator has none). Filters: `symbol`, `baseCoin`,
-/// `status` (default `Trading`; a symbol is `PreLaunch` before its launch).
+/// `status` (default `Trading`; a symbol is `PreLaunch` before it starts
+/// trading). `launchTime` is the published launch (for `SOLUSDT` 30 days
+/// after its first candle).
 /// One page: `nextPageCursor` is always empty.
 pub(crate) fn instruments_info(ctx: &Ctx, q: &Query) -> Result<String, BybitError> {
     let name = q.text("category").ok_or_else(|| BybitError::params_error("category is required"))?;
@@ -60,7 +62,7 @@ fn entry(category: Category, i: &Instrument, status: &str) -> Value {
             "baseCoin": i.base,
             "quoteCoin": i.quote,
             "settleCoin": i.settle,
-            "launchTime": i.listed_ms.to_string(),
+            "launchTime": i.published_listed_ms().to_string(),
             "deliveryTime": "0",
             "deliveryFeeRate": "",
             "priceScale": i.price_scale.to_string(),

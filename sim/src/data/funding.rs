@@ -19,6 +19,8 @@ pub(crate) struct FundingSchedule {
     /// `(from_ms, interval_ms)`, ascending `from`; each `from` is a multiple
     /// of every interval, the first is `i64::MIN`.
     segments: Vec<(i64, i64)>,
+    /// No funding times in `[from, to]` (a delisting until a relisting).
+    gap: Option<(i64, i64)>,
 }
 
 impl FundingSchedule {
@@ -32,7 +34,19 @@ impl FundingSchedule {
     ) -> FundingSchedule {
         let mut segments = vec![(i64::MIN, interval_ms.max(1))];
         segments.extend(changes.iter().map(|&(at, iv)| (at, iv.max(1))));
-        FundingSchedule { seed: mix(&[seed, 0x6675_6e64]), listed_ms, segments }
+        FundingSchedule { seed: mix(&[seed, 0x6675_6e64]), listed_ms, segments, gap: None }
+    }
+
+    /// The same schedule without funding times in `[from, to]`: delisted at
+    /// `from`, relisted at `to` (funding resumes strictly after it).
+    pub(crate) fn with_gap(mut self, from: i64, to: i64) -> FundingSchedule {
+        self.gap = Some((from, to));
+        self
+    }
+
+    /// The gap containing `t`, if any.
+    fn gap_at(&self, t: i64) -> Option<(i64, i64)> {
+        self.gap.filter(|&(from, to)| from <= t && t <= to)
     }
 
     /// The interval in force at `t`.
@@ -67,6 +81,10 @@ impl FundingSchedule {
         let mut t = self.next_after(lo.clamp(0, MAX_TIME) - 1).max(self.first());
         let mut out = Vec::new();
         while t <= hi && out.len() < limit {
+            if let Some((_, to)) = self.gap_at(t) {
+                t = self.next_after(to);
+                continue;
+            }
             out.push(t);
             t = self.next_after(t);
         }
@@ -79,6 +97,10 @@ impl FundingSchedule {
         let mut t = self.prev_before(hi.min(now).clamp(0, MAX_TIME) + 1);
         let mut out = Vec::new();
         while t >= lo && out.len() < limit {
+            if let Some((from, _)) = self.gap_at(t) {
+                t = self.prev_before(from);
+                continue;
+            }
             out.push(t);
             t = self.prev_before(t);
         }
@@ -126,5 +148,16 @@ mod tests {
             assert!((MEAN_RATE - RATE_SPREAD..=MEAN_RATE + RATE_SPREAD).contains(&r));
             assert!((s.predicted_rate(t) - r).abs() <= 400);
         }
+    }
+
+    #[test]
+    fn a_gap_has_no_funding() {
+        let (from, to) = (1_698_796_800_000, 1_703_980_800_000); // 2023-11-01 .. 2023-12-31
+        let s = FundingSchedule::new(1, from - 10 * 24 * H, 8 * H, &[]).with_gap(from, to);
+        let around = s.oldest(from - 16 * H, to + 16 * H, 100, i64::MAX);
+        assert_eq!(around, vec![from - 16 * H, from - 8 * H, to + 8 * H, to + 16 * H]);
+        assert_eq!(s.newest(0, to + 16 * H, 4, i64::MAX), around);
+        assert_eq!(s.newest(0, to, 1, i64::MAX), vec![from - 8 * H]);
+        assert_eq!(s.oldest(from, i64::MAX, 1, i64::MAX), vec![to + 8 * H]);
     }
 }

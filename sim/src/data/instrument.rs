@@ -76,9 +76,21 @@ pub(crate) struct Instrument {
     pub quiet: bool,
     /// Funding interval, hours (0: no funding, e.g. spot and dated futures).
     pub funding_hours: i64,
+    /// How much later than `listed_ms` the venue publishes the listing
+    /// (0 for most; see [`crate::quirks::LATE_LISTING_LAG_MS`]).
+    pub listing_lag_ms: i64,
+    /// A burst of trades in one millisecond, `(time, count)`, if any (see
+    /// [`crate::quirks::DERIBIT_BURST_MS`]).
+    pub burst: Option<(i64, i64)>,
 }
 
 impl Instrument {
+    /// The listing time the venue publishes (`listTime`, `launchTime`,
+    /// `creation_timestamp`): the true one plus `listing_lag_ms`.
+    pub(crate) fn published_listed_ms(&self) -> i64 {
+        self.listed_ms + self.listing_lag_ms
+    }
+
     /// The price model of this instrument on the market named `market_key`
     /// (e.g. `"bybit-linear"`). Every venue shares the base coin's price path.
     pub(crate) fn spec(&self, market_key: &str) -> SeriesSpec {
@@ -109,7 +121,11 @@ impl Instrument {
     /// The trade stream of this instrument on the market named `market_key`
     /// (sizes in the instrument's quantity units: contracts for contracts).
     pub(crate) fn trades(&self, market_key: &str) -> TradeStream {
-        TradeStream::new(self.spec(market_key), self.trades_per_min, self.qty_per_min, None)
+        let stream = TradeStream::new(self.spec(market_key), self.trades_per_min, self.qty_per_min, None);
+        match self.burst {
+            Some((time, count)) => stream.with_burst(time, count),
+            None => stream,
+        }
     }
 
     /// The funding schedule (perpetuals only), switching interval at the

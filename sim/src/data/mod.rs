@@ -65,8 +65,19 @@ pub struct SimSymbol {
     pub base: String,
     /// Quote asset, e.g. `USDT`.
     pub quote: String,
-    /// Listing (spot) or onboard (futures) time, ms: nothing trades before it.
-    /// The candle whose slot contains this instant is served (its open time
-    /// is on the interval grid, so it may be earlier than `listed_ms`).
+    /// True listing time, ms: nothing trades before it. The candle whose
+    /// slot contains this instant is served (its open time is on the
+    /// interval grid, so it may be earlier than `listed_ms`). For a
+    /// relisted symbol, its first listing.
     pub listed_ms: i64,
+    /// The USDⓈ-M `onboardDate` published in `exchangeInfo` (`None` on spot,
+    /// which publishes no listing date). Equal to `listed_ms` except for the
+    /// late-listed (30 days later) and the relisted (the relisting) symbols
+    /// of [`crate::quirks`].
+    #[serde(default)]
+    pub published_listed_ms: Option<i64>,
+    /// Delisted `[from, to)`, relisted at `to`, if ever (see
+    /// [`crate::quirks::BINANCE_UM_RELISTED`]).
+    #[serde(default)]
+    pub delisted: Option<(i64, i64)>,
 }

@@ -29,6 +29,9 @@ const TAG_PAIR: u64 = 0x12;
 const TAG_TIME: u64 = 0x13;
 const TAG_SIDE: u64 = 0x14;
 const TAG_QTY: u64 = 0x15;
+const TAG_BURST: u64 = 0x16;
+/// A burst sweeps one tick deeper into the book every this many trades.
+const BURST_TRADES_PER_TICK: i64 = 100;
 
 /// One aggregate: a taker order matched at one price and instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +55,7 @@ pub(crate) struct Agg {
 pub(crate) struct Trade {
     /// Index in the stream (0 = the first trade ever).
     pub index: i64,
-    /// Index of its aggregate.
+    /// Index of its aggregate (-1 for a trade of a burst).
     pub agg: i64,
     /// Time, ms.
     pub time: i64,
@@ -79,6 +82,21 @@ pub(crate) struct TradeStream {
     end_hour: i64,
     /// A whole-hour span without trades (maintenance), `[from, to)` ms.
     dead: Option<(i64, i64)>,
+    /// Extra trades sharing one millisecond, if any.
+    burst: Option<Burst>,
+}
+
+/// A burst: `count` trades at one millisecond (one taker order sweeping
+/// the book), on top of the regular stream. They take the indices from
+/// the first regular trade at or after `time` on; later trades shift by
+/// `count`. Only the trade-level queries see it (aggregates are Binance's,
+/// and no Binance stream has a burst).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Burst {
+    /// The millisecond all of them share.
+    pub time: i64,
+    /// How many trades.
+    pub count: i64,
 }
 
 impl TradeStream {
@@ -98,7 +116,18 @@ impl TradeStream {
         let dead = dead
             .map(|(a, b)| (a.div_euclid(HOUR_MS) * HOUR_MS, (b + HOUR_MS - 1).div_euclid(HOUR_MS) * HOUR_MS));
         let seed = mix(&[spec.seed, 0x7472_6164_6573]);
-        TradeStream { spec, seed, aggs_per_min, qty_per_trade, origin_hour, end_hour, dead }
+        TradeStream { spec, seed, aggs_per_min, qty_per_trade, origin_hour, end_hour, dead, burst: None }
+    }
+
+    /// The same stream with a burst of `count` trades at millisecond `time`.
+    pub(crate) fn with_burst(mut self, time: i64, count: i64) -> Self {
+        self.burst = (count > 0).then_some(Burst { time, count });
+        self
+    }
+
+    /// The burst and the index of its first trade, if the stream has one.
+    fn burst_at(&self) -> Option<(Burst, i64)> {
+        self.burst.map(|b| (b, self.regular_trades_before(b.time)))
     }
 
     /// Milliseconds of `[a, b)` without trades from quiet windows and the dead span.
@@ -201,9 +230,19 @@ impl TradeStream {
         }
     }
 
-    /// Number of trades with time < `t`.
-    pub(crate) fn trades_before(&self, t: i64) -> i64 {
+    /// Number of regular (non-burst) trades with time < `t`.
+    fn regular_trades_before(&self, t: i64) -> i64 {
         self.first_trade_of(self.aggs_before(t))
+    }
+
+    /// Number of trades with time < `t` (the burst included), i.e. the
+    /// index of the first trade at or after `t`.
+    pub(crate) fn trades_before(&self, t: i64) -> i64 {
+        let regular = self.regular_trades_before(t);
+        match self.burst {
+            Some(b) if t > b.time => regular + b.count,
+            _ => regular,
+        }
     }
 
     /// Aggregate `a`, if it exists (whatever "now" is).
@@ -271,7 +310,8 @@ impl TradeStream {
         }
     }
 
-    /// Trade `k`, if it exists (whatever "now" is).
+    /// Regular trade `k` of a stream without a burst, if it exists
+    /// (whatever "now" is).
     #[cfg(test)]
     pub(crate) fn trade(&self, k: i64) -> Option<Trade> {
         if k < 0 {
@@ -298,8 +338,56 @@ impl TradeStream {
     }
 
     /// Up to `limit` trades from index `from` on, with time ≤ `max_time` and
-    /// ≤ `now`, oldest first.
+    /// ≤ `now`, oldest first (the burst included).
     pub(crate) fn trades_from(&self, from: i64, max_time: i64, limit: usize, now: i64) -> Vec<Trade> {
+        let Some((b, split)) = self.burst_at() else {
+            return self.regular_trades_from(from, max_time, limit, now);
+        };
+        let (from, cap) = (from.max(0), max_time.min(now));
+        let mut out = Vec::new();
+        // Regular trades before the burst (all older than it).
+        if from < split {
+            let n = usize::try_from(split - from).unwrap_or(usize::MAX).min(limit);
+            out = self.regular_trades_from(from, cap, n, now);
+        }
+        if b.time > cap {
+            return out;
+        }
+        // The burst.
+        let mut k = from.max(split);
+        while k < split + b.count && out.len() < limit {
+            out.push(self.burst_trade(b, split, k));
+            k += 1;
+        }
+        // Regular trades after it, their indices shifted by the burst.
+        if out.len() < limit {
+            let rest = self.regular_trades_from((from - b.count).max(split), cap, limit - out.len(), now);
+            out.extend(rest.into_iter().map(|t| Trade { index: t.index + b.count, ..t }));
+        }
+        out
+    }
+
+    /// Trade `k` of the stream, known to be in the burst `b` whose first
+    /// index is `split`: one taker sell sweeping the bids, one tick lower
+    /// every [`BURST_TRADES_PER_TICK`] trades.
+    fn burst_trade(&self, b: Burst, split: i64, k: i64) -> Trade {
+        let j = k - split;
+        let tick = self.spec.price_tick.max(1);
+        let price = (self.spec.price_at(b.time) - (j / BURST_TRADES_PER_TICK) * tick).max(tick);
+        let u = unit16(&[self.seed, TAG_BURST, j as u64]);
+        Trade {
+            index: k,
+            agg: -1,
+            time: b.time,
+            price,
+            qty: (self.qty_per_trade * (ONE16 / 5 + u * 8 / 5) / ONE16).max(1),
+            buyer_maker: true,
+        }
+    }
+
+    /// Up to `limit` regular trades from regular index `from` on, with
+    /// time ≤ `max_time` and ≤ `now`, oldest first.
+    fn regular_trades_from(&self, from: i64, max_time: i64, limit: usize, now: i64) -> Vec<Trade> {
         let from = from.max(0);
         let mut out = Vec::new();
         let mut a = self.agg_of_trade(from);
@@ -424,5 +512,38 @@ mod tests {
         let newest = s.trades_newest(0, h, 5, i64::MAX);
         assert_eq!(newest.len(), 5);
         assert!(newest[4].time <= h && s.trade(newest[4].index + 1).expect("next").time > h);
+    }
+
+    #[test]
+    fn a_burst_shares_one_millisecond() {
+        let t0 = 1_620_000_000_123;
+        let plain = stream(false, None);
+        let s = stream(false, None).with_burst(t0, 2500);
+        let split = plain.trades_before(t0);
+        assert_eq!(s.trades_before(t0), split);
+        assert_eq!(s.trades_before(t0 + 1), plain.trades_before(t0 + 1) + 2500);
+        assert_eq!(s.trades_before(t0 - 60_000), plain.trades_before(t0 - 60_000));
+        let around = s.trades_from(split - 3, i64::MAX, 2510, i64::MAX);
+        assert_eq!(around.len(), 2510);
+        assert!(around.windows(2).all(|w| w[0].index + 1 == w[1].index && w[0].time <= w[1].time));
+        assert!(around[..3].iter().all(|t| t.time < t0));
+        assert!(around[3..2503].iter().all(|t| t.time == t0 && t.buyer_maker && t.agg == -1));
+        assert_eq!(around[3].index, split);
+        let after = plain.trades_from(split, i64::MAX, 7, i64::MAX);
+        assert_eq!(
+            around[2503..].iter().map(|t| t.index - 2500).collect::<Vec<_>>(),
+            (split..split + 7).collect::<Vec<_>>()
+        );
+        assert_eq!(around[2503].time, after[0].time);
+        // From inside the burst; up to its millisecond; before it.
+        let mid = s.trades_from(split + 1000, i64::MAX, 5, i64::MAX);
+        assert_eq!(
+            mid.iter().map(|t| t.index).collect::<Vec<_>>(),
+            (split + 1000..split + 1005).collect::<Vec<_>>()
+        );
+        assert_eq!(s.trades_newest(0, t0, 1, i64::MAX)[0].index, split + 2499);
+        assert_eq!(s.trades_from(split - 2, t0 - 1, 10, i64::MAX).len(), 2);
+        assert_eq!(s.trades_from(split - 2, i64::MAX, 10, t0 - 1).len(), 2, "not yet at now");
+        assert_eq!(s.count_at(t0), plain.count_at(t0) + 2500);
     }
 }

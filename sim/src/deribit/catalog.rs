@@ -1,9 +1,11 @@
 //! What Deribit holds: instruments (inverse and linear perpetuals, a dated
-//! future, a spot pair), chart resolutions and the wire values of a bar.
+//! future, a spot pair, and two USDC perpetuals carrying quirks), chart
+//! resolutions and the wire values of a bar.
 
 use crate::data::bars::Bars;
 use crate::data::calendar::{Grid, Span, DAY_MS};
 use crate::data::instrument::{Instrument, Sizing};
+use crate::quirks;
 
 /// Chart resolutions (minutes, or `1D`), exactly as Deribit spells them.
 pub(crate) const RESOLUTIONS: [&str; 12] =
@@ -59,10 +61,12 @@ const BASE: Instrument = Instrument {
     trades_per_min: 500,
     quiet: true,
     funding_hours: 1,
+    listing_lag_ms: 0,
+    burst: None,
 };
 
 /// The catalog, in `get_instruments` order.
-const DEFS: [DeribitDef; 5] = [
+const DEFS: [DeribitDef; 7] = [
     DeribitDef {
         inst: Instrument { name: "BTC-PERPETUAL", ..BASE },
         kind: Kind::Future,
@@ -141,10 +145,55 @@ const DEFS: [DeribitDef; 5] = [
         contract_size: "0.0001",
         id: 250_873,
     },
+    // Publishes a `creation_timestamp` 30 days after its first candle.
+    DeribitDef {
+        inst: Instrument {
+            name: quirks::DERIBIT_LATE_LISTED,
+            base: "SOL",
+            quote: "USDC",
+            settle: "USDC",
+            listed_ms: quirks::LATE_LISTING_TRUE_MS,
+            listing_lag_ms: quirks::LATE_LISTING_LAG_MS,
+            base_price: 10_020,
+            price_scale: 2,
+            price_tick: 1,
+            qty_scale: 1,
+            sizing: Sizing::Base,
+            qty_per_min: 20_000,
+            trades_per_min: 80,
+            ..BASE
+        },
+        kind: Kind::Future,
+        contract_size: "0.1",
+        id: 413_207,
+    },
+    // 2,500 trades in one millisecond (`quirks::DERIBIT_BURST_MS`).
+    DeribitDef {
+        inst: Instrument {
+            name: quirks::DERIBIT_BURST_INSTRUMENT,
+            base: "XRP",
+            quote: "USDC",
+            settle: "USDC",
+            listed_ms: 1_647_302_400_000,
+            base_price: 5_000,
+            price_scale: 4,
+            price_tick: 1,
+            qty_scale: 0,
+            sizing: Sizing::Base,
+            qty_per_min: 200_000,
+            trades_per_min: 60,
+            burst: Some((quirks::DERIBIT_BURST_MS, quirks::DERIBIT_BURST_TRADES)),
+            ..BASE
+        },
+        kind: Kind::Future,
+        contract_size: "1",
+        id: 287_019,
+    },
 ];
 
 /// The instruments' shared models, in catalog order.
-const INSTRUMENTS: [Instrument; 5] = [DEFS[0].inst, DEFS[1].inst, DEFS[2].inst, DEFS[3].inst, DEFS[4].inst];
+const INSTRUMENTS: [Instrument; 7] =
+    [DEFS[0].inst, DEFS[1].inst, DEFS[2].inst, DEFS[3].inst, DEFS[4].inst, DEFS[5].inst, DEFS[6].inst];
 
 /// Every instrument's shared model, in catalog order.
 pub(crate) fn instruments() -> &'static [Instrument] {

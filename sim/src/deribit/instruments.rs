@@ -16,12 +16,16 @@ const CURRENCIES: [&str; 6] = ["BTC", "ETH", "USDC", "USDT", "EURR", "any"];
 /// Kinds `kind` accepts (the simulator holds only futures and spot).
 const KINDS: [&str; 5] = ["future", "option", "spot", "future_combo", "option_combo"];
 
-/// The instruments of `currency` (required; an instrument belongs to its
-/// base and its settlement currency; `any` = all), of `kind` if given,
-/// active at now (created, not expired) — or with `expired=true` only the
-/// expired ones.
+/// The instruments of `currency` (an instrument belongs to its base and
+/// its settlement currency; `any` = all), of `kind` if given, active at now
+/// (trading, not expired) — or with `expired=true` only the expired ones.
+///
+/// `currency` is required by the docs, but production answers a call
+/// without it with every instrument of every currency (CCXT's
+/// `fetchMarkets` calls it so by default), and so does the simulator: a
+/// missing `currency` means `any`. A present but unknown one is -32602.
 pub(crate) fn get_instruments(ctx: &Ctx, q: &Query) -> Result<String, RpcError> {
-    let currency = q.text("currency").ok_or_else(|| RpcError::missing("currency"))?;
+    let currency = q.text("currency").unwrap_or("any");
     if !CURRENCIES.contains(&currency) {
         return Err(RpcError::format("currency"));
     }
@@ -91,7 +95,7 @@ fn entry(d: &DeribitDef, now: i64) -> Value {
         "instrument_id": d.id,
         "instrument_type": instrument_type,
         "expiration_timestamp": i.expiry_ms.unwrap_or(NEVER_MS),
-        "creation_timestamp": i.listed_ms,
+        "creation_timestamp": i.published_listed_ms(),
         "counter_currency": i.quote,
         "contract_size": number(d.contract_size),
         "base_currency": i.base,

@@ -1,4 +1,5 @@
 //! `public/get_last_trades_by_instrument_and_time`,
+//! `public/get_last_trades_by_instrument`,
 //! `public/get_funding_rate_history` and `public/get_order_book`.
 
 use super::catalog::{defs, well_formed, DeribitDef, Kind};
@@ -64,19 +65,18 @@ pub(crate) fn trade_json(inst: &Instrument, t: &Trade) -> String {
     )
 }
 
-/// Trades with `start_timestamp ≤ timestamp ≤ end_timestamp` (one of the
-/// two suffices: start defaults to 0, end to now). `sorting=asc` gives the
-/// oldest `count` of the range, `desc` and `default` the newest `count`
-/// (newest first); `count` defaults to 10, larger than 1000 is served as
-/// 1000. `has_more` tells whether the range holds more.
-pub(crate) fn last_trades_by_time(ctx: &Ctx, q: &Query) -> Result<String, RpcError> {
-    let def = def_of(q)?;
-    let int = |name: &str| q.int(name).map_err(|_| RpcError::format(name));
-    let (start, end) = (int("start_timestamp")?, int("end_timestamp")?);
-    if start.is_none() && end.is_none() {
-        return Err(RpcError::missing("start_timestamp"));
-    }
-    let count = match int("count")? {
+/// The first `trade_seq` of the burst of [`crate::quirks::DERIBIT_BURST_INSTRUMENT`].
+pub(crate) fn burst_first_seq() -> i64 {
+    defs()
+        .iter()
+        .find(|d| d.inst.name == crate::quirks::DERIBIT_BURST_INSTRUMENT)
+        .map_or(0, |d| stream(&d.inst).trades_before(crate::quirks::DERIBIT_BURST_MS))
+}
+
+/// `count` (default 10, larger than 1000 served as 1000, below 1 -32602)
+/// and `sorting` (`asc`: true; `desc`, `default`: false).
+fn count_and_order(q: &Query) -> Result<(i64, bool), RpcError> {
+    let count = match q.int("count").map_err(|_| RpcError::format("count"))? {
         None => 10,
         Some(n) if n >= 1 => n.min(1000),
         Some(_) => return Err(RpcError::format("count")),
@@ -86,19 +86,80 @@ pub(crate) fn last_trades_by_time(ctx: &Ctx, q: &Query) -> Result<String, RpcErr
         Some("asc") => true,
         Some(_) => return Err(RpcError::format("sorting")),
     };
-    let s = stream(&def.inst);
-    let now = ctx.now;
-    let first = s.trades_before(start.unwrap_or(0).clamp(0, MAX_TIME));
-    let end_excl = s.trades_before(end.unwrap_or(now).min(now).clamp(-1, MAX_TIME).saturating_add(1));
-    let total = (end_excl - first).max(0);
+    Ok((count, ascending))
+}
+
+/// The trades with index in `[first, end)`: the oldest `count` of them
+/// ascending, or the newest `count` newest first; `has_more` tells whether
+/// the range holds more.
+fn page(
+    def: &DeribitDef,
+    s: &TradeStream,
+    first: i64,
+    end: i64,
+    count: i64,
+    ascending: bool,
+    now: i64,
+) -> String {
+    let total = (end - first).max(0);
     let take = total.min(count);
-    let from = if ascending { first } else { end_excl - take };
+    let from = if ascending { first } else { end - take };
     let mut trades = if take > 0 { s.trades_from(from, MAX_TIME, take as usize, now) } else { Vec::new() };
     if !ascending {
         trades.reverse();
     }
     let items: Vec<String> = trades.iter().map(|t| trade_json(&def.inst, t)).collect();
-    Ok(format!(r#"{{"trades":[{}],"has_more":{}}}"#, items.join(","), total > take))
+    format!(r#"{{"trades":[{}],"has_more":{}}}"#, items.join(","), total > take)
+}
+
+/// Index bounds `[first, end)` of the trades with `start ≤ timestamp ≤
+/// end` (absent: unbounded) that have happened by `now`.
+fn time_bounds(s: &TradeStream, start: Option<i64>, end: Option<i64>, now: i64) -> (i64, i64) {
+    let first = s.trades_before(start.unwrap_or(0).clamp(0, MAX_TIME));
+    let end_excl = s.trades_before(end.unwrap_or(now).min(now).clamp(-1, MAX_TIME).saturating_add(1));
+    (first, end_excl)
+}
+
+/// Trades with `start_timestamp ≤ timestamp ≤ end_timestamp` (one of the
+/// two suffices: start defaults to 0, end to now). `sorting=asc` gives the
+/// oldest `count` of the range, `desc` and `default` the newest `count`
+/// (newest first); `count` defaults to 10, larger than 1000 is served as
+/// 1000. `has_more` tells whether the range holds more. Trades sharing a
+/// millisecond (a burst) are told apart only by `trade_seq`: a client
+/// paging by time alone skips or repeats some.
+pub(crate) fn last_trades_by_time(ctx: &Ctx, q: &Query) -> Result<String, RpcError> {
+    let def = def_of(q)?;
+    let int = |name: &str| q.int(name).map_err(|_| RpcError::format(name));
+    let (start, end) = (int("start_timestamp")?, int("end_timestamp")?);
+    if start.is_none() && end.is_none() {
+        return Err(RpcError::missing("start_timestamp"));
+    }
+    let (count, ascending) = count_and_order(q)?;
+    let s = stream(&def.inst);
+    let (first, end_excl) = time_bounds(&s, start, end, ctx.now);
+    Ok(page(def, &s, first, end_excl, count, ascending, ctx.now))
+}
+
+/// Trades by sequence number: `start_seq ≤ trade_seq ≤ end_seq` and
+/// `start_timestamp ≤ timestamp ≤ end_timestamp`, every bound optional
+/// (none: the newest trades). `count` and `sorting` as for
+/// [`last_trades_by_time`]; `{trades, has_more}`. `include_old` is
+/// accepted and ignored (the simulator keeps every trade).
+pub(crate) fn last_trades_by_seq(ctx: &Ctx, q: &Query) -> Result<String, RpcError> {
+    let def = def_of(q)?;
+    let int = |name: &str| q.int(name).map_err(|_| RpcError::format(name));
+    let (start_seq, end_seq) = (int("start_seq")?, int("end_seq")?);
+    let (start, end) = (int("start_timestamp")?, int("end_timestamp")?);
+    match q.text("include_old") {
+        None | Some("true" | "false") => {}
+        Some(_) => return Err(RpcError::format("include_old")),
+    }
+    let (count, ascending) = count_and_order(q)?;
+    let s = stream(&def.inst);
+    let (first, end_excl) = time_bounds(&s, start, end, ctx.now);
+    let first = first.max(start_seq.unwrap_or(0));
+    let end_excl = end_excl.min(end_seq.map_or(i64::MAX, |e| e.saturating_add(1)));
+    Ok(page(def, &s, first, end_excl, count, ascending, ctx.now))
 }
 
 /// Hourly funding rows, ascending, ending at `end_timestamp` (or now):

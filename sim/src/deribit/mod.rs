@@ -102,12 +102,17 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v2/public/get_tradingview_chart_data", get(chart_data))
         .route("/api/v2/public/get_instruments", get(get_instruments))
         .route("/api/v2/public/get_last_trades_by_instrument_and_time", get(last_trades_by_time))
+        .route("/api/v2/public/get_last_trades_by_instrument", get(last_trades_by_seq))
         .route("/api/v2/public/get_funding_rate_history", get(funding_rate_history))
         .route("/api/v2/public/get_order_book", get(order_book))
 }
 
 async fn last_trades_by_time(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
     serve(&shared, q, Charge::Credits, market::last_trades_by_time)
+}
+
+async fn last_trades_by_seq(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
+    serve(&shared, q, Charge::Credits, market::last_trades_by_seq)
 }
 
 async fn funding_rate_history(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {

@@ -2,7 +2,7 @@
 
 use super::catalog::{LookupError, Series};
 use super::{Ctx, OkxError};
-use crate::data::calendar::{DAY_MS, MAX_TIME};
+use crate::data::calendar::MAX_TIME;
 use crate::params::Query;
 
 /// Rows returned when `limit` is not sent (both endpoints).
@@ -14,7 +14,7 @@ const HISTORY_MAX: usize = 100;
 /// Bars `candles` keeps per bar size (the newest ones, the open one included).
 pub(crate) const CANDLES_KEPT: usize = 1440;
 /// How far back `history-candles` keeps `1s` bars (three months, as 90 days).
-pub(crate) const ONE_SECOND_KEPT_MS: i64 = 90 * DAY_MS;
+pub(crate) const ONE_SECOND_KEPT_MS: i64 = crate::quirks::OKX_ONE_SECOND_KEPT_MS;
 
 /// `market/candles`: only the newest 1,440 bars of the bar size; no `1s`.
 pub(crate) fn candles(ctx: &Ctx, q: &Query) -> Result<String, OkxError> {

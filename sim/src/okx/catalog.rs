@@ -5,6 +5,7 @@ use crate::data::bars::Bars;
 use crate::data::calendar::{Grid, Span, DAY_MS};
 use crate::data::instrument::{Instrument, Sizing, WireBar};
 use crate::data::series::RawCandle;
+use crate::quirks;
 
 /// Hour, ms.
 const H: i64 = 3_600_000;
@@ -109,6 +110,8 @@ const BASE: Instrument = Instrument {
     trades_per_min: 800,
     quiet: true,
     funding_hours: 0,
+    listing_lag_ms: 0,
+    burst: None,
 };
 
 /// Spot instruments.
@@ -134,8 +137,9 @@ const SPOT: [Instrument; 2] = [
     },
 ];
 
-/// Perpetual swaps (`sz`/`vol` in contracts of `ctVal`).
-const SWAP: [Instrument; 3] = [
+/// Perpetual swaps (`sz`/`vol` in contracts of `ctVal`); SOL-USDT-SWAP
+/// publishes a `listTime` 30 days after its first candle.
+const SWAP: [Instrument; 4] = [
     Instrument { name: "BTC-USDT-SWAP", listed_ms: 1_611_878_400_000, funding_hours: 8, ..BASE },
     Instrument {
         name: "ETH-USDT-SWAP",
@@ -157,6 +161,20 @@ const SWAP: [Instrument; 3] = [
         sizing: Sizing::Inverse { ct_val: 100 },
         qty_per_min: 5_000,
         trades_per_min: 300,
+        funding_hours: 8,
+        ..BASE
+    },
+    Instrument {
+        name: quirks::OKX_SWAP_LATE_LISTED,
+        base: "SOL",
+        listed_ms: quirks::LATE_LISTING_TRUE_MS,
+        listing_lag_ms: quirks::LATE_LISTING_LAG_MS,
+        base_price: 10_010,
+        price_scale: 2,
+        qty_scale: 2,
+        sizing: Sizing::Linear { ct_val: 1, ct_scale: 0 },
+        qty_per_min: 500_000,
+        trades_per_min: 400,
         funding_hours: 8,
         ..BASE
     },

@@ -11,8 +11,10 @@ use crate::params::Query;
 /// The instruments of `instType` (required: 50014 if missing, 51000 if not
 /// an OKX type; `MARGIN`/`OPTION` list nothing), filtered by `instId`
 /// (unknown: 51001), `uly` and `instFamily`. Every field is a string, empty
-/// where it does not apply (as OKX sends them). `state` is `preopen` before
-/// `listTime`, `live` after it, and `suspend` once a future has expired
+/// where it does not apply (as OKX sends them). `listTime` is the published
+/// listing (for `SOL-USDT-SWAP` 30 days after its first candle). `state` is
+/// `preopen` before the true listing, `live` after it, and `suspend` once a
+/// future has expired
 /// (OKX drops expired futures; the simulator keeps them listed so their
 /// history stays discoverable).
 pub(crate) fn instruments(ctx: &Ctx, q: &Query) -> Result<String, OkxError> {
@@ -66,7 +68,7 @@ fn entry(inst_type: InstType, i: &Instrument, now: i64) -> Value {
         "ctValCcy": ct_val_ccy,
         "ctType": ct_type,
         "alias": if inst_type == InstType::Futures { "quarter" } else { "" },
-        "listTime": i.listed_ms.to_string(),
+        "listTime": i.published_listed_ms().to_string(),
         "expTime": exp,
         "tickSz": tick,
         "lotSz": lot,

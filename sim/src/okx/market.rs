@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::candles::int;
 use super::catalog::{instrument, InstType};
 use super::{Ctx, OkxError};
-use crate::data::calendar::{DAY_MS, MAX_TIME};
+use crate::data::calendar::MAX_TIME;
 use crate::data::decimal::fmt_trim;
 use crate::data::funding::FundingSchedule;
 use crate::data::hash::mix;
@@ -14,8 +14,10 @@ use crate::data::instrument::Instrument;
 use crate::data::trades::{Trade, TradeStream};
 use crate::params::Query;
 
-/// How far back trade and funding history reach (three months, as 90 days).
-pub(crate) const HISTORY_DEPTH_MS: i64 = 90 * DAY_MS;
+/// How far back trade history reaches (three months, as 90 days).
+pub(crate) const HISTORY_DEPTH_MS: i64 = crate::quirks::OKX_HISTORY_TRADES_KEPT_MS;
+/// How far back funding history reaches (three months, as 90 days).
+const FUNDING_DEPTH_MS: i64 = crate::quirks::OKX_FUNDING_HISTORY_KEPT_MS;
 /// ETH-USDT-SWAP funds every 4 h from 2024-01-01 00:00 UTC (8 h before).
 pub(crate) const ETH_SWAP_CUT: (i64, i64) = (1_704_067_200_000, 4 * 3_600_000);
 
@@ -118,7 +120,7 @@ pub(crate) fn funding_rate_history(ctx: &Ctx, q: &Query) -> Result<String, OkxEr
     let (after, before) = (int(q, "after")?, int(q, "before")?);
     let limit = limit(q, 100, 100)?;
     let now = ctx.now;
-    let lo = before.map_or(0, |b| b.saturating_add(1)).max(now - HISTORY_DEPTH_MS);
+    let lo = before.map_or(0, |b| b.saturating_add(1)).max(now - FUNDING_DEPTH_MS);
     let hi = after.map_or(MAX_TIME, |a| a.saturating_sub(1));
     let rows: Vec<Value> = schedule
         .newest(lo, hi, limit, now)

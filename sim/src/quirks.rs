@@ -1,0 +1,92 @@
+//! Where the simulator reproduces the exchanges' documented oddities on
+//! purpose: the symbols, instants and retention windows, so tests in other
+//! crates can find them without hard-coding numbers. Sources for each are
+//! in `sim/README.md`.
+//!
+//! All times are ms since the epoch, UTC.
+
+use crate::data::calendar::DAY_MS;
+
+// ---------------------------------------------------------------------------
+// Published listing dates later than the first candle
+
+/// How much later than its true first candle a late-listed perpetual
+/// publishes its listing: 30 days.
+pub const LATE_LISTING_LAG_MS: i64 = 30 * DAY_MS;
+/// The true listing of every late-listed perpetual, 2024-03-15 00:00 UTC:
+/// its first candle opens here, trading (and so trades) starts here, and
+/// funding is paid from the first funding time after it.
+pub const LATE_LISTING_TRUE_MS: i64 = 1_710_460_800_000;
+/// What the late-listed perpetuals publish as their listing, 2024-04-14
+/// 00:00 UTC: [`LATE_LISTING_TRUE_MS`] + [`LATE_LISTING_LAG_MS`]. Binance
+/// `onboardDate`, OKX `listTime`, Bybit `launchTime`, Deribit
+/// `creation_timestamp`.
+pub const LATE_LISTING_PUBLISHED_MS: i64 = LATE_LISTING_TRUE_MS + LATE_LISTING_LAG_MS;
+/// The late-listed Binance USDⓈ-M perpetual (`/fapi/v1/*`).
+pub const BINANCE_UM_LATE_LISTED: &str = "DOGEUSDT";
+/// The late-listed OKX swap (`instType=SWAP`).
+pub const OKX_SWAP_LATE_LISTED: &str = "SOL-USDT-SWAP";
+/// The late-listed Bybit USDT perpetual (`category=linear`).
+pub const BYBIT_LINEAR_LATE_LISTED: &str = "SOLUSDT";
+/// The late-listed Deribit perpetual (linear, USDC-settled).
+pub const DERIBIT_LATE_LISTED: &str = "SOL_USDC-PERPETUAL";
+
+// ---------------------------------------------------------------------------
+// A relisted symbol
+
+/// The Binance USDⓈ-M perpetual that was listed, delisted and relisted.
+pub const BINANCE_UM_RELISTED: &str = "FTTUSDT";
+/// Its first listing (and first candle), 2023-06-01 00:00 UTC.
+pub const RELISTED_FIRST_LISTING_MS: i64 = 1_685_577_600_000;
+/// Its delisting, 2023-11-01 00:00 UTC: nothing trades in
+/// `[RELISTED_DELISTED_MS, RELISTED_RELISTED_MS)` (no candles, trades or
+/// funding).
+pub const RELISTED_DELISTED_MS: i64 = 1_698_796_800_000;
+/// Its relisting, 2023-12-31 00:00 UTC, 60 days after the delisting:
+/// trading resumes here, and this is the `onboardDate` it publishes.
+pub const RELISTED_RELISTED_MS: i64 = 1_703_980_800_000;
+
+// ---------------------------------------------------------------------------
+// Bursts of trades in one millisecond
+
+/// The Deribit perpetual with a burst of trades in one millisecond.
+pub const DERIBIT_BURST_INSTRUMENT: &str = "XRP_USDC-PERPETUAL";
+/// The millisecond the burst shares, 2024-01-25 13:21:18.750 UTC (in the
+/// hour 13:00-14:00, which trades normally otherwise).
+pub const DERIBIT_BURST_MS: i64 = 1_706_188_878_750;
+/// How many trades the burst holds (distinct, ascending `trade_seq` and
+/// `trade_id`, one taker sell sweeping the bids).
+pub const DERIBIT_BURST_TRADES: i64 = 2_500;
+
+/// The `trade_seq` values of the burst, `first..first + DERIBIT_BURST_TRADES`
+/// (the simulator's `trade_seq` counts an instrument's trades from 0).
+///
+/// ```
+/// use cryptocache_sim::quirks::{deribit_burst_seqs, DERIBIT_BURST_INSTRUMENT, DERIBIT_BURST_MS};
+/// use cryptocache_sim::{venue_trades, Venue};
+/// let seqs = deribit_burst_seqs();
+/// let at = venue_trades(Venue::Deribit, DERIBIT_BURST_INSTRUMENT, DERIBIT_BURST_MS,
+///     DERIBIT_BURST_MS + 1, DERIBIT_BURST_MS + 1).unwrap();
+/// assert!(at.iter().filter(|t| seqs.contains(&t.id)).count() == 2_500);
+/// ```
+pub fn deribit_burst_seqs() -> std::ops::Range<i64> {
+    let first = crate::deribit::market::burst_first_seq();
+    first..first + DERIBIT_BURST_TRADES
+}
+
+// ---------------------------------------------------------------------------
+// Retention windows, measured back from the simulated now
+
+/// Binance USDⓈ-M `aggTrades` keeps the last year (365 days): a range
+/// wholly older answers `[]`; a range reaching past the edge gets the part
+/// still held; `fromId` of an older aggregate starts at the oldest held.
+pub const BINANCE_UM_AGG_TRADES_KEPT_MS: i64 = 365 * DAY_MS;
+/// Binance USDⓈ-M `historicalTrades` keeps the last three months (90
+/// days); `fromId` of an older trade starts at the oldest held.
+pub const BINANCE_UM_HISTORICAL_TRADES_KEPT_MS: i64 = 90 * DAY_MS;
+/// OKX `market/history-trades` keeps the last three months (90 days).
+pub const OKX_HISTORY_TRADES_KEPT_MS: i64 = 90 * DAY_MS;
+/// OKX `public/funding-rate-history` keeps the last three months (90 days).
+pub const OKX_FUNDING_HISTORY_KEPT_MS: i64 = 90 * DAY_MS;
+/// OKX `market/history-candles` keeps `1s` bars for three months (90 days).
+pub const OKX_ONE_SECOND_KEPT_MS: i64 = 90 * DAY_MS;
