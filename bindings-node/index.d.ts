@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'NETWORK_ERROR'
   | 'MALFORMED_RESPONSE'
   | 'CACHE_ERROR'
-  | 'CONFIG_ERROR';
+  | 'CONFIG_ERROR'
+  | 'OUT_OF_RETENTION';
 
 /** Every code `CryptocacheError.code` can take. */
 export const codes: readonly ErrorCode[];
@@ -43,6 +44,12 @@ export interface CacheOptions {
   exchangeUrl?: string;
   /** Base URL per exchange, applied after `exchangeUrl`. */
   exchangeUrls?: Partial<Record<'binance' | 'bybit' | 'okx' | 'deribit', string>>;
+  /**
+   * The namespace cached values are stored under (`a-z 0-9 . _ -`). Default: `live` for the
+   * exchanges' own endpoints, one derived from the URL for any other, so simulator or testnet
+   * data is never served as live data. Name a transparent proxy of the live exchange `live`.
+   */
+  source?: string;
 }
 
 /** Instrument and time range `[start, end)`. */

@@ -20,7 +20,7 @@ try {
 /** Stable error codes `error.code` can take. */
 const codes = Object.freeze([
   'INVALID_QUERY', 'UNKNOWN_SYMBOL', 'UNSUPPORTED', 'RATE_LIMITED', 'EXCHANGE_ERROR',
-  'NETWORK_ERROR', 'MALFORMED_RESPONSE', 'CACHE_ERROR', 'CONFIG_ERROR',
+  'NETWORK_ERROR', 'MALFORMED_RESPONSE', 'CACHE_ERROR', 'CONFIG_ERROR', 'OUT_OF_RETENTION',
 ]);
 
 /** The error every method rejects with: a plain `Error` with a stable `code`. */

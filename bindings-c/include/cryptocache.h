@@ -78,6 +78,11 @@ typedef enum cc_status {
    */
   CC_STATUS_CONFIG_ERROR = 108,
   /**
+   * The range reaches further back than the exchange serves (e.g. OKX trades and funding:
+   * about three months); the message names the earliest available time. Nothing was cached.
+   */
+  CC_STATUS_OUT_OF_RETENTION = 109,
+  /**
    * An error kind newer than this binding (the message says what it is).
    */
   CC_STATUS_UNKNOWN_ERROR = 199,
@@ -149,6 +154,12 @@ typedef struct cc_config {
    * forward); 0 = off; negative = the default (2).
    */
   int32_t prefetch;
+  /**
+   * The namespace cached values are stored under (`a-z 0-9 . _ -`); NULL = `live` for the
+   * exchanges' own endpoints, one derived from the URL for any other (so simulator or
+   * testnet data is never served as live data).
+   */
+  const char *source;
 } cc_config;
 
 /**

@@ -65,6 +65,7 @@ struct Config {
     std::optional<std::string> exchange_url;   ///< One base URL for every exchange.
     std::optional<std::int32_t> max_retries;   ///< Upstream retries after the first attempt.
     std::optional<std::int32_t> prefetch;      ///< Background prefetches at once; 0 = off.
+    std::optional<std::string> source;         ///< Source namespace (default: live or from the URL).
 };
 
 /// A candle, trade or funding query over [start_ms, end_ms).
@@ -208,6 +209,7 @@ class Cache {
         c.exchange_url = detail::opt(config.exchange_url);
         if (config.max_retries) c.max_retries = *config.max_retries;
         if (config.prefetch) c.prefetch = *config.prefetch;
+        c.source = detail::opt(config.source);
         cc_cache *raw = nullptr;
         detail::check(cc_cache_new(&c, &raw));
         raw_.reset(raw);

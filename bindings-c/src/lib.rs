@@ -68,11 +68,14 @@ pub enum cc_status {
     CacheError = 107,
     /// The cache was configured wrongly (e.g. an unknown exchange name, Redis unreachable).
     ConfigError = 108,
+    /// The range reaches further back than the exchange serves (e.g. OKX trades and funding:
+    /// about three months); the message names the earliest available time. Nothing was cached.
+    OutOfRetention = 109,
     /// An error kind newer than this binding (the message says what it is).
     UnknownError = 199,
 }
 
-const ALL_STATUSES: [cc_status; 15] = [
+const ALL_STATUSES: [cc_status; 16] = [
     cc_status::Ok,
     cc_status::InvalidArgument,
     cc_status::Panic,
@@ -86,6 +89,7 @@ const ALL_STATUSES: [cc_status; 15] = [
     cc_status::MalformedResponse,
     cc_status::CacheError,
     cc_status::ConfigError,
+    cc_status::OutOfRetention,
     cc_status::UnknownError,
     cc_status::UnknownError,
 ];
@@ -103,6 +107,7 @@ impl cc_status {
             "MALFORMED_RESPONSE" => cc_status::MalformedResponse,
             "CACHE_ERROR" => cc_status::CacheError,
             "CONFIG_ERROR" => cc_status::ConfigError,
+            "OUT_OF_RETENTION" => cc_status::OutOfRetention,
             _ => cc_status::UnknownError,
         }
     }
@@ -122,6 +127,7 @@ impl cc_status {
             cc_status::MalformedResponse => c"CC_STATUS_MALFORMED_RESPONSE",
             cc_status::CacheError => c"CC_STATUS_CACHE_ERROR",
             cc_status::ConfigError => c"CC_STATUS_CONFIG_ERROR",
+            cc_status::OutOfRetention => c"CC_STATUS_OUT_OF_RETENTION",
             cc_status::UnknownError => c"CC_STATUS_UNKNOWN_ERROR",
         }
     }
@@ -340,6 +346,10 @@ pub struct cc_config {
     /// Background prefetches at once for sequential kline reads (a backtest walking
     /// forward); 0 = off; negative = the default (2).
     pub prefetch: i32,
+    /// The namespace cached values are stored under (`a-z 0-9 . _ -`); NULL = `live` for the
+    /// exchanges' own endpoints, one derived from the URL for any other (so simulator or
+    /// testnet data is never served as live data).
+    pub source: *const c_char,
 }
 
 /// The default options: 256 MiB memory, the default disk directory, no Redis, the live
@@ -354,6 +364,7 @@ pub extern "C" fn cc_config_default() -> cc_config {
         exchange_url: std::ptr::null(),
         max_retries: -1,
         prefetch: -1,
+        source: std::ptr::null(),
     }
 }
 
@@ -390,6 +401,8 @@ pub unsafe extern "C" fn cc_cache_new(config: *const cc_config, out: *mut *mut c
             // SAFETY: as above.
             exchange_url: unsafe { opt_str(config.exchange_url, "config.exchange_url") }?.map(String::from),
             exchange_urls: Vec::new(),
+            // SAFETY: as above.
+            source: unsafe { opt_str(config.source, "config.source") }?.map(String::from),
         };
         let mut builder = options.builder()?;
         if let Ok(n) = u32::try_from(config.max_retries) {
@@ -1136,7 +1149,7 @@ mod tests {
     fn every_status_has_a_distinct_name() {
         let mut names: Vec<_> = ALL_STATUSES.iter().map(|s| s.name()).collect();
         names.dedup();
-        assert_eq!(names.len(), 14);
+        assert_eq!(names.len(), 15);
         // SAFETY: static NUL-terminated strings.
         let name = |s: i32| unsafe { CStr::from_ptr(cc_status_name(s)) }.to_str().unwrap().to_string();
         assert_eq!(name(100), "CC_STATUS_INVALID_QUERY");

@@ -96,6 +96,24 @@ fn query_and_upstream_errors_have_their_own_status() {
     expect(klines(cache, "binance", "spot", "BNBUSDT", "1h"), cc_status::ExchangeError);
     sim.reset();
     assert_eq!(klines(cache, "binance", "spot", "BTCUSDT", "1h"), cc_status::Ok, "{}", message());
+
+    // OKX serves about three months of trades: a year back is OUT_OF_RETENTION, with the
+    // earliest available time in the message, and nothing is asked.
+    let (ex, symbol) = (CString::new("okx").unwrap(), CString::new("BTC-USDT-SWAP").unwrap());
+    let q = cc_query {
+        exchange: ex.as_ptr(),
+        market: ptr::null(),
+        symbol: symbol.as_ptr(),
+        interval: ptr::null(),
+        start_ms: 1_685_577_600_000,
+        end_ms: 1_685_581_200_000,
+    };
+    let (mut out, before) = (ptr::null_mut(), sim.stats().total);
+    // SAFETY: valid handle, query and out pointer.
+    expect(unsafe { cc_trades(cache, &q, &mut out) }, cc_status::OutOfRetention);
+    assert!(message().contains("only from") && message().contains("2023-06-01T00:00:00Z"), "{}", message());
+    assert!(out.is_null());
+    assert_eq!(sim.stats().total, before);
     free(cache);
 
     // A ban longer than the cache accepts to wait fails at once (and the cache then

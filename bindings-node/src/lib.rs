@@ -74,6 +74,9 @@ pub struct CacheOptions {
     /// Base URL per exchange name (`binance`, `bybit`, `okx`, `deribit`), applied after
     /// `exchangeUrl`.
     pub exchange_urls: Option<HashMap<String, String>>,
+    /// The namespace cached values are stored under (`a-z 0-9 . _ -`); default `live` for
+    /// the exchanges' own endpoints, derived from the URL for any other.
+    pub source: Option<String>,
 }
 
 impl CacheOptions {
@@ -96,6 +99,7 @@ impl CacheOptions {
             redis_url: self.redis_url.clone(),
             exchange_url: self.exchange_url.clone(),
             exchange_urls,
+            source: self.source.clone(),
         })
     }
 }

@@ -67,6 +67,21 @@ test('an unknown symbol rejects with UNKNOWN_SYMBOL', async () => {
   await rejectsWith(cache.trades({ ...good, symbol: 'NOPEUSDT' }), 'UNKNOWN_SYMBOL');
 });
 
+test('a range older than the exchange keeps rejects with OUT_OF_RETENTION, asking nothing', async () => {
+  const before = (await sim.stats()).total;
+  // OKX serves funding history for about three months.
+  const q = { exchange: 'okx', symbol: 'BTC-USDT-SWAP', start: '2023-06-01', end: '2024-05-01' };
+  await rejectsWith(cache.fundingRates(q), 'OUT_OF_RETENTION', /only from \d{4}-\d\d-\d\dT[\d:]+Z on .* starts at 2023-06-01T00:00:00Z/);
+  assert.equal((await sim.stats()).total, before);
+});
+
+test('times as JavaScript writes them (toISOString) and offsets are read exactly', async () => {
+  const start = new Date(Date.UTC(2024, 0, 1)).toISOString(); // 2024-01-01T00:00:00.000Z
+  const got = await cache.klines({ ...good, start, end: '2024-01-01T03:00:00+02:00' });
+  assert.deepEqual(Array.from(got.openTime), [1704067200000]);
+  await rejectsWith(cache.klines({ ...good, end: '2024-01-02T00:00:00+1500' }), 'INVALID_QUERY', /14:00/);
+});
+
 test('throttling rejects with RATE_LIMITED, an exchange failure with EXCHANGE_ERROR', async () => {
   // Separate caches: a throttled cache pauses its own rate limiter for the Retry-After.
   const throttled = new Cache({ diskPath: false, exchangeUrl: sim.url });

@@ -123,6 +123,7 @@ fn to_py(py: Python<'_>, error: &Error) -> PyErr {
         "MALFORMED_RESPONSE" => "MalformedResponse",
         "CACHE_ERROR" => "CacheError",
         "CONFIG_ERROR" => "ConfigError",
+        "OUT_OF_RETENTION" => "OutOfRetention",
         _ => "Error",
     };
     exception(py, class, &error.to_string(), |e| {
@@ -135,6 +136,11 @@ fn to_py(py: Python<'_>, error: &Error) -> PyErr {
             Error::RateLimited { exchange, retry_after, .. } => {
                 e.setattr("exchange", exchange)?;
                 e.setattr("retry_after", retry_after.map(|d| d.as_secs_f64()))?;
+            }
+            Error::OutOfRetention { exchange, symbol, earliest, .. } => {
+                e.setattr("exchange", exchange)?;
+                e.setattr("symbol", symbol)?;
+                e.setattr("earliest", *earliest)?;
             }
             Error::Exchange { exchange, code, status, .. } => {
                 e.setattr("exchange", exchange)?;
@@ -268,7 +274,8 @@ type WarmTuple = (String, String, String, i64, i64, Option<String>);
 impl NativeCache {
     /// Builds a cache from the options (see `cryptocache.Cache`).
     #[new]
-    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new()))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python signature
+    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new(), source=None))]
     fn new(
         py: Python<'_>,
         memory_mb: Option<u64>,
@@ -277,6 +284,7 @@ impl NativeCache {
         redis_url: Option<String>,
         exchange_url: Option<String>,
         exchange_urls: Vec<(String, String)>,
+        source: Option<String>,
     ) -> PyResult<Self> {
         guarded(py, || {
             let options = CacheOptions {
@@ -286,6 +294,7 @@ impl NativeCache {
                 redis_url,
                 exchange_url,
                 exchange_urls,
+                source,
             };
             let cache = run(py, move || async move { options.builder()?.build().await })?;
             Ok(NativeCache { cache: RwLock::new(Some(cache)), pid: std::process::id() })

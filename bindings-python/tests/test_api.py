@@ -6,6 +6,8 @@ import inspect
 from pathlib import Path
 
 import cryptocache
+import pytest
+from conftest import NOW_MS
 
 
 def test_every_public_name_has_a_docstring():
@@ -40,3 +42,34 @@ def test_async_cache_mirrors_cache():
         coroutines
     )
     assert sync - {"disk_dir"} <= coroutines | {"closed"}
+
+
+def test_times_with_offsets_as_python_writes_them():
+    import datetime as dt
+
+    utc = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    moment = dt.datetime(2024, 1, 1, 1, 0, tzinfo=plus_one)
+    assert cryptocache.to_ms(moment.strftime("%Y-%m-%dT%H:%M:%S%z")) == utc  # +0100
+    assert cryptocache.to_ms(moment.isoformat()) == utc  # +01:00
+    micro = dt.datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    assert cryptocache.to_ms(micro.isoformat()) == utc + 123
+    with pytest.raises(cryptocache.InvalidQuery, match="14:00"):
+        cryptocache.to_ms("2024-01-01T00:00:00+1500")
+
+
+def test_sources_never_mix(sim, tmp_path):
+    """Data fetched from the simulator is stored under the simulator's namespace: a cache
+    on the same disk pointed at another URL does not see it."""
+    start, end = NOW_MS - 30 * 86_400_000, NOW_MS - 29 * 86_400_000
+    with cryptocache.Cache(exchange_url=sim.url, disk_path=tmp_path) as c:
+        c.klines("binance", "BTCUSDT", "1h", start, end)
+    with cryptocache.Cache(exchange_url=sim.url, disk_path=tmp_path) as c:
+        c.klines("binance", "BTCUSDT", "1h", start, end)
+        assert c.stats()["upstream"]["requests"] == 0, "same source: served from disk"
+    other = sim.url.replace("127.0.0.1", "localhost")
+    with cryptocache.Cache(exchange_url=other, disk_path=tmp_path) as c:
+        c.klines("binance", "BTCUSDT", "1h", start, end)
+        assert c.stats()["upstream"]["requests"] > 0, "another URL: its own namespace"
+    with pytest.raises(cryptocache.ConfigError, match="source name"):
+        cryptocache.Cache(exchange_url=sim.url, disk_path=tmp_path, source="Bad Name")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import cryptocache
 import pytest
 from cryptocache import exceptions
@@ -89,6 +91,20 @@ def test_rate_limited_has_retry_after(sim, cache):
     assert info.value.code == "RATE_LIMITED" and "rate limited" in str(info.value)
 
 
+def test_out_of_retention_names_the_earliest_time(sim, cache):
+    # OKX serves funding history for about three months: a year back is refused, and
+    # nothing is asked or cached.
+    with pytest.raises(cryptocache.OutOfRetention) as info:
+        cache.funding_rates("okx", "BTC-USDT-SWAP", "2023-06-01", "2024-05-01")
+    err = info.value
+    assert err.code == "OUT_OF_RETENTION" and err.symbol == "BTC-USDT-SWAP"
+    # The cache's clock is the machine's (the simulator's is fixed in 2024).
+    now = time.time() * 1000
+    assert now - 89 * 86_400_000 - 60_000 <= err.earliest <= now - 89 * 86_400_000
+    assert "only from" in str(err) and "2023-06-01T00:00:00Z" in str(err)
+    assert sim.total() == 0
+
+
 def test_exchange_error_has_the_status(sim, cache):
     cache.klines("binance", "BTCUSDT", "1m", START, START + 60_000)
     sim.post("/_sim/faults", [{"kind": "status", "status": 400}])
@@ -133,6 +149,7 @@ def test_every_core_code_has_a_class():
         "MALFORMED_RESPONSE": "MalformedResponse",
         "CACHE_ERROR": "CacheError",
         "CONFIG_ERROR": "ConfigError",
+        "OUT_OF_RETENTION": "OutOfRetention",
     }
     for code, name in codes.items():
         cls = getattr(exceptions, name)

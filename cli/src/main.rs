@@ -124,6 +124,10 @@ pub struct CacheArgs {
     /// Base URL for every exchange (e.g. the simulator's URL).
     #[arg(long, value_name = "URL")]
     exchange_url: Option<String>,
+    /// Namespace to store values under [default: `live` for the exchanges' own endpoints,
+    /// one derived from --exchange-url otherwise, so simulated data is never served as live].
+    #[arg(long, value_name = "NAME")]
+    source: Option<String>,
     /// Binance request weight allowed per window (spot and USD-M) [default: 90 % of Binance's].
     #[arg(long, value_name = "WEIGHT")]
     weight_limit: Option<u32>,
@@ -147,6 +151,9 @@ impl CacheArgs {
         }
         if let Some(url) = &self.exchange_url {
             builder = builder.exchange_url(url);
+        }
+        if let Some(name) = &self.source {
+            builder = builder.source(name);
         }
         if self.weight_limit.is_some() || self.weight_window_secs.is_some() {
             let mut binance = cryptocache::exchange::binance::BinanceConfig::default();

@@ -1,4 +1,4 @@
-//! `cryptocache stats`: what the disk cache holds.
+//! `cryptocache stats`: what the disk cache holds, per source namespace.
 
 use clap::Args;
 use cryptocache::tier::disk::DiskTier;
@@ -19,17 +19,23 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
     let dir = args.disk.clone().unwrap_or_else(cryptocache::default_disk_dir);
     let tier = DiskTier::open(&dir).map_err(|e| e.to_string())?;
     let series = tier.summary().map_err(|e| e.to_string())?;
+    let mut namespaces: Vec<&str> = series.iter().map(|s| s.source.as_str()).collect();
+    namespaces.dedup();
     if args.json {
-        let json = serde_json::json!({ "disk": dir, "series": series });
+        let json = serde_json::json!({ "disk": dir, "namespaces": namespaces, "series": series });
         println!("{json:#}");
         return Ok(());
     }
     println!("disk cache: {}", dir.display());
-    println!("{:<48} {:>9} {:>12}", "series", "segments", "bytes");
+    println!(
+        "namespaces: {}",
+        if namespaces.is_empty() { "(none)".to_string() } else { namespaces.join(", ") }
+    );
+    println!("{:<24} {:<48} {:>9} {:>12}", "source", "series", "segments", "bytes");
     for s in &series {
-        println!("{:<48} {:>9} {:>12}", s.series, s.segments, s.bytes);
+        println!("{:<24} {:<48} {:>9} {:>12}", s.source, s.series, s.segments, s.bytes);
     }
     let (segments, bytes) = series.iter().fold((0, 0), |(n, b), s| (n + s.segments, b + s.bytes));
-    println!("{:<48} {:>9} {:>12}", format!("total ({} series)", series.len()), segments, bytes);
+    println!("{:<24} {:<48} {:>9} {:>12}", "", format!("total ({} series)", series.len()), segments, bytes);
     Ok(())
 }

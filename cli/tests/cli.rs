@@ -142,6 +142,7 @@ fn demo_runs_offline_and_reports_zero_warm_requests() {
     let (from, to) =
         (cryptocache::time::parse_time(from).unwrap(), cryptocache::time::parse_time(to).unwrap());
     let series = std::sync::Arc::new(cryptocache::SeriesKey {
+        source: cryptocache::source::LIVE.into(),
         exchange: cryptocache::Exchange::Binance,
         market: cryptocache::Market::Spot,
         kind: cryptocache::DataKind::Klines,
@@ -184,4 +185,99 @@ async fn coverage_reports_what_a_fetch_left_in_the_cache() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["segments"][0]["status"], "missing");
     assert!(json["segments"].as_array().unwrap().iter().any(|s| s["status"] == "cached"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn funding_older_than_okx_keeps_is_an_error_not_an_empty_answer() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, disk) = (sim.url(), dir.path().to_str().unwrap().to_string());
+    let out = cryptocache(&[
+        "fetch",
+        "okx",
+        "BTC-USDT-SWAP",
+        "funding",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2025-01-01",
+        "--exchange-url",
+        &url,
+        "--disk",
+        &disk,
+    ]);
+    assert!(!out.status.success(), "must not print an empty answer and exit 0");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("only from") && stderr.contains("2024-01-01T00:00:00Z"), "{stderr}");
+    assert_eq!(sim.stats().total, 0, "nothing asked, nothing cached");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_lists_the_source_namespaces() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, disk) = (sim.url(), dir.path().to_str().unwrap().to_string());
+    let fetch = |source: Option<&str>| {
+        let mut args = vec![
+            "fetch",
+            "binance",
+            "BTCUSDT",
+            "1h",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-02",
+            "--exchange-url",
+            &url,
+            "--disk",
+            &disk,
+        ];
+        if let Some(name) = source {
+            args.extend(["--source", name]);
+        }
+        let out = cryptocache(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    fetch(None);
+    fetch(Some("staging"));
+    let out = cryptocache(&["stats", "--disk", &disk, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let namespaces: Vec<&str> =
+        json["namespaces"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(namespaces.len(), 2, "{namespaces:?}");
+    assert!(namespaces.contains(&"staging") && namespaces.iter().any(|n| n.starts_with("127.0.0.1-")));
+    let table = text(&cryptocache(&["stats", "--disk", &disk]).stdout);
+    assert!(table.contains("namespaces: ") && table.contains("staging"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_after_an_hour_long_ban_reports_at_once_instead_of_hanging() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("watchlist.toml");
+    let entry = |symbol: &str| {
+        format!("[[series]]\nexchange = \"binance\"\nsymbol = \"{symbol}\"\nwhat = \"1h\"\nfrom = \"2024-01-01\"\nto = \"2024-02-01\"\n")
+    };
+    std::fs::write(&list, entry("BTCUSDT") + &entry("ETHUSDT")).unwrap();
+    sim.push_faults(vec![cryptocache_sim::Fault::Status { status: 418, retry_after_secs: Some(3600) }]);
+    let url = sim.url();
+    let started = std::time::Instant::now();
+    let out = cryptocache(&[
+        "warm",
+        list.to_str().unwrap(),
+        "--concurrency",
+        "1",
+        "--no-disk",
+        "--exchange-url",
+        &url,
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "no hour-long hang");
+    assert!(
+        stderr.contains("warmed 0 of 2 series") && stderr.matches("rate limited").count() == 2,
+        "{stderr}"
+    );
+    assert_eq!(sim.stats().total, 1, "nothing sent after the ban");
 }

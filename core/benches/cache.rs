@@ -46,6 +46,7 @@ fn fixture() -> Fixture {
     });
     assert_eq!(candles.len(), 1000);
     let series = Arc::new(cryptocache::SeriesKey {
+        source: cryptocache::source::LIVE.into(),
         exchange: Exchange::Binance,
         market: cryptocache::Market::Spot,
         kind: cryptocache::DataKind::Klines,

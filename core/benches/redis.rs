@@ -31,7 +31,8 @@ fn benches(c: &mut Criterion) {
         assert_eq!(cache.klines(&q).await.unwrap().len(), 1000);
         cache
     });
-    let key = format!("cc:v1:binance:spot:klines:1m:{{BTCUSDT}}:{start}");
+    let source = cache.sources()[0].1.clone();
+    let key = format!("cc:v2:{source}:binance:spot:klines:1m:{{BTCUSDT}}:{start}");
 
     // Memory: the segment encoding vs the exchange's JSON for the same 1000 candles.
     let json = runtime.block_on(async {

@@ -7,7 +7,7 @@ use crate::book::{OrderBook, OrderBookQuery};
 use crate::candles::Candles;
 use crate::clock::{Clock, SystemClock};
 use crate::coverage::{Coverage, CoverageQuery};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineParts, Venue};
 use crate::error::{Error, Result};
 use crate::exchange::binance::{Binance, BinanceConfig};
 use crate::exchange::bybit::{Bybit, BybitConfig};
@@ -22,6 +22,10 @@ use crate::tier::memory::MemoryTier;
 use crate::tier::{Tier, TierKind};
 use crate::trades::Trades;
 use crate::warm::{WarmItem, WarmProgress, WarmReport};
+
+/// Share of each exchange budget one process spends while the shared budget (Redis) is
+/// unreachable: four processes together stay within the exchange's limit.
+pub const DEFAULT_OFFLINE_SHARE: f64 = 0.25;
 
 /// Default memory tier size.
 pub const DEFAULT_MEMORY_MB: u64 = 256;
@@ -126,6 +130,13 @@ impl Cache {
     pub fn disk_dir(&self) -> Option<&Path> {
         self.disk_dir.as_deref()
     }
+
+    /// The source namespace each exchange's values are stored under: `live` for the
+    /// exchanges' own endpoints, another name for a simulator, proxy or testnet (see
+    /// [`CacheBuilder::source`]).
+    pub fn sources(&self) -> Vec<(Exchange, Arc<str>)> {
+        self.engine.sources()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +167,8 @@ pub struct CacheBuilder {
     budget_scope: String,
     tier_order: Option<Vec<TierKind>>,
     prefetch: usize,
+    source: Option<String>,
+    offline_share: f64,
 }
 
 impl Default for CacheBuilder {
@@ -179,6 +192,8 @@ impl Default for CacheBuilder {
             budget_scope: "default".into(),
             tier_order: None,
             prefetch: 2,
+            source: None,
+            offline_share: DEFAULT_OFFLINE_SHARE,
         }
     }
 }
@@ -230,6 +245,33 @@ impl CacheBuilder {
             Exchange::Deribit => self.deribit.url = url,
         }
         self
+    }
+
+    /// Names the source namespace every value this cache fetches is stored under (1–64
+    /// characters of `a-z 0-9 . _ -`). Without it, the exchanges' own endpoints are the
+    /// namespace `live` and any other base URL gets one derived from the URL, so values
+    /// from a simulator, proxy or testnet are never served as live data. Name a
+    /// transparent proxy of the live exchange `live` to share the live namespace.
+    pub fn source(mut self, name: impl Into<String>) -> Self {
+        self.source = Some(name.into());
+        self
+    }
+
+    /// The namespace of each venue's values (see [`source`](Self::source)).
+    fn sources(&self) -> Result<[Arc<str>; 4]> {
+        let live = CacheBuilder::default();
+        let named = self.source.as_deref();
+        let of =
+            |urls: &[&str], defaults: &[&str]| crate::source::resolve(named, urls, defaults).map(Arc::from);
+        Ok([
+            of(
+                &[&self.binance.spot_url, &self.binance.usdm_url],
+                &[&live.binance.spot_url, &live.binance.usdm_url],
+            )?,
+            of(&[&self.bybit.url], &[&live.bybit.url])?,
+            of(&[&self.okx.url], &[&live.okx.url])?,
+            of(&[&self.deribit.url], &[&live.deribit.url])?,
+        ])
     }
 
     /// Binance endpoints and weight budgets.
@@ -310,6 +352,15 @@ impl CacheBuilder {
         self
     }
 
+    /// The share (0 < share <= 1, default ¼) of each exchange budget this process spends
+    /// while the shared budget in Redis is unreachable, so that N processes falling back
+    /// to local budgets do not spend N times the exchange's limit.
+    #[cfg(feature = "redis")]
+    pub fn offline_budget_share(mut self, share: f64) -> Self {
+        self.offline_share = share;
+        self
+    }
+
     /// The order tiers are asked in, e.g. `[Memory, Redis, Disk]` (default memory →
     /// disk → redis; memory, when present, must come first). Tiers not configured are skipped.
     pub fn tier_order(mut self, order: impl Into<Vec<TierKind>>) -> Self {
@@ -338,6 +389,12 @@ impl CacheBuilder {
         if self.max_candles_per_query == 0 {
             return Err(Error::Config("max_candles_per_query must be at least 1".into()));
         }
+        if !(self.offline_share > 0.0 && self.offline_share <= 1.0) {
+            return Err(Error::Config(format!(
+                "offline_budget_share must be above 0 and at most 1, not {}",
+                self.offline_share
+            )));
+        }
         let order = self
             .tier_order
             .clone()
@@ -345,6 +402,7 @@ impl CacheBuilder {
         if order.iter().position(|&k| k == TierKind::Memory).is_some_and(|at| at != 0) {
             return Err(Error::Config("the memory tier, when used, comes first".into()));
         }
+        let [binance_source, bybit_source, okx_source, deribit_source] = self.sources()?;
         let memory = self.memory_mb.map(|mb| MemoryTier::new(mb.saturating_mul(1 << 20)));
         let disk_dir = match &self.disk {
             DiskChoice::Default => Some(default_disk_dir()),
@@ -395,24 +453,27 @@ impl CacheBuilder {
             retry: self.retry,
             counters: Arc::clone(&counters),
             budget,
+            offline_share: self.offline_share,
         };
-        let upstreams: Vec<Arc<dyn Upstream>> = vec![
-            Arc::new(Binance::new(self.binance, requester.clone())),
-            Arc::new(Bybit::new(self.bybit, requester.clone())),
-            Arc::new(Okx::new(self.okx, requester.clone())),
-            Arc::new(Deribit::new(self.deribit, requester)),
+        let venue = |upstream: Arc<dyn Upstream>, source| Venue { upstream, source };
+        let venues = vec![
+            venue(Arc::new(Binance::new(self.binance, requester.clone())), binance_source),
+            venue(Arc::new(Bybit::new(self.bybit, requester.clone())), bybit_source),
+            venue(Arc::new(Okx::new(self.okx, requester.clone())), okx_source),
+            venue(Arc::new(Deribit::new(self.deribit, requester)), deribit_source),
         ];
         #[allow(unused_mut)]
-        let mut engine = Engine::new(
+        let mut engine = Engine::new(EngineParts {
             tiers,
             memory,
-            upstreams,
-            self.clock,
-            self.policy,
-            self.max_candles_per_query,
-            self.upstream_concurrency,
-            counters,
-        );
+            venues,
+            clock: self.clock,
+            policy: self.policy,
+            max_candles: self.max_candles_per_query,
+            upstream_concurrency: self.upstream_concurrency,
+            upstream_counters: counters,
+            max_wait: self.retry.max_wait,
+        });
         #[cfg(feature = "redis")]
         {
             engine.lock = shared.map(crate::redis::SegmentLock::new);

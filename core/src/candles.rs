@@ -137,18 +137,14 @@ pub struct Candles {
 }
 
 impl Candles {
-    /// Wraps `rows` as the answer to a query over `range`, where the exchange's data is
-    /// known up to `known_until` (now, for ranges reaching the present).
-    pub(crate) fn new(
-        rows: Rows<CandleColumns>,
-        interval: Interval,
-        range: TimeRange,
-        known_until: i64,
-    ) -> Self {
+    /// Wraps `rows` as the answer to a query over `range`, read at time `now` (the
+    /// exchange's data is known up to `now` or the range's end, whichever is first).
+    pub(crate) fn new(rows: Rows<CandleColumns>, interval: Interval, range: TimeRange, now: i64) -> Self {
+        let known_until = now.min(range.end);
         let last_is_open = rows
             .slice(|c| &c.open_time)
             .last()
-            .is_some_and(|&t| interval.slot_start(interval.slot_of(t) + 1) > known_until);
+            .is_some_and(|&t| interval.slot_start(interval.slot_of(t) + 1) > now);
         Candles { rows, interval, range, known_until, last_is_open }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! magic "CCSG" | version u8 | flags u8 | exchange u8 | market u8 | kind u8
-//! interval (len-prefixed utf8) | symbol (len-prefixed utf8)
+//! interval (len-prefixed utf8) | symbol (len-prefixed utf8) | source (len-prefixed utf8)
 //! segment index, fetched_at, [expires_at]   zigzag varints
 //! candle count                              varint
 //! presence bitmap                           SEGMENT_SLOTS bits (omitted when empty)
@@ -28,7 +28,9 @@ use crate::table::Table;
 use crate::trades::{Side, TradeColumns};
 
 /// Version of this format; part of every key, so a format change never reads old bytes.
-pub const FORMAT_VERSION: u8 = 1;
+/// Version 2 added the source namespace (version-1 values are never read: their keys and
+/// directories differ, and a decoder refuses any other version).
+pub const FORMAT_VERSION: u8 = 2;
 const MAGIC: &[u8; 4] = b"CCSG";
 const FLAG_TRADES: u8 = 1;
 const FLAG_OFF_GRID: u8 = 2;
@@ -75,6 +77,7 @@ pub fn encode(segment: &Segment) -> Vec<u8> {
     ]);
     put_str(&mut out, &key.series.interval.to_string());
     put_str(&mut out, &key.series.symbol);
+    put_str(&mut out, &key.series.source);
     put_signed(&mut out, key.index);
     put_signed(&mut out, segment.fetched_at);
     if let Some(t) = segment.expires_at {
@@ -178,6 +181,7 @@ pub fn decode(key: &SegmentKey, bytes: &[u8]) -> Result<Segment, CorruptSegment>
     if tags != [series.exchange.tag(), series.market.tag(), series.kind.tag()]
         || r.str()? != series.interval.to_string()
         || r.str()? != &*series.symbol
+        || r.str()? != &*series.source
         || r.signed()? != key.index
     {
         return Err(corrupt("value belongs to another segment"));
@@ -501,6 +505,7 @@ mod tests {
     fn key(interval: &str, index: i64) -> SegmentKey {
         SegmentKey {
             series: Arc::new(SeriesKey {
+                source: crate::source::LIVE.into(),
                 exchange: Exchange::Binance,
                 market: Market::Spot,
                 kind: DataKind::Klines,
@@ -667,5 +672,14 @@ mod tests {
         }
         let other = key("1m", 28_444);
         assert_eq!(decode(&other, &bytes).unwrap_err().0, "value belongs to another segment");
+        // The same segment from another source (a simulator's value under a live key).
+        let mut series = (*k.series).clone();
+        series.source = "127.0.0.1-8080-0badc0de".into();
+        let elsewhere = SegmentKey { series: Arc::new(series), index: k.index };
+        assert_eq!(decode(&elsewhere, &bytes).unwrap_err().0, "value belongs to another segment");
+        // A format-1 value is refused by its version, never misread.
+        let mut old = bytes.clone();
+        old[4] = 1;
+        assert!(decode(&k, &old).unwrap_err().0.contains("format version 1"));
     }
 }

@@ -41,6 +41,9 @@ pub enum SegmentStatus {
     Failed,
     /// Starts after now: the exchange cannot have it yet.
     Future,
+    /// Not cached, and (partly) older than the exchange still serves (e.g. OKX trades and
+    /// funding history: about three months): asking would be an `OUT_OF_RETENTION` error.
+    BeyondRetention,
 }
 
 /// One segment of a coverage report.

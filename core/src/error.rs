@@ -36,6 +36,29 @@ pub enum Error {
         /// The exchange's message.
         message: String,
     },
+    /// The range reaches further back than the exchange serves this data (e.g. OKX keeps
+    /// about three months of trades and funding history). Nothing was cached; the part of
+    /// the range from `earliest` on can be asked for.
+    #[error(
+        "{exchange} serves {what} of {symbol} only from {} on (the last {} days); the query starts at {}",
+        crate::time::format_time(*earliest),
+        retention_days,
+        crate::time::format_time(*start)
+    )]
+    OutOfRetention {
+        /// Exchange name.
+        exchange: String,
+        /// The symbol.
+        symbol: String,
+        /// What was asked: `klines`, `trades`, `funding`.
+        what: String,
+        /// The earliest time the exchange serves now (ms).
+        earliest: i64,
+        /// How many days back the exchange serves.
+        retention_days: i64,
+        /// Where the missing part of the query starts (ms).
+        start: i64,
+    },
     /// The exchange answered with an error we cannot recover from (after retries for 5xx).
     #[error("{exchange} error{}{}: {message}", code.map(|c| format!(" {c}")).unwrap_or_default(), status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
     Exchange {
@@ -82,6 +105,7 @@ impl Error {
             Error::UnknownSymbol { .. } => "UNKNOWN_SYMBOL",
             Error::Unsupported(_) => "UNSUPPORTED",
             Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::OutOfRetention { .. } => "OUT_OF_RETENTION",
             Error::Exchange { .. } => "EXCHANGE_ERROR",
             Error::Network { .. } => "NETWORK_ERROR",
             Error::MalformedResponse { .. } => "MALFORMED_RESPONSE",

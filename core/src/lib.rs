@@ -37,6 +37,7 @@ pub mod policy;
 pub mod redis;
 pub mod segment;
 pub mod singleflight;
+pub mod source;
 pub mod stats;
 pub mod table;
 pub mod tier;

@@ -311,6 +311,10 @@ impl fmt::Display for TimeRange {
 /// One cached series: everything that identifies a stream of candles except time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesKey {
+    /// Where the values come from: [`source::LIVE`](crate::source::LIVE) for the
+    /// exchanges' own endpoints, another name for a simulator, proxy or testnet. Part of
+    /// every storage key, so values from one source are never served for another.
+    pub source: Arc<str>,
     /// Exchange.
     pub exchange: Exchange,
     /// Market.
@@ -327,7 +331,8 @@ impl fmt::Display for SeriesKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}:{}:{}:{}",
+            "{}:{}:{}:{}:{}:{}",
+            self.source,
             self.exchange,
             self.market,
             self.kind.as_str(),
@@ -413,7 +418,11 @@ impl KlineQuery {
 /// `max_slots` grid slots of `grid` long. Returns the range clamped to the earliest start.
 pub(crate) fn checked_range(start: i64, end: i64, grid: Interval, max_slots: u64) -> Result<TimeRange> {
     if start < 0 || end < 0 {
-        return Err(Error::invalid(format!("times must not be negative (start {start}, end {end})")));
+        return Err(Error::invalid(format!(
+            "times must not be negative (start {start} = {}, end {end} = {})",
+            time::format_time(start),
+            time::format_time(end)
+        )));
     }
     if start >= end {
         return Err(Error::invalid(format!(

@@ -24,6 +24,9 @@ pub struct CacheOptions {
     /// Base URLs per exchange name (`binance`, `bybit`, `okx`, `deribit`), applied after
     /// `exchange_url`.
     pub exchange_urls: Vec<(String, String)>,
+    /// The source namespace to store values under (see [`CacheBuilder::source`]); `None`
+    /// = `live` for the exchanges' own endpoints, derived from the URL otherwise.
+    pub source: Option<String>,
 }
 
 impl std::fmt::Debug for CacheOptions {
@@ -36,6 +39,7 @@ impl std::fmt::Debug for CacheOptions {
             .field("redis_url", &self.redis_url.as_deref().map(redacted))
             .field("exchange_url", &self.exchange_url)
             .field("exchange_urls", &self.exchange_urls)
+            .field("source", &self.source)
             .finish()
     }
 }
@@ -86,6 +90,9 @@ impl CacheOptions {
                 other => other,
             })?;
             b = b.exchange_url_for(exchange, url);
+        }
+        if let Some(name) = &self.source {
+            b = b.source(name);
         }
         Ok(b)
     }

@@ -81,6 +81,7 @@ mod tests {
     fn open_closed_and_settling() {
         let key = SegmentKey {
             series: Arc::new(SeriesKey {
+                source: crate::source::LIVE.into(),
                 exchange: Exchange::Binance,
                 market: Market::Spot,
                 kind: DataKind::Klines,

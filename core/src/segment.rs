@@ -39,14 +39,15 @@ impl SegmentKey {
     }
 
     /// The key string used by key-value tiers:
-    /// `{prefix}:v1:{exchange}:{market}:{kind}:{interval}:{{symbol}}:{segment_start}`.
+    /// `{prefix}:v{format}:{source}:{exchange}:{market}:{kind}:{interval}:{{symbol}}:{segment_start}`.
     /// The braces make the symbol a Redis Cluster hash tag, so all segments of a series
     /// share one slot.
     pub fn storage_key(&self, prefix: &str) -> String {
         let s = &self.series;
         format!(
-            "{prefix}:v{}:{}:{}:{}:{}:{{{}}}:{}",
+            "{prefix}:v{}:{}:{}:{}:{}:{}:{{{}}}:{}",
             crate::codec::FORMAT_VERSION,
+            s.source,
             s.exchange,
             s.market,
             s.kind.as_str(),
@@ -158,6 +159,7 @@ mod tests {
 
     fn series(interval: &str) -> Arc<SeriesKey> {
         Arc::new(SeriesKey {
+            source: crate::source::LIVE.into(),
             exchange: Exchange::Binance,
             market: Market::Spot,
             kind: DataKind::Klines,
@@ -174,7 +176,10 @@ mod tests {
         assert_eq!(span.start % (60_000 * 1000), 0);
         assert_eq!(span.end - span.start, 60_000 * 1000);
         assert!(span.contains(1_706_630_400_000));
-        assert_eq!(k.storage_key("cc"), format!("cc:v1:binance:spot:klines:1m:{{BTCUSDT}}:{}", span.start));
+        assert_eq!(
+            k.storage_key("cc"),
+            format!("cc:v2:live:binance:spot:klines:1m:{{BTCUSDT}}:{}", span.start)
+        );
     }
 
     #[test]

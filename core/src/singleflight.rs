@@ -22,7 +22,8 @@ impl<K, V> Default for Singleflight<K, V> {
 
 impl<K: Hash + Eq + Clone, V: Clone> Singleflight<K, V> {
     /// Runs `work` for `key` unless a run is already in flight, in which case it waits
-    /// for that one. If the running caller is cancelled, a waiter takes over.
+    /// for that one. If the running caller is cancelled, a waiter takes over; if it was
+    /// the only caller, its entry is removed.
     pub async fn run<F, Fut>(&self, key: &K, work: F) -> V
     where
         F: FnOnce() -> Fut,
@@ -32,17 +33,37 @@ impl<K: Hash + Eq + Clone, V: Clone> Singleflight<K, V> {
             let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(map.entry(key.clone()).or_default())
         };
-        let value = cell.get_or_init(work).await.clone();
+        let flight = Flight { owner: self, key, cell };
+        flight.cell.get_or_init(work).await.clone()
+    }
+
+    /// Removes `key`'s entry if it is still `cell` and no caller needs it any more: the
+    /// work finished, or every caller left (dropped its future).
+    fn leave(&self, key: &K, cell: &Arc<OnceCell<V>>) {
         let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        if map.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+        // The map and this caller hold the only references: nobody else is waiting.
+        let last = Arc::strong_count(cell) <= 2;
+        if map.get(key).is_some_and(|c| Arc::ptr_eq(c, cell)) && (cell.initialized() || last) {
             map.remove(key);
         }
-        value
     }
 
     /// Number of keys in flight.
     pub fn in_flight(&self) -> usize {
         self.flights.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// One caller's part in a flight; leaving (finished or cancelled) tidies the map.
+struct Flight<'a, K: Hash + Eq + Clone, V: Clone> {
+    owner: &'a Singleflight<K, V>,
+    key: &'a K,
+    cell: Arc<OnceCell<V>>,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Drop for Flight<'_, K, V> {
+    fn drop(&mut self) {
+        self.owner.leave(self.key, &self.cell);
     }
 }
 
@@ -73,6 +94,33 @@ mod tests {
             assert_eq!(t.await.unwrap(), 42);
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(sf.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_only_caller_leaves_no_entry() {
+        let sf = Singleflight::<u32, u32>::default();
+        let never = sf.run(&1, std::future::pending::<u32>);
+        assert!(tokio::time::timeout(Duration::from_millis(20), never).await.is_err());
+        assert_eq!(sf.in_flight(), 0, "the cancelled flight's entry was removed");
+        assert_eq!(sf.run(&1, || async { 5 }).await, 5, "the next caller runs afresh");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_waiter_takes_over_when_the_runner_is_cancelled() {
+        let sf = Arc::new(Singleflight::<u32, u32>::default());
+        let first = {
+            let sf = Arc::clone(&sf);
+            tokio::spawn(async move { sf.run(&1, std::future::pending::<u32>).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = {
+            let sf = Arc::clone(&sf);
+            tokio::spawn(async move { sf.run(&1, || async { 9 }).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        first.abort();
+        assert_eq!(second.await.unwrap(), 9);
         assert_eq!(sf.in_flight(), 0);
     }
 }

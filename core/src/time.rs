@@ -51,64 +51,101 @@ pub fn month_start(index: i64) -> i64 {
 }
 
 /// Parses a user-supplied time: integer milliseconds since the epoch, a date
-/// `YYYY-MM-DD`, or an ISO-8601/RFC 3339 date-time in UTC (`2024-01-01T12:30:00Z`,
-/// `2024-01-01 12:30`, with optional seconds, fraction and `Z`/`+00:00`).
+/// `YYYY-MM-DD`, or an ISO-8601/RFC 3339 date-time `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]`
+/// followed by `Z`, an offset `±HH:MM`, `±HHMM` or `±HH` (at most ±14:00), or nothing
+/// (UTC). Fractions finer than a millisecond are truncated. This reads what Python's
+/// `isoformat()` and `strftime('%z')` and JavaScript's `toISOString()` write.
 pub fn parse_time(text: &str) -> Result<i64> {
     let text = text.trim();
-    let bad = || {
+    let bad = |why: &str| {
         Error::invalid(format!(
-            "cannot read time {text:?}: use milliseconds since 1970, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]"
+            "cannot read time {text:?}{why}: use milliseconds since 1970, YYYY-MM-DD or \
+             YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM|±HHMM|±HH]"
         ))
     };
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse::<i64>().map_err(|_| bad());
+        return text.parse::<i64>().map_err(|_| bad(" (too large)"));
     }
-    let (date, rest) = text.split_at(text.find(['T', ' ']).unwrap_or(text.len()));
+    let (date, rest) = text.split_at(text.find(['T', 't', ' ']).unwrap_or(text.len()));
     let mut parts = date.split('-');
     let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(bad());
+        return Err(bad(""));
     };
-    let year: i64 = y.parse().map_err(|_| bad())?;
-    let month: u32 = m.parse().map_err(|_| bad())?;
-    let day: u32 = d.parse().map_err(|_| bad())?;
-    if y.len() != 4 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return Err(bad());
+    let (Some(year), Some(month), Some(day)) = (digits(y, 4), digits(m, 2), digits(d, 2)) else {
+        return Err(bad(""));
+    };
+    let (month, day) = (month as u32, day as u32);
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return Err(bad(" (no such date)"));
     }
-    let mut ms = days_from_civil(year, month, day) * DAY_MS;
+    let date_ms = days_from_civil(year, month, day) * DAY_MS;
     let rest = rest.get(1..).unwrap_or("");
     if rest.is_empty() {
-        return Ok(ms);
+        return Ok(date_ms);
     }
-    let (clock, offset) = split_offset(rest).ok_or_else(bad)?;
-    let mut fields = clock.split(':');
-    let hour: i64 = fields.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
-    let minute: i64 = fields.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
-    let seconds: f64 = match fields.next() {
-        Some(s) => s.parse().map_err(|_| bad())?,
-        None => 0.0,
+    let (clock, offset) = split_offset(rest).map_err(&bad)?;
+    let clock_ms = parse_clock(clock).map_err(bad)?;
+    Ok(date_ms + clock_ms - offset)
+}
+
+/// `HH:MM[:SS[.fraction]]` as ms after midnight.
+fn parse_clock(clock: &str) -> std::result::Result<i64, &'static str> {
+    let (hms, fraction) = match clock.split_once(['.', ',']) {
+        Some((hms, f)) => (hms, Some(f)),
+        None => (clock, None),
     };
-    if fields.next().is_some() || hour > 23 || minute > 59 || !(0.0..60.0).contains(&seconds) {
-        return Err(bad());
+    let mut fields = hms.split(':');
+    let hour = fields.next().and_then(|h| digits(h, 2)).ok_or("")?;
+    let minute = fields.next().and_then(|m| digits(m, 2)).ok_or("")?;
+    let second = match fields.next() {
+        Some(s) => digits(s, 2).ok_or("")?,
+        None if fraction.is_some() => return Err(""),
+        None => 0,
+    };
+    if fields.next().is_some() {
+        return Err("");
     }
-    ms += hour * HOUR_MS + minute * MINUTE_MS + (seconds * 1000.0).round() as i64 - offset;
-    Ok(ms)
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(" (hour, minute or second out of range)");
+    }
+    let millis = match fraction {
+        None => 0,
+        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{f:0<3}")[..3].parse::<i64>().map_err(|_| "")?
+        }
+        Some(_) => return Err(" (bad fraction of a second)"),
+    };
+    Ok(hour * HOUR_MS + minute * MINUTE_MS + second * SECOND_MS + millis)
 }
 
 /// Splits `12:30:00+02:00` into the clock part and the offset in ms (`Z` or none = 0).
-fn split_offset(text: &str) -> Option<(&str, i64)> {
-    if let Some(clock) = text.strip_suffix('Z') {
-        return Some((clock, 0));
+/// Offsets: `±HH:MM`, `±HHMM`, `±HH`, at most 14 hours (the widest in use, UTC+14).
+fn split_offset(text: &str) -> std::result::Result<(&str, i64), &'static str> {
+    if let Some(clock) = text.strip_suffix(['Z', 'z']) {
+        return Ok((clock, 0));
     }
-    match text.rfind(['+', '-']) {
-        Some(at) => {
-            let (clock, offset) = text.split_at(at);
-            let sign = if offset.starts_with('-') { -1 } else { 1 };
-            let (h, m) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
-            let minutes = h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?;
-            Some((clock, sign * minutes * MINUTE_MS))
-        }
-        None => Some((text, 0)),
+    let Some(at) = text.rfind(['+', '-']) else { return Ok((text, 0)) };
+    let (clock, offset) = text.split_at(at);
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let body = &offset[1..];
+    let (h, m) = match (body.len(), body.split_once(':')) {
+        (5, Some((h, m))) => (h, m),
+        (4, None) => body.split_at(2),
+        (2, None) => (body, "00"),
+        _ => return Err(" (offset must be ±HH:MM, ±HHMM or ±HH)"),
+    };
+    let (Some(hours), Some(minutes)) = (digits(h, 2), digits(m, 2)) else {
+        return Err(" (offset must be ±HH:MM, ±HHMM or ±HH)");
+    };
+    if minutes > 59 || hours * 60 + minutes > 14 * 60 {
+        return Err(" (offset beyond ±14:00)");
     }
+    Ok((clock, sign * (hours * 60 + minutes) * MINUTE_MS))
+}
+
+/// `text` as a number if it is exactly `width` ASCII digits.
+fn digits(text: &str, width: usize) -> Option<i64> {
+    (text.len() == width && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok()).flatten()
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -161,6 +198,37 @@ mod tests {
         for bad in ["", "yesterday", "2024-13-01", "2024-02-30", "24-01-01", "2024-01-01T25:00"] {
             assert!(matches!(parse_time(bad), Err(Error::InvalidQuery(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn offsets_in_every_written_form() {
+        let utc = 1_704_067_200_000; // 2024-01-01T00:00:00Z
+                                     // Python: datetime(..., tzinfo=timezone(timedelta(hours=1))).strftime('%Y-%m-%dT%H:%M:%S%z')
+        assert_eq!(parse_time("2024-01-01T01:00:00+0100").unwrap(), utc);
+        // Python isoformat(), with and without microseconds.
+        assert_eq!(parse_time("2024-01-01T01:00:00+01:00").unwrap(), utc);
+        assert_eq!(parse_time("2024-01-01T00:00:00.123456+00:00").unwrap(), utc + 123);
+        assert_eq!(parse_time("2023-12-31T19:00:00-05:00").unwrap(), utc);
+        assert_eq!(parse_time("2024-01-01T05:30:00+0530").unwrap(), utc);
+        assert_eq!(parse_time("2024-01-01T01:00:00+01").unwrap(), utc);
+        // JavaScript toISOString().
+        assert_eq!(parse_time("2024-01-01T00:00:00.000Z").unwrap(), utc);
+        assert_eq!(parse_time("2024-01-01T14:00:00+14:00").unwrap(), utc);
+        for bad in [
+            "2024-01-01T00:00:00+1500",
+            "2024-01-01T00:00:00+14:01",
+            "2024-01-01T00:00:00+100",
+            "2024-01-01T00:00:00+01:60",
+            "2024-01-01T00:00:00+1",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00.12a",
+            "2024-01-01T+1:00:00",
+            "2024-01-01T00:00:60",
+        ] {
+            let err = parse_time(bad).expect_err(bad);
+            assert!(err.to_string().contains(bad), "message names the input: {err}");
+        }
+        assert!(parse_time("2024-01-01T00:00:00+1500").unwrap_err().to_string().contains("±14:00"));
         assert_eq!(format_time(1_706_630_400_000), "2024-01-30T16:00:00Z");
     }
 }

@@ -221,7 +221,7 @@ async fn memory_only_cache_works_without_disk() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_from_the_instruments_list_makes_earlier_segments_free() {
+async fn a_published_listing_costs_one_probe_for_the_segments_before_it() {
     let w = World::new().await;
     let cache = w.cache().await;
     let onboard = 1_568_102_400_000; // USD-M BTCUSDT onboardDate in the simulator
@@ -231,5 +231,7 @@ async fn listing_from_the_instruments_list_makes_earlier_segments_free() {
     let seg = 1000 * HOUR;
     let with_data = ((onboard + 30 * DAY - 1) / seg - onboard / seg + 1) as u64;
     assert!(segment_count(&q, NOW) > with_data + 10);
-    assert_eq!(w.kline_requests(), with_data, "no request for the segments before listing, no probe");
+    // The published onboardDate only says where to ask: one probe (the exchange's first
+    // kline) makes every earlier segment known-empty on the exchange's word.
+    assert_eq!(w.kline_requests(), with_data + 1, "one probe, then only the segments with data");
 }

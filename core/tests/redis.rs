@@ -25,6 +25,14 @@ async fn redis_cache(w: &World, url: &str) -> Cache {
     w.builder().no_disk().redis(url).build().await.expect("cache with redis builds")
 }
 
+/// The source namespace a cache pointed at the simulator stores Binance values under.
+fn sim_source(cache: &Cache) -> String {
+    let (_, source) =
+        cache.sources().into_iter().find(|(e, _)| *e == cryptocache::Exchange::Binance).unwrap();
+    assert_ne!(&*source, cryptocache::source::LIVE, "simulator data is not live data");
+    source.to_string()
+}
+
 fn cli(server: &RedisServer, args: &[&str]) -> String {
     server.cli(args).expect("redis-cli runs").trim().to_string()
 }
@@ -42,7 +50,7 @@ async fn a_second_cache_is_served_from_redis_with_zero_requests() {
     assert_eq!(again.to_columns(), first.to_columns());
     assert_eq!(second.stats().tier("redis").unwrap().hits, cold);
     // Keys follow the schema, with the symbol as a hash tag.
-    let keys = cli(&redis, &["KEYS", "cc:v1:binance:spot:klines:1h:{BTCUSDT}:*"]);
+    let keys = cli(&redis, &["KEYS", "cc:v2:*:binance:spot:klines:1h:{BTCUSDT}:*"]);
     assert_eq!(keys.lines().count() as u64, cold, "{keys}");
 }
 
@@ -151,7 +159,7 @@ async fn a_corrupt_value_in_redis_is_detected_refetched_and_overwritten() {
     let redis = server(RedisOptions::default());
     let q = query("BTCUSDT", "1d", NOW - 300 * DAY, NOW - 100 * DAY);
     let original = redis_cache(&w, &redis.url()).await.klines(&q).await.unwrap().to_columns();
-    let key = cli(&redis, &["KEYS", "cc:v1:binance:spot:klines:1d:*"]);
+    let key = cli(&redis, &["KEYS", "cc:v2:*:binance:spot:klines:1d:*"]);
     assert_eq!(key.lines().count(), 1);
     assert_eq!(cli(&redis, &["SET", &key, "not a segment"]), "OK");
     let cold = w.kline_requests();
@@ -220,17 +228,20 @@ async fn ttls_follow_the_policy() {
     let cache = w.builder().no_disk().redis(redis.url()).policy(policy).build().await.unwrap();
     // Closed: no expiry.
     cache.klines(&query("BTCUSDT", "1h", NOW - 90 * DAY, NOW - 80 * DAY)).await.unwrap();
-    let closed = cli(&redis, &["KEYS", "cc:v1:binance:spot:klines:1h:*"]);
+    let closed = cli(&redis, &["KEYS", "cc:v2:*:binance:spot:klines:1h:*"]);
     assert_eq!(cli(&redis, &["PTTL", closed.lines().next().unwrap()]), "-1");
     // Open (holds the 12:00 candle at 12:30): expires at 13:00, i.e. in ~30 minutes.
     cache.klines(&query("BTCUSDT", "1m", NOW - HOUR, NOW + HOUR)).await.unwrap();
-    let open =
-        format!("cc:v1:binance:spot:klines:1m:{{BTCUSDT}}:{}", (NOW / (1000 * MINUTE)) * 1000 * MINUTE);
+    let open = format!(
+        "cc:v2:{}:binance:spot:klines:1m:{{BTCUSDT}}:{}",
+        sim_source(&cache),
+        (NOW / (1000 * MINUTE)) * 1000 * MINUTE
+    );
     let pttl: i64 = cli(&redis, &["PTTL", &open]).parse().unwrap();
     assert!((55_000..=60_000).contains(&pttl), "open 1m segment expires at the next close: PTTL {pttl}");
     // Known-empty (before SOLUSDT's listing): the configured TTL.
     cache.klines(&query("SOLUSDT", "1d", 1_500_000_000_000, 1_500_000_000_000 + 10 * DAY)).await.unwrap();
-    let empty = cli(&redis, &["KEYS", "cc:v1:binance:spot:klines:1d:{SOLUSDT}:*"]);
+    let empty = cli(&redis, &["KEYS", "cc:v2:*:binance:spot:klines:1d:{SOLUSDT}:*"]);
     let pttl: i64 = cli(&redis, &["PTTL", empty.lines().next().unwrap()]).parse().unwrap();
     assert!((3_590_000..=3_600_000).contains(&pttl), "known-empty PTTL {pttl}");
 }
@@ -245,7 +256,7 @@ async fn sequential_reads_prefetch_the_next_segment() {
     // A backtest walking forward: the second query starts where the first ended.
     cache.klines(&query("BTCUSDT", "1m", base, base + seg / 2)).await.unwrap();
     cache.klines(&query("BTCUSDT", "1m", base + seg / 2, base + seg)).await.unwrap();
-    let next_key = format!("cc:v1:binance:spot:klines:1m:{{BTCUSDT}}:{}", base + seg);
+    let next_key = format!("cc:v2:{}:binance:spot:klines:1m:{{BTCUSDT}}:{}", sim_source(&cache), base + seg);
     let deadline = Instant::now() + Duration::from_secs(5);
     while cli(&redis, &["EXISTS", &next_key]) != "1" {
         assert!(Instant::now() < deadline, "segment n+1 was not prefetched");

@@ -13,8 +13,7 @@ use cryptocache::exchange::deribit::DeribitConfig;
 use cryptocache::exchange::okx::OkxConfig;
 use cryptocache::{Exchange, Market};
 use cryptocache_sim::{
-    binance_klines, venue_instruments, venue_klines, BinanceMarket, BybitLimits, DeribitLimits, OkxLimits,
-    SimConfig, Venue,
+    binance_klines, venue_klines, BinanceMarket, BybitLimits, DeribitLimits, OkxLimits, SimConfig, Venue,
 };
 
 const YEAR: i64 = 365 * DAY;
@@ -104,52 +103,19 @@ fn sim_open_times(c: &Case, start: i64, end: i64) -> Vec<i64> {
     }
 }
 
-/// The listing the engine learns from the instruments list (none for Binance and Bybit
-/// spot, which publish none).
-fn published_listing(c: &Case) -> Option<i64> {
-    match c.venue {
-        Some(v) if v != Venue::BybitSpot => {
-            venue_instruments(v).into_iter().find(|i| i.symbol == c.symbol).map(|i| i.listed_ms)
-        }
-        _ => None,
-    }
-}
-
-/// The minimal kline requests for the cold query: per planned segment, none before a
-/// published listing or from an expiry on; otherwise its bars in pages of the venue's
-/// size, at least one. OKX: bars among the newest 1,440 from `candles` (300 a page),
-/// older ones from `history-candles` (100 a page).
+/// The minimal kline requests for the cold query: the engine's cost model
+/// ([`kline_minimum`]) for Bybit, OKX and Deribit; Binance: its bars in pages of 1000, at
+/// least one per segment (its listing is long before the year).
 fn minimum(c: &Case, q: &cryptocache::KlineQuery) -> u64 {
-    let iv = q.interval;
-    let listed = published_listing(c);
-    let expiry = c
-        .venue
-        .and_then(|v| venue_instruments(v).into_iter().find(|i| i.symbol == c.symbol))
-        .and_then(|i| i.expiry_ms);
-    let newest = expiry.map_or(c.now, |e| c.now.min(e - 1));
-    let cut = iv.slot_start(iv.slot_of(newest) - 1439);
-    planned_segments(q, c.market, c.now)
-        .iter()
-        .map(|key| {
-            let span = key.span();
-            if listed.is_some_and(|l| span.end <= l) || expiry.is_some_and(|e| span.start >= e) {
-                return 0;
-            }
-            let opens = sim_open_times(c, span.start, span.end);
-            match c.exchange {
-                Exchange::Binance | Exchange::Bybit => pages(opens.len(), 1000).max(1),
-                Exchange::Deribit => pages(opens.len(), 5000).max(1),
-                _ => {
-                    let recent = opens.iter().filter(|&&t| t >= cut).count();
-                    let older = opens.len() - recent;
-                    let from_candles = if span.end > cut { pages(recent, 300).max(1) } else { 0 };
-                    let from_history =
-                        if older > 0 || span.end <= cut { pages(older, 100).max(1) } else { 0 };
-                    from_candles + from_history
-                }
-            }
-        })
-        .sum()
+    match c.venue {
+        Some(venue) => {
+            kline_minimum(Series { venue, market: c.market, symbol: c.symbol }, q, c.now).values().sum()
+        }
+        None => planned_segments(q, c.market, c.now)
+            .iter()
+            .map(|key| pages(sim_open_times(c, key.span().start, key.span().end).len(), 1000).max(1))
+            .sum(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,99 +17,16 @@ use cryptocache::{
     RangeQuery, Side, Trades,
 };
 use cryptocache_sim::{
-    binance_agg_trades, binance_book, binance_funding, venue_book, venue_funding, venue_instruments,
-    venue_klines, venue_quiet_windows, venue_trades, BinanceMarket, DeribitLimits, Fault, OkxLimits, SimBook,
-    SimConfig, Venue,
+    binance_agg_trades, binance_book, binance_funding, venue_book, venue_funding, venue_klines,
+    venue_quiet_windows, venue_trades, BinanceMarket, DeribitLimits, Fault, OkxLimits, SimBook, SimConfig,
+    Venue,
 };
 
 const JAN1: i64 = 1_704_067_200_000; // 2024-01-01
 const MAR1: i64 = 1_709_251_200_000; // 2024-03-01
 
-/// Rows per kline page: Bybit 1000, OKX `candles` 300 and `history-candles` 100, Deribit 5000.
-const BYBIT_PAGE: usize = 1000;
-const OKX_RECENT_PAGE: usize = 300;
-const OKX_HISTORY_PAGE: usize = 100;
-const DERIBIT_PAGE: usize = 5000;
-/// Bars OKX `candles` keeps.
-const OKX_RECENT_BARS: i64 = 1440;
-
 // ---------------------------------------------------------------------------
 // Helpers
-
-/// The simulator venue, exchange and market of a case.
-#[derive(Clone, Copy, Debug)]
-struct Series {
-    venue: Venue,
-    market: Market,
-    symbol: &'static str,
-}
-
-impl Series {
-    fn exchange(self) -> Exchange {
-        match self.venue {
-            Venue::BybitSpot | Venue::BybitLinear | Venue::BybitInverse => Exchange::Bybit,
-            Venue::OkxSpot | Venue::OkxSwap | Venue::OkxFutures => Exchange::Okx,
-            Venue::Deribit => Exchange::Deribit,
-        }
-    }
-
-    /// A kline query on this series (market given explicitly).
-    fn query(self, interval: &str, start: i64, end: i64) -> KlineQuery {
-        venue_query(self.exchange(), self.symbol, interval, start, end).market(self.market)
-    }
-
-    /// The venue's interval code for a canonical interval.
-    fn code(self, interval: &str) -> &'static str {
-        let table: &[(&str, &'static str)] = match self.exchange() {
-            Exchange::Bybit => &[
-                ("1m", "1"),
-                ("5m", "5"),
-                ("15m", "15"),
-                ("1h", "60"),
-                ("4h", "240"),
-                ("1d", "D"),
-                ("1w", "W"),
-                ("1M", "M"),
-            ],
-            // Daily and longer: the UTC codes (plain `1D` buckets at UTC+8).
-            Exchange::Okx => &[
-                ("1s", "1s"),
-                ("1m", "1m"),
-                ("5m", "5m"),
-                ("15m", "15m"),
-                ("1h", "1H"),
-                ("4h", "4H"),
-                ("1d", "1Dutc"),
-                ("1w", "1Wutc"),
-                ("1M", "1Mutc"),
-            ],
-            _ => &[("1m", "1"), ("5m", "5"), ("15m", "15"), ("1h", "60"), ("4h", "240"), ("1d", "1D")],
-        };
-        table.iter().find(|(c, _)| *c == interval).map(|(_, v)| *v).expect("interval code")
-    }
-
-    /// The listing time the venue publishes in its instruments list (Bybit spot has none).
-    fn published_listing(self) -> Option<i64> {
-        if self.venue == Venue::BybitSpot {
-            return None;
-        }
-        venue_instruments(self.venue).into_iter().find(|i| i.symbol == self.symbol).map(|i| i.listed_ms)
-    }
-
-    /// When the instrument expires (dated futures).
-    fn expiry(self) -> Option<i64> {
-        venue_instruments(self.venue).into_iter().find(|i| i.symbol == self.symbol).and_then(|i| i.expiry_ms)
-    }
-
-    /// The kline paths of this venue.
-    fn kline_paths(self) -> &'static [&'static str] {
-        match self.exchange() {
-            Exchange::Bybit => &[BYBIT_KLINE],
-            Exchange::Okx => &[OKX_CANDLES, OKX_HISTORY],
-            _ => &[DERIBIT_CHART],
-        }
-    }
-}
 
 const BYBIT_SPOT: Series = Series { venue: Venue::BybitSpot, market: Market::Spot, symbol: "BTCUSDT" };
 const BYBIT_LINEAR: Series = Series { venue: Venue::BybitLinear, market: Market::Linear, symbol: "BTCUSDT" };
@@ -127,49 +44,6 @@ const DERIBIT_LINEAR_PERP: Series =
     Series { venue: Venue::Deribit, market: Market::Linear, symbol: "BTC_USDT-PERPETUAL" };
 const DERIBIT_FUTURE: Series =
     Series { venue: Venue::Deribit, market: Market::Inverse, symbol: "BTC-27JUN25" };
-
-/// The fewest kline requests, per path, a cold query needs: per planned segment (the
-/// engine fetches whole segments), nothing before a published listing or from a
-/// published expiry on, else every bar of the segment in pages of the venue's size, at
-/// least one request. OKX: the bars among the newest 1,440 (counted back from now's
-/// bar, or the last before expiry) from `candles` (300 a page), older ones from
-/// `history-candles` (100 a page).
-fn minimum(s: Series, q: &KlineQuery, now: i64) -> BTreeMap<&'static str, u64> {
-    let code = s.code(&q.interval.to_string());
-    let listed = s.published_listing();
-    let expiry = s.expiry();
-    let iv = q.interval;
-    let mut m: BTreeMap<&'static str, u64> = s.kline_paths().iter().map(|p| (*p, 0)).collect();
-    for key in planned_segments(q, s.market, now) {
-        let span = key.span();
-        if listed.is_some_and(|l| span.end <= l) || expiry.is_some_and(|e| span.start >= e) {
-            continue;
-        }
-        let bars = venue_klines(s.venue, s.symbol, code, span.start, span.end, now).expect("sim data");
-        let n = bars.len();
-        match s.exchange() {
-            Exchange::Bybit => *m.entry(BYBIT_KLINE).or_default() += pages(n, BYBIT_PAGE).max(1),
-            Exchange::Deribit => *m.entry(DERIBIT_CHART).or_default() += pages(n, DERIBIT_PAGE).max(1),
-            _ => {
-                let newest = expiry.map_or(now, |e| now.min(e - 1));
-                // `1s` bars are in history-candles only.
-                let cut = match code {
-                    "1s" => i64::MAX,
-                    _ => iv.slot_start(iv.slot_of(newest) - (OKX_RECENT_BARS - 1)),
-                };
-                let recent = bars.iter().filter(|c| c.open_time >= cut).count();
-                let older = n - recent;
-                if span.end > cut {
-                    *m.entry(OKX_CANDLES).or_default() += pages(recent, OKX_RECENT_PAGE).max(1);
-                }
-                if older > 0 || span.end <= cut {
-                    *m.entry(OKX_HISTORY).or_default() += pages(older, OKX_HISTORY_PAGE).max(1);
-                }
-            }
-        }
-    }
-    m
-}
 
 /// What the simulator served, per kline path of the series' venue.
 fn served(w: &World, s: Series) -> BTreeMap<&'static str, u64> {
@@ -191,7 +65,14 @@ async fn cold_exact(w: &World, cache: &cryptocache::Cache, s: Series, q: &KlineQ
     let before = served(w, s);
     let got = cache.klines(q).await.unwrap_or_else(|e| panic!("{s:?} {q:?}: {e}"));
     let spent = delta(&served(w, s), &before);
-    assert_eq!(spent, minimum(s, q, now), "kline requests of {s:?} {} [{}, {})", q.interval, q.start, q.end);
+    assert_eq!(
+        spent,
+        kline_minimum(s, q, now),
+        "kline requests of {s:?} {} [{}, {})",
+        q.interval,
+        q.start,
+        q.end
+    );
     assert_matches_venue(&got, s.venue, s.symbol, code, q.start, q.end, now);
     let warm = served(w, s);
     let again = cache.klines(q).await.unwrap();
@@ -288,7 +169,7 @@ async fn bybit_klines_cost_one_request_per_segment_and_equal_the_exchange() {
         let q = s.query(interval, JAN1, MAR1);
         let got = cold_exact(&w, &cache, s, &q, NOW).await;
         assert!(got.gaps().is_empty(), "{s:?}");
-        assert!(minimum(s, &q, NOW)[BYBIT_KLINE] >= 2, "{s:?}: the range spans segments");
+        assert!(kline_minimum(s, &q, NOW)[BYBIT_KLINE] >= 2, "{s:?}: the range spans segments");
         // Segment (= page) edges inside the range.
         let edge = segment_start(interval, MAR1 - 1);
         assert!(edge > JAN1);
@@ -316,11 +197,13 @@ async fn bybit_mid_range_listing_makes_earlier_segments_free() {
     let w = World::new().await;
     let cache = w.exact_builder().build().await.unwrap();
     let s = Series { venue: Venue::BybitLinear, market: Market::Linear, symbol: "ETHUSDT" };
-    let listed = s.published_listing().unwrap(); // 2020-10-21, launchTime
+    let listed = s.listing().1.unwrap(); // 2020-10-21, launchTime
     let q = s.query("1h", listed - 200 * DAY, listed + 60 * DAY);
     let planned = planned_segments(&q, s.market, NOW).len();
     let got = cold_exact(&w, &cache, s, &q, NOW).await;
-    assert_eq!(w.requests(BYBIT_KLINE), 2, "only the listing segment and the one after it");
+    // The published launchTime only says where to ask: one probe (the exchange's first
+    // bar), then the listing segment and the one after it.
+    assert_eq!(w.requests(BYBIT_KLINE), 3, "a probe, the listing segment and the one after it");
     assert!(planned >= 7, "{planned} segments planned");
     assert_eq!(got.open_time()[0], listed);
     assert_eq!(got.gaps(), vec![cryptocache::TimeRange::new(q.start, listed)]);
@@ -460,16 +343,18 @@ async fn okx_daily_weekly_monthly_bars_are_utc() {
 async fn okx_futures_mid_range_listing() {
     let w = World::at(NOW_2025, roomy()).await;
     let cache = fast(&w).build().await.unwrap();
-    let listed = OKX_FUTURES.published_listing().unwrap(); // 2025-03-28 08:00
+    let listed = OKX_FUTURES.listing().1.unwrap(); // 2025-03-28 08:00
     let q = OKX_FUTURES.query("1h", 1_735_689_600_000, 1_746_057_600_000); // 2025-01-01 .. 05-01
     let planned = planned_segments(&q, OKX_FUTURES.market, NOW_2025);
     assert_eq!(planned.len(), 4);
     assert!(planned[1].span().end <= listed, "two segments before the listing");
     let got = cold_exact(&w, &cache, OKX_FUTURES, &q, NOW_2025).await;
-    // Listing segment: 667 bars within the newest 1,440 (3 candles pages), 125 older
-    // (2 history pages, the last one ending at the listing: no empty page asked);
-    // now's segment: 773 bars, 3 candles pages.
-    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (6, 2));
+    // One probe (is anything older than the listing's segment? no: the two segments
+    // before it are known-empty). Listing segment: 667 bars within the newest 1,440 (3
+    // candles pages), 125 older (2 history pages, then an empty one: paging never stops
+    // at the published listing time, which can be wrong); now's segment: 773 bars, 3
+    // candles pages.
+    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (6, 4));
     assert_eq!(got.open_time()[0], listed);
     assert_eq!(got.gaps(), vec![cryptocache::TimeRange::new(q.start, listed)]);
     // Segment edges, and the 1,440-bar cut inside the listing segment.
@@ -537,12 +422,12 @@ async fn deribit_klines_cost_one_request_per_segment() {
 async fn deribit_future_from_listing_to_now() {
     let w = World::at(NOW_2025, roomy()).await;
     let cache = fast(&w).build().await.unwrap();
-    let listed = DERIBIT_FUTURE.published_listing().unwrap(); // 2024-09-27 08:00
-    let q = DERIBIT_FUTURE.query("1h", listed - 100 * DAY, NOW_2025 + DAY);
+    let listed = DERIBIT_FUTURE.listing().1.unwrap(); // 2024-09-27 08:00
+    let q = DERIBIT_FUTURE.query("1h", listed - 400 * DAY, NOW_2025 + DAY);
     let got = cold_exact(&w, &cache, DERIBIT_FUTURE, &q, NOW_2025).await;
     assert_eq!(got.open_time()[0], listed);
     assert!(got.last_is_open());
-    assert_eq!(w.requests(DERIBIT_CHART), minimum(DERIBIT_FUTURE, &q, NOW_2025)[DERIBIT_CHART]);
+    assert_eq!(w.requests(DERIBIT_CHART), kline_minimum(DERIBIT_FUTURE, &q, NOW_2025)[DERIBIT_CHART]);
     assert!(planned_segments(&q, Market::Inverse, NOW_2025).len() as u64 > w.requests(DERIBIT_CHART));
     let edge = segment_start("1h", NOW_2025);
     edges_exact(&w, &cache, DERIBIT_FUTURE, "1h", edge, NOW_2025).await;
@@ -563,7 +448,7 @@ async fn expired_futures_keep_their_history() {
         (OKX_FUTURES, 1_758_873_600_000, "/api/v5/market/history-trades"),
     ] {
         assert_eq!(s.expiry(), Some(expiry));
-        let listed = s.published_listing().unwrap();
+        let listed = s.listing().1.unwrap();
         // Into the segments after expiry: known from the instruments list, asked for nothing.
         let q = s.query("1h", listed - 10 * DAY, expiry + 90 * DAY);
         let after_expiry =
@@ -1007,7 +892,7 @@ async fn deribit_symbol_checks_respect_the_instruments_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deribit_new_listings_are_found_once_the_kept_list_is_10s_old() {
-    let listed = DERIBIT_FUTURE.published_listing().unwrap();
+    let listed = DERIBIT_FUTURE.listing().1.unwrap();
     let w = World::at(listed - MINUTE, SimConfig::default()).await;
     let cache = w.exact_builder().build().await.unwrap();
     let q = |symbol: &str, now: i64| venue_query(Exchange::Deribit, symbol, "1h", now - DAY, now);
@@ -1048,7 +933,8 @@ async fn unknown_symbols_are_typed_per_venue() {
             Error::UnknownSymbol { symbol: s, .. } => assert_eq!(s, symbol),
             other => panic!("{exchange} {symbol}: expected UnknownSymbol, got {other:?}"),
         }
-        let q = RangeQuery::new(exchange, symbol, JAN1, JAN1 + HOUR).market(market);
+        // Within every venue's trade retention (OKX: about three months).
+        let q = RangeQuery::new(exchange, symbol, NOW - 10 * DAY, NOW - 10 * DAY + HOUR).market(market);
         let e = cache.trades(&q).await.unwrap_err();
         assert!(matches!(e, Error::UnknownSymbol { .. } | Error::Unsupported(_)), "{symbol}: {e:?}");
         // Order books go straight to the book endpoint: its own error, typed the same.

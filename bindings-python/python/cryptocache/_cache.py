@@ -114,6 +114,10 @@ class Cache:
         exchange_url: one base URL for every exchange (a simulator or a proxy).
         exchange_urls: base URLs per exchange name (``{"okx": "https://..."}``), applied
             after ``exchange_url``.
+        source: the namespace cached values are stored under (``a-z 0-9 . _ -``). By
+            default the exchanges' own endpoints are ``"live"`` and any other URL gets a
+            namespace derived from it, so simulator or testnet data is never served as
+            live data. Name a transparent proxy of the live exchange ``"live"``.
         no_disk: no disk tier at all.
 
     Raises:
@@ -138,6 +142,7 @@ class Cache:
         exchange_urls: Optional[Mapping[str, str]] = None,
         *,
         no_disk: bool = False,
+        source: Optional[str] = None,
     ) -> None:
         if memory_mb is not None and (isinstance(memory_mb, bool) or int(memory_mb) < 0):
             raise ValueError(f"memory_mb must be a non-negative int, not {memory_mb!r}")
@@ -148,6 +153,7 @@ class Cache:
             redis_url=redis_url,
             exchange_url=exchange_url,
             exchange_urls=sorted((exchange_urls or {}).items()),
+            source=source,
         )
 
     def klines(
@@ -282,10 +288,17 @@ class AsyncCache:
         exchange_urls: Optional[Mapping[str, str]] = None,
         *,
         no_disk: bool = False,
+        source: Optional[str] = None,
         max_workers: int = 16,
     ) -> None:
         self._cache = Cache(
-            memory_mb, disk_path, redis_url, exchange_url, exchange_urls, no_disk=no_disk
+            memory_mb,
+            disk_path,
+            redis_url,
+            exchange_url,
+            exchange_urls,
+            no_disk=no_disk,
+            source=source,
         )
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="cryptocache")
 

@@ -21,6 +21,7 @@ class NativeCache:
         redis_url: Optional[str] = None,
         exchange_url: Optional[str] = None,
         exchange_urls: list[tuple[str, str]] = ...,
+        source: Optional[str] = None,
     ) -> NativeCache: ...
     def klines(
         self,

@@ -72,6 +72,20 @@ class RateLimited(Error):
     retry_after: Optional[float] = None
 
 
+class OutOfRetention(Error):
+    """The range reaches further back than the exchange serves this data (e.g. OKX keeps
+    about three months of trades and funding history). Nothing was cached.
+
+    Attributes:
+        symbol: the symbol asked for.
+        earliest: the earliest time (ms since 1970) the exchange serves now.
+    """
+
+    code = "OUT_OF_RETENTION"
+    symbol: Optional[str] = None
+    earliest: Optional[int] = None
+
+
 class ExchangeError(Error):
     """The exchange answered with an error that retrying does not fix.
 

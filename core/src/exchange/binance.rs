@@ -7,6 +7,7 @@
 //! Rate limits: request weight per minute per IP, tracked locally and corrected by the
 //! `X-MBX-USED-WEIGHT-1M` header; 429/418 pause every request for `Retry-After`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
@@ -18,12 +19,12 @@ use super::limiter::WeightLimiter;
 use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
-use super::{check_symbol_chars, interval_code, Instrument, IntervalTable, Upstream};
+use super::{check_symbol_chars, interval_code, Instrument, IntervalTable, Retention, Upstream};
 use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::funding::FundingRate;
-use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::model::{DataKind, Exchange, Interval, Market, SeriesKey, TimeRange};
 use crate::trades::{Side, Trade};
 
 /// Rows per kline request: 1000 costs weight 2 on spot and 5 on USD-M (1500 would cost 10).
@@ -81,6 +82,9 @@ impl Default for BinanceConfig {
     }
 }
 
+/// The header in which Binance counts the IP's request weight this minute.
+const USED_WEIGHT_HEADER: &str = "x-mbx-used-weight-1m";
+
 /// The Binance adapter.
 #[derive(Debug)]
 pub struct Binance {
@@ -89,7 +93,14 @@ pub struct Binance {
     spot_limiter: WeightLimiter,
     usdm_limiter: WeightLimiter,
     funding_limiter: WeightLimiter,
+    /// USD-M's instruments list (one call lists every symbol): kept for
+    /// [`USDM_LIST_TTL`], fetched by one caller at a time, so checking many symbols
+    /// costs one call.
+    usdm_list: tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<SymbolInfo>>)>>,
 }
+
+/// How long the USD-M instruments list is reused for symbol checks.
+const USDM_LIST_TTL: Duration = Duration::from_secs(60);
 
 /// Spot or USD-M: the two Binance APIs this adapter speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,13 +184,33 @@ impl Binance {
     /// An adapter with its own limiters; `requester` carries the HTTP pool and retries.
     pub(crate) fn new(config: BinanceConfig, requester: Requester) -> Self {
         Binance {
-            spot_limiter: WeightLimiter::new("binance-spot", config.spot_weight_limit, config.weight_window),
-            usdm_limiter: WeightLimiter::new("binance-usdm", config.usdm_weight_limit, config.weight_window),
-            // fundingRate has its own bucket: 500 requests per 5 minutes per IP.
+            // Every reply counts the IP's request weight in `X-MBX-USED-WEIGHT-1M` (spec 2.5).
+            spot_limiter: WeightLimiter::new("binance-spot", config.spot_weight_limit, config.weight_window)
+                .counted_by(USED_WEIGHT_HEADER),
+            usdm_limiter: WeightLimiter::new("binance-usdm", config.usdm_weight_limit, config.weight_window)
+                .counted_by(USED_WEIGHT_HEADER),
+            // fundingRate has its own bucket: 500 requests per 5 minutes per IP, which the
+            // weight header does not count.
             funding_limiter: WeightLimiter::new("binance-funding", 450, Duration::from_secs(300)),
+            usdm_list: tokio::sync::Mutex::new(None),
             config,
             requester,
         }
+    }
+
+    /// Every USD-M symbol with its onboard date, from a list at most [`USDM_LIST_TTL`] old.
+    async fn usdm_symbols(&self) -> Result<Arc<Vec<SymbolInfo>>> {
+        let mut list = self.usdm_list.lock().await;
+        if let Some((at, symbols)) = list.as_ref() {
+            if at.elapsed() < USDM_LIST_TTL {
+                return Ok(Arc::clone(symbols));
+            }
+        }
+        let url = format!("{}/fapi/v1/exchangeInfo", self.base(Api::UsdM));
+        let info: ExchangeInfo = self.get(Api::UsdM, 1, &url).await?;
+        let symbols = Arc::new(info.symbols);
+        *list = Some((std::time::Instant::now(), Arc::clone(&symbols)));
+        Ok(symbols)
     }
 
     fn base(&self, api: Api) -> &str {
@@ -225,10 +256,6 @@ struct Dialect {
 impl request::Dialect for Dialect {
     fn name(&self) -> &str {
         self.api.name()
-    }
-
-    fn used_weight(&self, reply: &Reply) -> Option<u32> {
-        reply.header("x-mbx-used-weight-1m").and_then(|v| v.trim().parse().ok())
     }
 
     fn classify(&self, reply: &Reply) -> Verdict<()> {
@@ -407,30 +434,47 @@ impl Upstream for Binance {
         symbol: &'a str,
     ) -> BoxFuture<'a, Result<Option<Instrument>>> {
         async move {
-            let api = Api::of(market)?;
-            let (url, weight) = match api {
-                Api::Spot => (format!("{}/api/v3/exchangeInfo?symbol={symbol}", self.base(api)), 20),
-                Api::UsdM => (format!("{}/fapi/v1/exchangeInfo", self.base(api)), 1),
+            let symbols = match Api::of(market)? {
+                Api::Spot => {
+                    let url = format!("{}/api/v3/exchangeInfo?symbol={symbol}", self.base(Api::Spot));
+                    let info: ExchangeInfo =
+                        self.get(Api::Spot, 20, &url).await.map_err(|e| e.for_symbol(symbol))?;
+                    Arc::new(info.symbols)
+                }
+                Api::UsdM => self.usdm_symbols().await?,
             };
-            let info: ExchangeInfo = self.get(api, weight, &url).await.map_err(|e| e.for_symbol(symbol))?;
-            Ok(info
-                .symbols
-                .into_iter()
+            Ok(symbols
+                .iter()
                 .find(|s| s.symbol == symbol)
-                .map(|s| Instrument { symbol: s.symbol, listed: s.onboard_date.map(|t| t.0) }))
+                .map(|s| Instrument { symbol: s.symbol.clone(), listed: s.onboard_date.map(|t| t.0) }))
         }
         .boxed()
     }
 
-    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
+    /// `klines?startTime=0&limit=1` returns the first kline (spec 2.6: spot publishes no
+    /// listing date, and UM's `onboardDate` is wrong for many symbols). No kline at all:
+    /// nothing opens before now.
+    fn empty_before<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        _hint: Option<i64>,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Option<i64>>> {
         async move {
             let api = Api::of(series.market)?;
             let url = self.klines_url(api, series, 0, None, 1);
             let rows: Vec<KlineRow> =
                 self.get(api, api.kline_weight(1), &url).await.map_err(|e| e.for_symbol(&series.symbol))?;
-            Ok(rows.first().map(|r| r.0.open_time))
+            Ok(Some(rows.first().map_or(now, |r| r.0.open_time)))
         }
         .boxed()
+    }
+
+    /// USD-M aggregate trades reach back one year (spec 2.1: "UM aggTrades: up to 1 year
+    /// old"); 364 days to stay inside it. Spot keeps them all.
+    fn retention(&self, series: &SeriesKey) -> Option<Retention> {
+        (series.market == Market::Linear && series.kind == DataKind::Trades)
+            .then_some(Retention { days: 364 })
     }
 
     /// Aggregate trades: the first page by time, then by id (`fromId`) until past the span.

@@ -445,11 +445,17 @@ impl Upstream for Bybit {
         .boxed()
     }
 
-    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
+    /// `start` without `end` returns the oldest candles from `start` on (spec 3.3: "Earliest
+    /// candle: tiny `start`, `limit=1`"). No candle at all: nothing opens before now.
+    fn empty_before<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        _hint: Option<i64>,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Option<i64>>> {
         async move {
-            // `start` without `end` returns the oldest candles from `start` on.
             let url = self.kline_url(series, 0, None, 1)?;
-            Ok(self.klines_page(series, &url).await?.first().map(|c| c.open_time))
+            Ok(Some(self.klines_page(series, &url).await?.first().map_or(now, |c| c.open_time)))
         }
         .boxed()
     }

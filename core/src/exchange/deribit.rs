@@ -23,7 +23,8 @@ use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::funding::FundingRate;
-use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange, EARLIEST_MS};
+use crate::time::DAY_MS;
 use crate::trades::{Side, Trade};
 
 /// Most bars one request returns (undocumented; CCXT uses 5000).
@@ -248,7 +249,7 @@ impl Chart {
     }
 }
 
-/// `get_last_trades_by_instrument_and_time` result.
+/// `get_last_trades_by_instrument_and_time` / `get_last_trades_by_instrument` result.
 #[derive(Debug, Deserialize)]
 struct TradePage {
     trades: Vec<TradeRow>,
@@ -453,8 +454,49 @@ impl Upstream for Deribit {
         .boxed()
     }
 
-    /// `get_last_trades_by_instrument_and_time`, ascending, 1000 a page; the next page
-    /// starts at the last timestamp seen (the engine drops repeated ids).
+    /// Asks `get_tradingview_chart_data` whether any bar opens before `hint` (a published
+    /// `creation_timestamp`): first at the series' own resolution (a bar opening before
+    /// `hint` holds trades before it), then in daily bars back to 2009, every window under
+    /// [`MAX_BARS`] bars. All answering `no_data` means nothing opens before `hint`.
+    /// Without a hint, no answer (Deribit cannot name an instrument's first bar directly).
+    fn empty_before<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        hint: Option<i64>,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Option<i64>>> {
+        async move {
+            let Some(hint) = hint else { return Ok(None) };
+            let bars = MAX_BARS as i64 - 100;
+            let own = interval_code(INTERVALS, series.interval, "deribit")?;
+            let mut window = (own, series.interval.nominal_ms() * bars);
+            let mut end = hint;
+            while end > EARLIEST_MS {
+                let start = (end - window.1).max(EARLIEST_MS);
+                let url = self.url(
+                    "get_tradingview_chart_data",
+                    &format!(
+                        "instrument_name={}&start_timestamp={start}&end_timestamp={}&resolution={}",
+                        series.symbol,
+                        end - 1,
+                        window.0
+                    ),
+                );
+                let chart: Chart = self.get(&url, series).await?;
+                if chart.candles()?.iter().any(|c| c.open_time < hint) {
+                    return Ok(None);
+                }
+                end = start;
+                window = ("1D", DAY_MS * bars);
+            }
+            Ok(Some(hint))
+        }
+        .boxed()
+    }
+
+    /// `get_last_trades_by_instrument_and_time` for the first page (ascending, 1000 a
+    /// page), then `get_last_trades_by_instrument` from the next `trade_seq`: paging by
+    /// timestamp alone skips trades when more than a page share one millisecond.
     fn fetch_trades<'a>(
         &'a self,
         series: &'a SeriesKey,
@@ -465,22 +507,32 @@ impl Upstream for Deribit {
             if self.expired_by(&series.symbol, span.start) {
                 return Ok(Vec::new()); // nothing trades after expiry
             }
+            // The first page by time; then by sequence number (`get_last_trades_by_instrument`,
+            // `start_seq` inclusive), which is exact however many trades share a millisecond.
+            let first = format!(
+                "instrument_name={}&start_timestamp={}&end_timestamp={}&count={TRADE_PAGE}&sorting=asc",
+                series.symbol,
+                span.start,
+                span.end - 1
+            );
+            let mut page: TradePage =
+                self.get(&self.url("get_last_trades_by_instrument_and_time", &first), series).await?;
             let mut out = Vec::new();
-            let mut start = span.start;
             loop {
-                let query = format!(
-                    "instrument_name={}&start_timestamp={start}&end_timestamp={}&count={TRADE_PAGE}&sorting=asc",
-                    series.symbol,
-                    span.end - 1
-                );
-                let page: TradePage = self.get(&self.url("get_last_trades_by_instrument_and_time", &query), series).await?;
-                let last = page.trades.last().map(|t| t.timestamp.0);
+                let last_seq = page.trades.iter().map(|t| t.trade_seq.0).max();
                 for t in &page.trades {
                     out.push(t.trade()?);
                 }
-                match last {
-                    // Many trades in one millisecond could fill a page: step past it then.
-                    Some(last) if page.has_more => start = if last > start { last } else { start + 1 },
+                match last_seq {
+                    Some(seq) if page.has_more => {
+                        let next = format!(
+                            "instrument_name={}&start_seq={}&end_timestamp={}&count={TRADE_PAGE}&sorting=asc",
+                            series.symbol,
+                            seq + 1,
+                            span.end - 1
+                        );
+                        page = self.get(&self.url("get_last_trades_by_instrument", &next), series).await?;
+                    }
                     _ => break,
                 }
             }

@@ -6,14 +6,27 @@ use std::fmt::Debug;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use tokio::time::Instant;
+
 use futures_util::future::BoxFuture;
 
 use crate::stats::UpstreamCounters;
 
+/// What a shared budget answered to a request to spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// Spent: the request may go.
+    Spent,
+    /// The window's budget is used up by the processes sharing it.
+    Full,
+    /// A process sharing the budget was throttled by the exchange: nobody sends for this long.
+    Paused(Duration),
+}
+
 /// A budget that several processes spend together (implemented over Redis).
 pub trait SharedBudget: Send + Sync + Debug {
     /// Spends `weight` in the window starting at `window_start` if the total stays
-    /// within `limit`; `Ok(false)` if it would not.
+    /// within `limit` and the budget is not paused.
     fn try_spend<'a>(
         &'a self,
         venue: &'a str,
@@ -21,7 +34,7 @@ pub trait SharedBudget: Send + Sync + Debug {
         window: Duration,
         weight: u32,
         limit: u32,
-    ) -> BoxFuture<'a, crate::Result<bool>>;
+    ) -> BoxFuture<'a, crate::Result<Spend>>;
 
     /// Raises the window's total to `used` (the exchange's own count) if higher.
     fn observe<'a>(
@@ -31,6 +44,9 @@ pub trait SharedBudget: Send + Sync + Debug {
         window: Duration,
         used: u32,
     ) -> BoxFuture<'a, ()>;
+
+    /// Pauses every process sharing the budget for `wait` (after a 429/418/403).
+    fn pause<'a>(&'a self, venue: &'a str, wait: Duration) -> BoxFuture<'a, ()>;
 }
 
 /// Weight budget for one exchange endpoint family.
@@ -39,6 +55,9 @@ pub(crate) struct WeightLimiter {
     name: &'static str,
     limit: u32,
     window_ms: i64,
+    /// The response header in which the exchange counts this very budget, if it does
+    /// (Binance's IP weight: `x-mbx-used-weight-1m`; not its separate funding bucket).
+    used_header: Option<&'static str>,
     state: Mutex<State>,
 }
 
@@ -47,6 +66,14 @@ struct State {
     window: i64,
     used: u32,
     paused_until: i64,
+}
+
+/// Why a request cannot go yet.
+enum Wait {
+    /// The exchange throttled us: nothing goes until then (wall ms).
+    Paused(i64),
+    /// This window's budget is spent: the next window starts then (wall ms).
+    Window(i64),
 }
 
 /// Margin added when waiting for the next window, for clock skew with the exchange.
@@ -67,16 +94,27 @@ impl WeightLimiter {
             name,
             limit: limit.max(1),
             window_ms: (window.as_millis() as i64).max(1),
+            used_header: None,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Follows the exchange's count of this budget in response header `name`.
+    pub(crate) fn counted_by(mut self, header: &'static str) -> Self {
+        self.used_header = Some(header);
+        self
     }
 
     fn window_start(&self, now: i64) -> i64 {
         now - now.rem_euclid(self.window_ms)
     }
 
-    /// Reserves `weight` locally, or says how long to wait.
-    fn reserve(&self, weight: u32) -> Result<i64, i64> {
+    fn window_end(&self, window: i64) -> i64 {
+        window + self.window_ms + WINDOW_MARGIN_MS
+    }
+
+    /// Reserves `weight` locally within `limit`, or says why not.
+    fn reserve(&self, weight: u32, limit: u32) -> Result<i64, Wait> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let now = wall_ms();
         let window = self.window_start(now);
@@ -86,50 +124,102 @@ impl WeightLimiter {
         }
         let guard = GUARD_MS.min(self.window_ms / 20);
         if s.paused_until > now {
-            Err(s.paused_until - now)
+            Err(Wait::Paused(s.paused_until))
         } else if now >= window + self.window_ms - guard {
-            Err(window + self.window_ms - now + WINDOW_MARGIN_MS)
-        } else if s.used == 0 || s.used + weight <= self.limit {
+            Err(Wait::Window(self.window_end(window)))
+        } else if s.used == 0 || s.used + weight <= limit {
             s.used += weight;
             Ok(window)
         } else {
-            Err(window + self.window_ms - now + WINDOW_MARGIN_MS)
+            Err(Wait::Window(self.window_end(window)))
         }
     }
 
-    /// Waits until `weight` fits in the budget (and the shared one, if any), then spends it.
+    /// Gives back weight reserved in `window` that was not spent.
+    fn give_back(&self, window: i64, weight: u32) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.window == window {
+            s.used = s.used.saturating_sub(weight);
+        }
+    }
+
+    /// Waits until `weight` fits in the budget (and the shared one, if any), then spends
+    /// it. While the shared budget cannot be reached, only `offline_share` of the limit
+    /// is spent (other processes fall back to their own share too). A wait that would
+    /// end after `deadline` fails at once with [`Error::RateLimited`] saying until when.
     pub(crate) async fn acquire(
         &self,
         weight: u32,
         counters: &UpstreamCounters,
         shared: Option<&dyn SharedBudget>,
-    ) {
+        offline_share: f64,
+        deadline: Instant,
+    ) -> crate::Result<()> {
         loop {
-            let wait_ms = match self.reserve(weight) {
+            let wait = match self.reserve(weight, self.limit) {
+                Err(wait) => wait,
                 Ok(window) => match shared {
-                    None => return,
+                    None => return Ok(()),
                     Some(budget) => {
                         let window_len = Duration::from_millis(self.window_ms as u64);
                         match budget.try_spend(self.name, window, window_len, weight, self.limit).await {
-                            // Redis unreachable: the local budget still holds.
-                            Ok(true) | Err(_) => return,
-                            Ok(false) => {
+                            Ok(Spend::Spent) => return Ok(()),
+                            Ok(Spend::Full) => {
                                 // Other processes spent this window: give ours back, wait.
-                                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                                if s.window == window {
-                                    s.used = s.used.saturating_sub(weight);
+                                self.give_back(window, weight);
+                                Wait::Window(self.window_end(window))
+                            }
+                            Ok(Spend::Paused(pause)) => {
+                                self.give_back(window, weight);
+                                let until = wall_ms() + pause.as_millis() as i64;
+                                self.pause_until(until);
+                                Wait::Paused(until)
+                            }
+                            Err(_) => {
+                                // Redis unreachable: this process keeps to its share.
+                                let share = ((f64::from(self.limit) * offline_share) as u32).max(1);
+                                if self.within(window, share.max(weight)) {
+                                    return Ok(());
                                 }
-                                window + self.window_ms - wall_ms() + WINDOW_MARGIN_MS
+                                self.give_back(window, weight);
+                                Wait::Window(self.window_end(window))
                             }
                         }
                     }
                 },
-                Err(wait) => wait,
             };
+            let (until, why) = match wait {
+                Wait::Paused(until) => (until, "the exchange throttled us: requests are paused"),
+                Wait::Window(until) => (until, "the request budget of this window is spent"),
+            };
+            let wait_ms = (until - wall_ms()).max(1) as u64;
+            let wait_for = Duration::from_millis(wait_ms);
+            if Instant::now() + wait_for > deadline {
+                return Err(crate::Error::RateLimited {
+                    exchange: self.name.to_string(),
+                    retry_after: Some(wait_for),
+                    message: format!(
+                        "{why} until {}, longer than the longest wait allowed (max_wait)",
+                        crate::time::format_time(until)
+                    ),
+                });
+            }
             counters.throttle_wait();
-            tracing::debug!(wait_ms, weight, venue = self.name, "request weight budget exhausted, waiting");
-            tokio::time::sleep(Duration::from_millis(wait_ms.max(1) as u64)).await;
+            tracing::debug!(wait_ms, weight, venue = self.name, "{why}, waiting");
+            tokio::time::sleep(wait_for).await;
         }
+    }
+
+    /// Whether this window's local spending (including what was just reserved) is
+    /// within `share`.
+    fn within(&self, window: i64, share: u32) -> bool {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.window != window || s.used <= share
+    }
+
+    /// The exchange's count of this budget in `reply`'s headers, if it sends one.
+    pub(crate) fn used_in(&self, reply: &super::http::Reply) -> Option<u32> {
+        self.used_header.and_then(|h| reply.header(h)).and_then(|v| v.trim().parse().ok())
     }
 
     /// Adopts the exchange's count of weight used in the current window, if higher
@@ -148,10 +238,18 @@ impl WeightLimiter {
         }
     }
 
-    /// Stops all requests for `wait` (after a 429/418 with Retry-After).
-    pub(crate) fn pause_for(&self, wait: Duration) {
+    /// Stops all requests for `wait` (after a 429/418/403), in every process sharing
+    /// the budget.
+    pub(crate) async fn pause_for(&self, wait: Duration, shared: Option<&dyn SharedBudget>) {
+        self.pause_until(wall_ms() + wait.as_millis() as i64);
+        if let Some(budget) = shared {
+            budget.pause(self.name, wait).await;
+        }
+    }
+
+    fn pause_until(&self, until: i64) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.paused_until = s.paused_until.max(wall_ms() + wait.as_millis() as i64);
+        s.paused_until = s.paused_until.max(until);
     }
 }
 
@@ -167,12 +265,31 @@ mod tests {
         let now = wall_ms();
         tokio::time::sleep(Duration::from_millis((200 - now.rem_euclid(200) + 5) as u64)).await;
         let t0 = std::time::Instant::now();
+        let deadline = Instant::now() + Duration::from_secs(5);
         for _ in 0..5 {
-            lim.acquire(2, &counters, None).await;
+            lim.acquire(2, &counters, None, 1.0, deadline).await.unwrap();
         }
-        lim.acquire(2, &counters, None).await; // sixth needs a new window
+        lim.acquire(2, &counters, None, 1.0, deadline).await.unwrap(); // sixth needs a new window
         let waited = t0.elapsed();
         assert!(waited >= Duration::from_millis(40), "{waited:?}");
         assert_eq!(crate::stats::snapshot(0, &[], &counters).upstream.throttle_waits, 1);
+    }
+
+    #[tokio::test]
+    async fn a_pause_longer_than_the_deadline_fails_at_once() {
+        let counters = UpstreamCounters::default();
+        let lim = WeightLimiter::new("test", 10, Duration::from_secs(60));
+        lim.pause_for(Duration::from_secs(3600), None).await;
+        let t0 = std::time::Instant::now();
+        let err =
+            lim.acquire(1, &counters, None, 1.0, Instant::now() + Duration::from_secs(1)).await.unwrap_err();
+        assert!(t0.elapsed() < Duration::from_millis(100), "failed at once");
+        match err {
+            crate::Error::RateLimited { retry_after: Some(wait), message, .. } => {
+                assert!(wait > Duration::from_secs(3590), "{wait:?}");
+                assert!(message.contains("paused until"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

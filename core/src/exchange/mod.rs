@@ -18,7 +18,7 @@ pub mod bybit;
 pub mod deribit;
 mod http;
 mod limiter;
-pub use limiter::SharedBudget;
+pub use limiter::{SharedBudget, Spend};
 pub mod okx;
 mod request;
 mod retry;
@@ -58,11 +58,27 @@ pub trait Upstream: Send + Sync + Debug {
     fn instrument<'a>(&'a self, market: Market, symbol: &'a str)
         -> BoxFuture<'a, Result<Option<Instrument>>>;
 
-    /// Open time of the series' first candle, for venues whose instruments list gives
-    /// no listing time; `None` if unknown.
-    fn first_open_time<'a>(&'a self, series: &'a SeriesKey) -> BoxFuture<'a, Result<Option<i64>>> {
-        let _ = series;
+    /// A time `t` such that the exchange itself answered that the series' symbol has no
+    /// candle opening before `t` (`None`: it gave no such answer). Venues that can name
+    /// their first candle (Binance, Bybit) answer with it whatever `hint` is; the others
+    /// are asked whether anything opens before `hint` (a published listing time, which
+    /// may be wrong) and answer `Some(hint)` only if the exchange says nothing does.
+    /// Segments ending by `t` are then known-empty on the exchange's word.
+    fn empty_before<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        hint: Option<i64>,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Option<i64>>> {
+        let _ = (series, hint, now);
         Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// How far back the exchange serves this series, when it limits that (`None`: no
+    /// limit known). Each venue cites its source.
+    fn retention(&self, series: &SeriesKey) -> Option<Retention> {
+        let _ = series;
+        None
     }
 
     /// Every public trade with time in `span`, any order (the engine sorts by (time,
@@ -108,6 +124,14 @@ pub struct Instrument {
     pub symbol: String,
     /// When it was listed (ms), when the exchange says.
     pub listed: Option<i64>,
+}
+
+/// How far back an exchange serves a series, counted from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Whole days back from now (the documented window, rounded down to be safe: a
+    /// range the exchange no longer serves would come back empty and be cached as such).
+    pub days: i64,
 }
 
 /// The answer of a venue that does not offer `what`.

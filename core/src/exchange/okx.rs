@@ -22,12 +22,14 @@ use super::limiter::WeightLimiter;
 use super::request::{self, Requester};
 use super::retry::Verdict;
 use super::wire::{Float, Int};
-use super::{check_symbol_chars, interval_code, reconcile_market, Instrument, IntervalTable, Upstream};
+use super::{
+    check_symbol_chars, interval_code, reconcile_market, Instrument, IntervalTable, Retention, Upstream,
+};
 use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::funding::FundingRate;
-use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::model::{DataKind, Exchange, Interval, Market, SeriesKey, TimeRange};
 use crate::trades::{Side, Trade};
 
 /// Rows per `candles` request.
@@ -99,10 +101,11 @@ pub struct Okx {
     lifetimes: Mutex<HashMap<String, Lifetime>>,
 }
 
-/// When an instrument trades: no bar is older than its listing, none newer than its expiry.
+/// When an instrument stops trading: no bar is newer than its expiry (a contract term).
+/// Its published `listTime` is not kept here: it can be later than the first bar, so
+/// paging never stops at it.
 #[derive(Debug, Clone, Copy, Default)]
 struct Lifetime {
-    listed: Option<i64>,
     expires: Option<i64>,
 }
 
@@ -386,8 +389,9 @@ impl Upstream for Okx {
             // the last before expiry): older ones are in `history-candles` only.
             let newest = life.expires.map_or(now, |e| now.min(e - 1));
             let cut = iv.slot_start(iv.slot_of(newest) - (RECENT_BARS - 1));
-            // No bar is older than the span's first slot, nor than the listing.
-            let oldest_slot = iv.slot_of(span.start).max(life.listed.map_or(i64::MIN, |t| iv.slot_of(t)));
+            // Pages go back to the span's first slot (or an empty page), never stopping at
+            // the published listing time, which can be later than the first bar.
+            let oldest_slot = iv.slot_of(span.start);
             let spot = series.market == Market::Spot;
             let mut recent = bar != "1s" && span.end > cut;
             let mut out = Vec::new();
@@ -537,11 +541,48 @@ impl Upstream for Okx {
                 self.get(&self.instruments_limiter, &url).await.map_err(|e| e.for_symbol(symbol))?;
             let Some(row) = body.data.into_iter().find(|i| i.inst_id == symbol) else { return Ok(None) };
             let positive = |t: Option<Int>| t.map(|t| t.0).filter(|&t| t > 0);
-            let life = Lifetime { listed: positive(row.list_time), expires: positive(row.exp_time) };
+            let life = Lifetime { expires: positive(row.exp_time) };
             self.lifetimes.lock().unwrap_or_else(|e| e.into_inner()).insert(row.inst_id.clone(), life);
-            Ok(Some(Instrument { symbol: row.inst_id, listed: life.listed }))
+            Ok(Some(Instrument { symbol: row.inst_id, listed: positive(row.list_time) }))
         }
         .boxed()
+    }
+
+    /// `history-candles?after=hint&limit=1` gives the newest bar older than `hint` (spec
+    /// 4.3: `after=X` gives ts < X): an empty answer means nothing opens before `hint`.
+    /// OKX cannot name its first bar directly, so without a hint there is no answer.
+    fn empty_before<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        hint: Option<i64>,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<Option<i64>>> {
+        async move {
+            let Some(hint) = hint else { return Ok(None) };
+            let bar = interval_code(INTERVALS, series.interval, "okx")?;
+            let url = format!(
+                "{}/api/v5/market/history-candles?instId={}&bar={bar}&after={hint}&limit=1",
+                self.base(),
+                series.symbol
+            );
+            let body: Envelope<CandleRow> =
+                self.get(&self.history_limiter, &url).await.map_err(|e| e.for_symbol(&series.symbol))?;
+            Ok(body.data.is_empty().then_some(hint))
+        }
+        .boxed()
+    }
+
+    /// Trades (`market/history-trades`) and funding (`public/funding-rate-history`): the
+    /// last 3 months; `1s` candles (`history-candles`): 3 months (spec 4.1 and 4.5, "trades
+    /// and funding history: 3 months"). 89 days: the shortest three calendar months.
+    fn retention(&self, series: &SeriesKey) -> Option<Retention> {
+        let limited = match series.kind {
+            DataKind::Trades => true,
+            // Only swaps have funding (others are `Unsupported`, said when fetching).
+            DataKind::Funding => series.symbol.ends_with("-SWAP"),
+            DataKind::Klines => series.interval.to_string() == "1s",
+        };
+        limited.then_some(Retention { days: 89 })
     }
 }
 

@@ -20,11 +20,6 @@ pub(crate) trait Dialect: Sync {
     /// Success, retry (with the venue's requested wait), or a final typed error. A
     /// `Retry` carrying [`Error::RateLimited`] pauses the limiter for its wait.
     fn classify(&self, reply: &Reply) -> Verdict<()>;
-
-    /// Reads the venue's own count of budget used, if it sends one.
-    fn used_weight(&self, _reply: &Reply) -> Option<u32> {
-        None
-    }
 }
 
 /// The shared machinery of one venue: HTTP pool, retry policy, counters.
@@ -35,6 +30,8 @@ pub(crate) struct Requester {
     pub counters: std::sync::Arc<UpstreamCounters>,
     /// The budget shared with other processes (Redis), if configured.
     pub budget: Option<std::sync::Arc<dyn SharedBudget>>,
+    /// Share of each budget one process spends while the shared budget is unreachable.
+    pub offline_share: f64,
 }
 
 impl Requester {
@@ -47,9 +44,13 @@ impl Requester {
         url: &str,
     ) -> Result<T, Error> {
         let counters = &*self.counters;
-        retry::run(&self.retry, counters, || async {
+        // No wait of this request (budget, pause, backoff) runs past `max_wait`.
+        let deadline = tokio::time::Instant::now() + self.retry.max_wait;
+        retry::run(&self.retry, counters, deadline, || async {
             let budget = self.budget.as_deref();
-            limiter.acquire(weight, counters, budget).await;
+            if let Err(e) = limiter.acquire(weight, counters, budget, self.offline_share, deadline).await {
+                return Verdict::Fail(e);
+            }
             counters.request(weight);
             tracing::debug!(exchange = dialect.name(), url, weight, "upstream request");
             let reply = match self.http.get(url).await {
@@ -61,7 +62,7 @@ impl Requester {
                 }
             };
             counters.received(reply.body.len());
-            if let Some(used) = dialect.used_weight(&reply) {
+            if let Some(used) = limiter.used_in(&reply) {
                 limiter.observe_used(used, budget).await;
             }
             match dialect.classify(&reply) {
@@ -80,7 +81,8 @@ impl Requester {
                     counters.error();
                     if let Error::RateLimited { retry_after, .. } = &error {
                         counters.rate_limited();
-                        limiter.pause_for(retry_after.or(after).unwrap_or(Duration::from_secs(1)));
+                        let wait = retry_after.or(after).unwrap_or(Duration::from_secs(1));
+                        limiter.pause_for(wait, budget).await;
                     }
                     Verdict::Retry { after, error }
                 }

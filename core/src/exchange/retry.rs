@@ -15,8 +15,10 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Largest backoff.
     pub max_delay: Duration,
-    /// Longest single wait accepted (e.g. a Retry-After of a 418 ban); a longer one fails
-    /// at once with [`Error::RateLimited`] carrying the wait.
+    /// Longest time one upstream request may spend waiting, for any reason (rate budget,
+    /// a pause after a 429/418/403 ban, backoff between retries, another process's fetch):
+    /// a wait that would end later fails at once with [`Error::RateLimited`] saying how
+    /// long is left.
     pub max_wait: Duration,
 }
 
@@ -51,10 +53,12 @@ pub(crate) enum Verdict<T> {
     Fail(Error),
 }
 
-/// Runs `attempt` until it succeeds, fails for good, or the policy gives up.
+/// Runs `attempt` until it succeeds, fails for good, or the policy gives up; a backoff
+/// that would end after `deadline` gives up at once.
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     counters: &UpstreamCounters,
+    deadline: tokio::time::Instant,
     mut attempt: F,
 ) -> Result<T, Error>
 where
@@ -68,7 +72,7 @@ where
             Verdict::Fail(e) => return Err(e),
             Verdict::Retry { after, error } => {
                 let delay = after.unwrap_or_default().max(policy.backoff(tries));
-                if tries >= policy.max_retries || after.is_some_and(|a| a > policy.max_wait) {
+                if tries >= policy.max_retries || tokio::time::Instant::now() + delay > deadline {
                     return Err(error);
                 }
                 tracing::debug!(retry = tries + 1, delay_ms = delay.as_millis() as u64, %error, "retrying upstream request");

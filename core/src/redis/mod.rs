@@ -14,5 +14,5 @@ mod tier;
 
 pub use budget::RedisBudget;
 pub use conn::{redact, RedisConfig, Shared};
-pub use lock::{LockToken, SegmentLock};
+pub use lock::{LockToken, SegmentLock, Waited};
 pub use tier::RedisTier;

@@ -1,9 +1,13 @@
 //! L2: the embedded persistent tier — one checksummed file per segment.
 //!
-//! Layout: `{root}/v1/{exchange}/{market}/{kind}/{interval}/{symbol}/{segment_start}.seg`.
-//! A write goes to a unique temporary file in the same directory and is renamed over the
-//! target, which POSIX makes atomic: a reader sees the old value or the new one, never a
-//! torn one, even across processes and crashes. Several processes (a multiprocessing pool
+//! Layout: `{root}/v2/{source}/{exchange}/{market}/{kind}/{interval}/{symbol}/{segment_start}.seg`
+//! (`source` is the namespace of where the values came from: `live` or a simulator's,
+//! proxy's or testnet's own; see [`crate::source`]).
+//! A write goes to a unique temporary file in `{root}/v2/.tmp/` (the same file system) and
+//! is renamed over the target, which POSIX makes atomic: a reader sees the old value or
+//! the new one, never a torn one, even across processes and crashes. Temporary files a
+//! crash left behind are removed when a tier is opened (only those older than
+//! [`STALE_TMP`], so another process's write in flight is never touched). Several processes (a multiprocessing pool
 //! of backtests) can share one directory with no lock and no server. See
 //! docs/architecture.md for why this beats an embedded B-tree here.
 
@@ -11,6 +15,7 @@ use std::fs;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use futures_util::future::{BoxFuture, FutureExt};
 
@@ -18,6 +23,13 @@ use super::{Lookup, Stored, Tier};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::segment::SegmentKey;
+
+/// A temporary file older than this was left by a crashed writer (a write takes
+/// milliseconds).
+pub const STALE_TMP: Duration = Duration::from_secs(600);
+
+/// Directory of temporary files, under the versioned root.
+const TMP_DIR: &str = ".tmp";
 
 /// Segment files under one root directory.
 #[derive(Debug, Clone)]
@@ -33,17 +45,43 @@ impl DiskTier {
         fs::create_dir_all(&root).map_err(|e| {
             Error::Config(format!("cannot create disk cache directory {}: {e}", root.display()))
         })?;
-        let probe = root.join(format!(".probe-{}", std::process::id()));
-        fs::write(&probe, b"ok").and_then(|()| fs::remove_file(&probe)).map_err(|e| {
-            Error::Config(format!("disk cache directory {} is not writable: {e}", root.display()))
-        })?;
-        Ok(DiskTier { root: Arc::new(root) })
+        let tmp = root.join(TMP_DIR);
+        let probe = tmp.join(format!(".probe-{}-{:016x}", std::process::id(), fastrand::u64(..)));
+        fs::create_dir_all(&tmp)
+            .and_then(|()| fs::write(&probe, b"ok"))
+            .and_then(|()| fs::remove_file(&probe))
+            .map_err(|e| {
+                Error::Config(format!("disk cache directory {} is not writable: {e}", root.display()))
+            })?;
+        let tier = DiskTier { root: Arc::new(root) };
+        let removed = tier.remove_stale_tmp(STALE_TMP);
+        if removed > 0 {
+            tracing::info!(removed, "removed temporary files left by a crashed writer");
+        }
+        Ok(tier)
+    }
+
+    /// Removes temporary files older than `age` (left by a writer that crashed between
+    /// creating and renaming them). Returns how many were removed.
+    pub fn remove_stale_tmp(&self, age: Duration) -> usize {
+        let Ok(entries) = fs::read_dir(self.root.join(TMP_DIR)) else { return 0 };
+        let now = SystemTime::now();
+        entries
+            .flatten()
+            .filter(|e| {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| now.duration_since(t).is_ok_and(|d| d >= age))
+            })
+            .filter(|e| fs::remove_file(e.path()).is_ok())
+            .count()
     }
 
     /// The file holding `key`.
     pub fn path_of(&self, key: &SegmentKey) -> PathBuf {
         let s = &key.series;
         self.root
+            .join(&*s.source)
             .join(s.exchange.as_str())
             .join(s.market.as_str())
             .join(s.kind.as_str())
@@ -67,7 +105,9 @@ impl DiskTier {
         let path = self.path_of(&item.segment.key);
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".tmp-{}-{:016x}", std::process::id(), fastrand::u64(..)));
+        let tmp_dir = self.root.join(TMP_DIR);
+        fs::create_dir_all(&tmp_dir)?;
+        let tmp = tmp_dir.join(format!("{}-{:016x}", std::process::id(), fastrand::u64(..)));
         let result = (|| {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(item.bytes())?;
@@ -136,6 +176,8 @@ impl Tier for DiskTier {
 /// What the disk tier holds for one series (for `cryptocache stats`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SeriesOnDisk {
+    /// The source namespace (`live`, or a simulator's, proxy's or testnet's).
+    pub source: String,
     /// `exchange:market:kind:interval:symbol`.
     pub series: String,
     /// Segment files.
@@ -145,17 +187,18 @@ pub struct SeriesOnDisk {
 }
 
 impl DiskTier {
-    /// Walks the store and sums segments and bytes per series.
+    /// Walks the store and sums segments and bytes per series, ordered by source, then series.
     pub fn summary(&self) -> Result<Vec<SeriesOnDisk>> {
         let mut out = Vec::new();
-        walk(&self.root, 5, &mut Vec::new(), &mut out)
+        walk(&self.root, 6, &mut Vec::new(), &mut out)
             .map_err(|e| Error::Cache(format!("cannot read disk cache {}: {e}", self.root.display())))?;
-        out.sort_by(|a, b| a.series.cmp(&b.series));
+        out.sort_by(|a, b| (&a.source, &a.series).cmp(&(&b.source, &b.series)));
         Ok(out)
     }
 }
 
-/// Descends `depth` directory levels (exchange/market/kind/interval/symbol), then counts files.
+/// Descends `depth` directory levels (source/exchange/market/kind/interval/symbol; names
+/// starting with `.` are not series), then counts files.
 fn walk(
     dir: &Path,
     depth: usize,
@@ -171,12 +214,14 @@ fn walk(
                 bytes += entry.metadata()?.len();
             }
         }
-        out.push(SeriesOnDisk { series: names.join(":"), segments, bytes });
+        let (source, series) =
+            names.split_first().map_or((String::new(), &names[..]), |(s, r)| (s.clone(), r));
+        out.push(SeriesOnDisk { source, series: series.join(":"), segments, bytes });
         return Ok(());
     }
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_dir() {
+        if entry.file_type()?.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
             names.push(entry.file_name().to_string_lossy().into_owned());
             walk(&entry.path(), depth - 1, names, out)?;
             names.pop();

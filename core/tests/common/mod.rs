@@ -102,6 +102,7 @@ pub fn assert_matches_sim(got: &Candles, q: &KlineQuery, now: i64) {
 /// How many segments the cache must fetch for `q` cold (those starting before `now`).
 pub fn segment_count(q: &KlineQuery, now: i64) -> u64 {
     let series = Arc::new(cryptocache::SeriesKey {
+        source: cryptocache::source::LIVE.into(),
         exchange: q.exchange,
         market: q.market.unwrap_or(Market::Spot),
         kind: cryptocache::DataKind::Klines,
@@ -186,6 +187,7 @@ pub fn assert_matches_venue(
 /// The segments a cold kline query plans (those starting at or before `now`).
 pub fn planned_segments(q: &KlineQuery, market: Market, now: i64) -> Vec<cryptocache::segment::SegmentKey> {
     let series = Arc::new(cryptocache::SeriesKey {
+        source: cryptocache::source::LIVE.into(),
         exchange: q.exchange,
         market,
         kind: cryptocache::DataKind::Klines,
@@ -199,3 +201,7 @@ pub fn planned_segments(q: &KlineQuery, market: Market, now: i64) -> Vec<cryptoc
 pub fn pages(n: usize, page: usize) -> u64 {
     n.div_ceil(page) as u64
 }
+
+mod venue_model;
+#[allow(unused_imports)] // each test binary uses a different subset
+pub use venue_model::*;

@@ -1,0 +1,167 @@
+//! One missing segment: agree with other processes on who fetches it (Redis lock), fetch
+//! it from the exchange, give it its expiry, store it in every tier.
+
+use std::sync::Arc;
+
+use super::normalize::{normalize_candles, normalize_funding, normalize_trades};
+use super::retention::{straddles, EDGE_TTL_MS};
+use super::Engine;
+use crate::error::Result;
+use crate::exchange::Upstream;
+use crate::model::DataKind;
+use crate::segment::{Payload, Segment, SegmentKey};
+use crate::tier::Stored;
+
+/// What the cross-process lock decided for a missing segment.
+#[cfg(feature = "redis")]
+enum Coordinated {
+    /// Another process fetched it.
+    Got(Arc<Segment>),
+    /// We fetch it, holding the lock if we got it.
+    Fetch(Option<crate::redis::LockToken>),
+}
+
+impl Engine {
+    /// Fills one missing segment (the singleflight leader runs this). `empty_before` is a
+    /// time before which the exchange said the series has nothing; `edge` the earliest
+    /// time the exchange serves the series now, if it limits that.
+    pub(super) async fn load(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        key: &SegmentKey,
+        empty_before: Option<i64>,
+        edge: Option<i64>,
+    ) -> Result<Arc<Segment>> {
+        let now = self.clock.now_ms();
+        // A concurrent caller may have filled it between our lookup and this flight.
+        if let Some(seg) = self.memory.as_ref().and_then(|m| m.get(key)).filter(|s| s.is_fresh(now)) {
+            return Ok(seg);
+        }
+        #[cfg(feature = "redis")]
+        let held = match self.coordinate(key, now).await? {
+            Coordinated::Got(seg) => return Ok(seg),
+            Coordinated::Fetch(held) => held,
+        };
+        let fetch = self.fetch_and_store(upstream, key, empty_before, edge, now);
+        #[cfg(feature = "redis")]
+        if let (Some(lock), Some(token)) = (&self.lock, held) {
+            // The lease is renewed while we fetch; a failure leaves a short marker so
+            // waiting processes back off instead of all fetching at once.
+            let result = lock.hold_while(&token, fetch).await;
+            match &result {
+                Ok(_) => lock.release(token).await,
+                Err(error) => lock.fail(token, error).await,
+            }
+            return result;
+        }
+        fetch.await
+    }
+
+    /// Across processes: one fetches a missing segment, the others wait for its value
+    /// in Redis, watching the lock (bounded by `max_wait`). Redis trouble means "fetch".
+    #[cfg(feature = "redis")]
+    async fn coordinate(&self, key: &SegmentKey, now: i64) -> Result<Coordinated> {
+        use crate::redis::Waited;
+        let Some(lock) = &self.lock else { return Ok(Coordinated::Fetch(None)) };
+        let deadline = tokio::time::Instant::now() + lock.max_wait.min(self.max_wait);
+        loop {
+            let waited = match lock.try_lock(key).await {
+                // Won the lock: the previous holder may have stored it just before.
+                Ok(Some(token)) => match lock.peek(key, now).await {
+                    Some(seg) => {
+                        lock.release(token).await;
+                        Waited::Value(seg)
+                    }
+                    None => return Ok(Coordinated::Fetch(Some(token))),
+                },
+                Ok(None) => lock.wait_for(key, || self.clock.now_ms(), deadline).await?,
+                Err(e) => {
+                    tracing::debug!(error = %e, "segment lock unavailable; fetching");
+                    return Ok(Coordinated::Fetch(None));
+                }
+            };
+            match waited {
+                Waited::Value(seg) => {
+                    self.store(&[Stored::new(Arc::clone(&seg))], 0..self.shared_tier_index()).await;
+                    return Ok(Coordinated::Got(seg));
+                }
+                // The holder let go without a value (it crashed, or its lease ran out):
+                // race for the lock again.
+                Waited::Released if tokio::time::Instant::now() < deadline => {}
+                Waited::Released | Waited::TimedOut => {
+                    tracing::debug!(segment = %key.storage_key("cc"), "lock holder did not deliver in time; fetching");
+                    return Ok(Coordinated::Fetch(None));
+                }
+            }
+        }
+    }
+
+    /// The tiers above the shared one (Redis): where a value another process fetched
+    /// still needs to go.
+    #[cfg(feature = "redis")]
+    fn shared_tier_index(&self) -> usize {
+        self.tiers.iter().position(|t| t.tier.name() == "redis").unwrap_or(self.tiers.len())
+    }
+
+    /// Fetches a segment from the exchange and writes it to every tier.
+    async fn fetch_and_store(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        key: &SegmentKey,
+        empty_before: Option<i64>,
+        edge: Option<i64>,
+        now: i64,
+    ) -> Result<Arc<Segment>> {
+        let payload = match self.fetch_payload(upstream, key, empty_before, now).await {
+            Ok(payload) => {
+                self.failures.invalidate(key);
+                payload
+            }
+            Err(e) => {
+                self.failures.insert(key.clone(), (now, e.to_string()));
+                return Err(e);
+            }
+        };
+        let mut expires_at = self.policy.expires_at(key, payload.len(), now);
+        if straddles(edge, key) {
+            // Its older part is beyond what the exchange still serves: never final.
+            let cap = now + EDGE_TTL_MS;
+            expires_at = Some(expires_at.map_or(cap, |t| t.min(cap)));
+        }
+        let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at });
+        self.store(&[Stored::new(Arc::clone(&seg))], 0..self.tiers.len()).await;
+        Ok(seg)
+    }
+
+    /// The rows of one segment from the exchange; empty without a request only when the
+    /// exchange itself said nothing opens before `empty_before` and the segment ends by then.
+    async fn fetch_payload(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        key: &SegmentKey,
+        empty_before: Option<i64>,
+        now: i64,
+    ) -> Result<Payload> {
+        let span = key.span();
+        let series = &key.series;
+        if empty_before.is_some_and(|t| span.end <= t) {
+            return Ok(Payload::empty(series.kind));
+        }
+        let payload = match series.kind {
+            DataKind::Klines => Payload::Candles(Arc::new(normalize_candles(
+                key,
+                upstream.fetch_klines(series, span, now).await?,
+            ))),
+            DataKind::Trades => Payload::Trades(Arc::new(normalize_trades(
+                span,
+                upstream.fetch_trades(series, span, now).await?,
+            ))),
+            DataKind::Funding => Payload::Funding(Arc::new(normalize_funding(
+                span,
+                upstream.fetch_funding(series, span, now).await?,
+            ))),
+        };
+        self.upstream_counters.segment_fetched();
+        Ok(payload)
+    }
+}

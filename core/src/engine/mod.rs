@@ -1,0 +1,313 @@
+//! The engine behind [`Cache`](crate::Cache): the read path and everything it needs.
+//!
+//! | module | job |
+//! |---|---|
+//! | `mod.rs` | the `Engine`, query entry points, validation, sequential-read prefetch planning |
+//! | `resolve.rs` | segments from the tiers in order, write-back, the missing ones upstream |
+//! | `fetch.rs` | one missing segment: cross-process lock, upstream fetch, expiry, store |
+//! | `listing.rs` | symbol checks and the exchange's own "nothing before" answers |
+//! | `retention.rs` | how far back an exchange serves a series, and the error beyond it |
+//! | `coverage.rs` | coverage reports (reads the tiers only) |
+//! | `books.rs` | order-book snapshots (short-TTL cache-aside) |
+//! | `normalize.rs` | upstream rows → one segment's sorted, de-duplicated columns; result views |
+
+mod books;
+mod coverage;
+mod fetch;
+mod listing;
+mod normalize;
+mod resolve;
+mod retention;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::book::OrderBook;
+use crate::candles::Candles;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::exchange::{Instrument, Upstream};
+use crate::funding::FundingRates;
+use crate::model::{
+    checked_range, DataKind, Exchange, Interval, KlineQuery, Market, RangeQuery, SeriesKey, TimeRange,
+    LATEST_MS,
+};
+use crate::policy::Policy;
+use crate::segment::{self, Payload, Segment, SegmentKey};
+use crate::singleflight::Singleflight;
+use crate::stats::{self, Stats, TierCounters, UpstreamCounters};
+use crate::tier::memory::MemoryTier;
+use crate::tier::Tier;
+use crate::trades::Trades;
+
+use normalize::slices;
+
+/// One tier with its counters.
+pub(crate) struct TierSlot {
+    pub tier: Arc<dyn Tier>,
+    pub counters: TierCounters,
+}
+
+/// A venue's adapter with the source namespace its values are stored under.
+pub(crate) struct Venue {
+    /// The exchange adapter.
+    pub upstream: Arc<dyn Upstream>,
+    /// `live` or the namespace of a simulator, proxy or testnet.
+    pub source: Arc<str>,
+}
+
+/// A series and the hint a "nothing before" probe was asked with.
+type ProbeKey = (Arc<SeriesKey>, Option<i64>);
+
+/// Exchange, market, symbol: what a symbol check is about.
+type SymbolKey = (Exchange, Market, String);
+
+pub(crate) struct Engine {
+    pub tiers: Vec<TierSlot>,
+    pub memory: Option<MemoryTier>,
+    pub venues: Vec<Venue>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+    pub max_candles: u64,
+    pub upstream_concurrency: usize,
+    pub upstream_counters: Arc<UpstreamCounters>,
+    /// Longest wait for another process's fetch (also bounded by the lock's own limit).
+    pub max_wait: std::time::Duration,
+    pub queries: AtomicU64,
+    pub prefetches: AtomicU64,
+    /// Where the last kline query on each series ended (to spot sequential reads).
+    last_ends: moka::sync::Cache<Arc<SeriesKey>, i64>,
+    flights: Singleflight<SegmentKey, Result<Arc<Segment>>>,
+    /// The exchange's answers "nothing opens before t", per series and hint.
+    empty_before: moka::sync::Cache<ProbeKey, Option<i64>>,
+    empty_before_flights: Singleflight<ProbeKey, Result<Option<i64>>>,
+    books: moka::sync::Cache<books::BookKey, (Arc<OrderBook>, i64)>,
+    book_flights: Singleflight<books::BookKey, Result<Arc<OrderBook>>>,
+    /// The last failed fetch per segment (time, error), for coverage reports.
+    failures: moka::sync::Cache<SegmentKey, (i64, String)>,
+    /// What the instruments lists said per symbol, until when.
+    instruments: moka::sync::Cache<SymbolKey, (Option<Instrument>, i64)>,
+    /// One symbol check at a time per symbol, however many queries need it.
+    instrument_flights: Singleflight<SymbolKey, Result<Option<Instrument>>>,
+    /// The cross-process lock, when Redis is configured.
+    #[cfg(feature = "redis")]
+    pub lock: Option<crate::redis::SegmentLock>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("tiers", &self.tiers.iter().map(|t| t.tier.name()).collect::<Vec<_>>())
+            .field(
+                "venues",
+                &self.venues.iter().map(|v| (v.upstream.exchange(), &v.source)).collect::<Vec<_>>(),
+            )
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an [`Engine`] is built from.
+pub(crate) struct EngineParts {
+    pub tiers: Vec<Arc<dyn Tier>>,
+    pub memory: Option<MemoryTier>,
+    pub venues: Vec<Venue>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+    pub max_candles: u64,
+    pub upstream_concurrency: usize,
+    pub upstream_counters: Arc<UpstreamCounters>,
+    pub max_wait: std::time::Duration,
+}
+
+impl Engine {
+    pub(crate) fn new(parts: EngineParts) -> Self {
+        Engine {
+            tiers: parts
+                .tiers
+                .into_iter()
+                .map(|tier| TierSlot { tier, counters: TierCounters::default() })
+                .collect(),
+            memory: parts.memory,
+            venues: parts.venues,
+            clock: parts.clock,
+            policy: parts.policy,
+            max_candles: parts.max_candles,
+            upstream_concurrency: parts.upstream_concurrency.max(1),
+            upstream_counters: parts.upstream_counters,
+            max_wait: parts.max_wait,
+            queries: AtomicU64::new(0),
+            prefetches: AtomicU64::new(0),
+            last_ends: moka::sync::Cache::new(10_000),
+            flights: Singleflight::default(),
+            empty_before: moka::sync::Cache::new(100_000),
+            empty_before_flights: Singleflight::default(),
+            books: moka::sync::Cache::new(10_000),
+            book_flights: Singleflight::default(),
+            failures: moka::sync::Cache::new(100_000),
+            instruments: moka::sync::Cache::new(100_000),
+            instrument_flights: Singleflight::default(),
+            #[cfg(feature = "redis")]
+            lock: None,
+        }
+    }
+
+    /// A venue's adapter and source namespace.
+    fn venue(&self, exchange: Exchange) -> Result<&Venue> {
+        self.venues
+            .iter()
+            .find(|v| v.upstream.exchange() == exchange)
+            .ok_or_else(|| Error::Unsupported(format!("{exchange} is not available in this build")))
+    }
+
+    /// The source namespaces this cache reads and writes, one per venue.
+    pub(crate) fn sources(&self) -> Vec<(Exchange, Arc<str>)> {
+        self.venues.iter().map(|v| (v.upstream.exchange(), Arc::clone(&v.source))).collect()
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let tiers: Vec<_> = self.tiers.iter().map(|t| (t.tier.name(), &t.counters)).collect();
+        let mut stats =
+            stats::snapshot(self.queries.load(Ordering::Relaxed), &tiers, &self.upstream_counters);
+        stats.prefetches = self.prefetches.load(Ordering::Relaxed);
+        stats
+    }
+
+    /// Answers a kline query.
+    pub(crate) async fn klines(&self, q: &KlineQuery) -> Result<Candles> {
+        let series =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Klines };
+        let (series, range, segments, now) = self.segments(series, Some(q.interval), q.start, q.end).await?;
+        let rows = slices(&segments, range, |p| match p {
+            Payload::Candles(c) => Some(c),
+            _ => None,
+        });
+        Ok(Candles::new(rows, series.interval, range, now))
+    }
+
+    /// For a sequential read (this query starts where the previous one on the series
+    /// ended), the query for the segment after the one `q` ends in, if it has started.
+    pub(crate) fn next_segment(&self, q: &KlineQuery) -> Option<KlineQuery> {
+        let venue = self.venue(q.exchange).ok()?;
+        let (market, symbol) = venue.upstream.validate(q.market, &q.symbol, Some(q.interval)).ok()?;
+        let series = Arc::new(SeriesKey {
+            source: Arc::clone(&venue.source),
+            exchange: q.exchange,
+            market,
+            kind: DataKind::Klines,
+            interval: q.interval,
+            symbol: symbol.into(),
+        });
+        let previous_end = self.last_ends.get(&series);
+        self.last_ends.insert(Arc::clone(&series), q.end);
+        let sequential =
+            previous_end.is_some_and(|end| (0..=q.interval.nominal_ms()).contains(&(q.start - end)));
+        if !sequential {
+            return None;
+        }
+        let last = SegmentKey::containing(&series, q.end.max(q.start + 1) - 1);
+        let next = SegmentKey { series, index: last.index + 1 }.span();
+        (next.start <= self.clock.now_ms() && next.start < LATEST_MS).then(|| KlineQuery {
+            start: next.start,
+            end: next.end,
+            market: Some(market),
+            ..q.clone()
+        })
+    }
+
+    /// Loads `q`'s segments into the tiers without counting a query.
+    pub(crate) async fn prefetch(&self, q: &KlineQuery) -> Result<()> {
+        let spec =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Klines };
+        self.prefetches.fetch_add(1, Ordering::Relaxed);
+        self.load_segments(spec, Some(q.interval), q.start, q.end).await.map(|_| ())
+    }
+
+    /// Answers a trades query.
+    pub(crate) async fn trades(&self, q: &RangeQuery) -> Result<Trades> {
+        let series =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Trades };
+        let (_, range, segments, _) = self.segments(series, None, q.start, q.end).await?;
+        Ok(slices(&segments, range, |p| match p {
+            Payload::Trades(t) => Some(t),
+            _ => None,
+        }))
+    }
+
+    /// Answers a funding-rate query.
+    pub(crate) async fn funding_rates(&self, q: &RangeQuery) -> Result<FundingRates> {
+        let series =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Funding };
+        let (_, range, segments, _) = self.segments(series, None, q.start, q.end).await?;
+        Ok(slices(&segments, range, |p| match p {
+            Payload::Funding(f) => Some(f),
+            _ => None,
+        }))
+    }
+
+    /// Validates a query: its exchange's adapter, its series (with the venue's source
+    /// namespace) and clamped range.
+    fn series(
+        &self,
+        spec: SeriesSpec<'_>,
+        interval: Option<Interval>,
+        start: i64,
+        end: i64,
+    ) -> Result<(&Arc<dyn Upstream>, Arc<SeriesKey>, TimeRange)> {
+        let venue = self.venue(spec.exchange)?;
+        match (spec.kind, interval) {
+            (DataKind::Klines, None) => return Err(Error::invalid("klines need an interval")),
+            (DataKind::Trades | DataKind::Funding, Some(_)) => {
+                return Err(Error::invalid(format!("{} take no interval", spec.kind.as_str())))
+            }
+            _ => {}
+        }
+        let (market, symbol) = venue.upstream.validate(spec.market, spec.symbol, interval)?;
+        let grid = interval.unwrap_or_else(DataKind::hourly_grid);
+        let range = checked_range(start, end, grid, self.max_candles)?;
+        let series = Arc::new(SeriesKey {
+            source: Arc::clone(&venue.source),
+            exchange: spec.exchange,
+            market,
+            kind: spec.kind,
+            interval: grid,
+            symbol: symbol.into(),
+        });
+        Ok((&venue.upstream, series, range))
+    }
+
+    /// Validates a query and returns its series, clamped range, segments and "now".
+    async fn segments(
+        &self,
+        spec: SeriesSpec<'_>,
+        interval: Option<Interval>,
+        start: i64,
+        end: i64,
+    ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.load_segments(spec, interval, start, end).await
+    }
+
+    /// Validates, plans and resolves the segments of a range.
+    async fn load_segments(
+        &self,
+        spec: SeriesSpec<'_>,
+        interval: Option<Interval>,
+        start: i64,
+        end: i64,
+    ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
+        let (upstream, series, range) = self.series(spec, interval, start, end)?;
+        let now = self.clock.now_ms();
+        let keys = segment::plan(&series, range, now);
+        let segments = self.resolve(upstream, &keys, range, now).await?;
+        Ok((series, range, segments, now))
+    }
+}
+
+/// Who a query asks about, before validation.
+pub(crate) struct SeriesSpec<'a> {
+    pub exchange: Exchange,
+    pub market: Option<Market>,
+    pub symbol: &'a str,
+    pub kind: DataKind,
+}

@@ -1,0 +1,158 @@
+//! Resolving a query's segments: the tiers in order (writing hits back to the tiers
+//! above), then the missing ones from the exchange.
+
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt};
+
+use super::Engine;
+use crate::error::Result;
+use crate::exchange::Upstream;
+use crate::model::TimeRange;
+use crate::segment::{Segment, SegmentKey};
+use crate::tier::{Lookup, Stored};
+
+/// A query with at least this many missing segments whose first one comes back empty
+/// asks the exchange for the series' first candle, so the other segments before listing
+/// cost no request at all.
+const LISTING_PROBE_MIN_MISSING: usize = 8;
+
+/// A probe costs one request: worth it when it can spare at least this many.
+const PROBE_MIN_SPARED: usize = 2;
+
+impl Engine {
+    /// Every segment of `keys` (the plan for `range`), from the tiers or the exchange, in order.
+    pub(super) async fn resolve(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        keys: &[SegmentKey],
+        range: TimeRange,
+        now: i64,
+    ) -> Result<Vec<Arc<Segment>>> {
+        let mut found = self.read_tiers(keys, now).await;
+        let edge = self.check_retention(upstream, keys, &found, range, now)?;
+        let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        if missing.is_empty() {
+            return Ok(found.into_iter().flatten().collect());
+        }
+        let series = &keys[0].series;
+        // Going upstream: the symbol must exist. A published listing time is only a hint
+        // of where to ask: segments are skipped only on the exchange's own answer.
+        let listed = self.instrument(upstream, series).await?.and_then(|i| i.listed);
+        let mut empty_before = None;
+        if let Some(listed) = listed {
+            let boundary = SegmentKey::containing(series, listed).span().start;
+            let spared = missing.iter().filter(|&&i| keys[i].span().end <= boundary).count();
+            if spared >= PROBE_MIN_SPARED {
+                empty_before = self.empty_before(upstream, series, Some(boundary), now).await?;
+            }
+        }
+        if empty_before.is_none() && missing.len() >= LISTING_PROBE_MIN_MISSING {
+            // Long cold range: fetch its first segment alone; only if that is empty (the
+            // range may start before listing) ask the exchange where the series starts.
+            let first = missing.remove(0);
+            let key = &keys[first];
+            let seg = self.flights.run(key, || self.load(upstream, key, None, edge)).await?;
+            if seg.payload.is_empty() {
+                empty_before = self.empty_before(upstream, series, None, now).await?;
+            }
+            found[first] = Some(seg);
+        }
+        // Every load runs to its end (a failed sibling does not abandon the others, whose
+        // rows are then cached); the first error is the query's.
+        let loads = missing.iter().copied().map(|i| {
+            let key = keys[i].clone();
+            async move { self.flights.run(&key, || self.load(upstream, &key, empty_before, edge)).await }
+        });
+        let loaded: Vec<Result<Arc<Segment>>> =
+            stream::iter(loads).buffered(self.upstream_concurrency).collect().await;
+        for (&i, seg) in missing.iter().zip(loaded) {
+            found[i] = Some(seg?);
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// What the tiers hold for `keys`, fresh values only, asking each tier for what the
+    /// tiers before it lacked and writing hits back to those.
+    async fn read_tiers(&self, keys: &[SegmentKey], now: i64) -> Vec<Option<Arc<Segment>>> {
+        let mut found: Vec<Option<Arc<Segment>>> = vec![None; keys.len()];
+        // Fast path: the memory tier answers synchronously.
+        let mut first_tier = 0;
+        if let (Some(mem), Some(slot)) = (&self.memory, self.tiers.first()) {
+            for (i, key) in keys.iter().enumerate() {
+                match mem.get(key).filter(|s| s.is_fresh(now)) {
+                    Some(seg) => {
+                        slot.counters.hit(seg.weight() as usize);
+                        found[i] = Some(seg);
+                    }
+                    None => slot.counters.miss(),
+                }
+            }
+            first_tier = 1;
+        }
+        for t in first_tier..self.tiers.len() {
+            let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+            if missing.is_empty() {
+                break;
+            }
+            let wanted: Vec<SegmentKey> = missing.iter().map(|&i| keys[i].clone()).collect();
+            let hits = self.lookup(t, &wanted, now).await;
+            let mut write_back = Vec::new();
+            for (&i, hit) in missing.iter().zip(hits) {
+                if let Some(seg) = hit {
+                    write_back.push(Stored::new(Arc::clone(&seg)));
+                    found[i] = Some(seg);
+                }
+            }
+            self.store(&write_back, 0..t).await;
+        }
+        found
+    }
+
+    /// Looks `keys` up in tier `t`; fresh hits only. Failures count and degrade to misses.
+    async fn lookup(&self, t: usize, keys: &[SegmentKey], now: i64) -> Vec<Option<Arc<Segment>>> {
+        let slot = &self.tiers[t];
+        match slot.tier.get_many(keys).await {
+            Ok(lookups) => lookups
+                .into_iter()
+                .zip(keys)
+                .map(|(lookup, key)| match lookup {
+                    Lookup::Hit(seg, bytes) if seg.is_fresh(now) => {
+                        slot.counters.hit(bytes);
+                        Some(seg)
+                    }
+                    Lookup::Hit(..) | Lookup::Miss => {
+                        slot.counters.miss();
+                        None
+                    }
+                    Lookup::Corrupt(why) => {
+                        tracing::warn!(tier = slot.tier.name(), segment = %key.storage_key("cc"), why, "corrupt cache value, refetching");
+                        slot.counters.corrupt();
+                        None
+                    }
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(tier = slot.tier.name(), error = %e, "cache tier unavailable, skipping it");
+                slot.counters.error();
+                keys.iter().map(|_| None).collect()
+            }
+        }
+    }
+
+    /// Writes to tiers `targets`; a failing tier is counted and skipped, never fatal.
+    pub(super) async fn store(&self, items: &[Stored], targets: std::ops::Range<usize>) {
+        if items.is_empty() {
+            return;
+        }
+        for slot in &self.tiers[targets] {
+            match slot.tier.put_many(items).await {
+                Ok(()) => items.iter().for_each(|i| slot.counters.wrote(i.written_size(slot.tier.as_ref()))),
+                Err(e) => {
+                    tracing::warn!(tier = slot.tier.name(), error = %e, "cache write failed");
+                    slot.counters.error();
+                }
+            }
+        }
+    }
+}
