@@ -52,6 +52,31 @@ export interface CacheOptions {
   source?: string;
 }
 
+/** What `invalidate()` drops. */
+export interface InvalidateQuery {
+  exchange: ExchangeName;
+  symbol: string;
+  /** An interval (`1h`), `trades` or `funding`. */
+  what: string;
+  /** Inclusive start; omitted with `end`: the whole series. */
+  start?: TimeInput;
+  /** Exclusive end; omitted: up to now. */
+  end?: TimeInput;
+  market?: MarketName;
+  /** Refetch the range right away. */
+  refresh?: boolean;
+}
+
+/** What `invalidate()` did. */
+export interface InvalidateReport {
+  /** `source:exchange:market:kind:grid:symbol`. */
+  series: string;
+  /** Segments dropped from every tier. */
+  segments: number;
+  /** With `refresh`: the records the range holds now; else `null`. */
+  refetchedRows: number | null;
+}
+
 /** Instrument and time range `[start, end)`. */
 export interface RangeQuery {
   exchange: ExchangeName;
@@ -244,6 +269,11 @@ export class Cache {
   orderBook(query: OrderBookQuery): Promise<OrderBook>;
   /** Fills every tier for a watchlist, `concurrency` items at a time (default 4). */
   warm(items: WarmItem[], options?: { concurrency?: number }): Promise<WarmReport>;
+  /**
+   * Drops a range (no `start`/`end`: the whole series) from every tier and from the memory
+   * of every process sharing the Redis; the next query refetches it (`refresh`: at once).
+   */
+  invalidate(query: InvalidateQuery): Promise<InvalidateReport>;
   /** Counters since the cache was built. */
   stats(): Promise<Stats>;
   /** Releases connections and files once calls in flight finish; later calls reject with `CACHE_ERROR`. */

@@ -292,6 +292,29 @@ class Cache {
     });
   }
 
+  /**
+   * Drops `{ exchange, symbol, what, start?, end?, market?, refresh? }` (`what`: an interval,
+   * `trades` or `funding`; no `start`/`end`: the whole series) from every tier and from the
+   * memory of every process on the same Redis. Resolves to `{ series, segments, refetchedRows }`.
+   */
+  invalidate(query) {
+    return call(async () => {
+      object('the query', query);
+      if (query.refresh !== undefined && typeof query.refresh !== 'boolean') throw invalid('refresh must be a boolean');
+      const q = {
+        exchange: text('exchange', query.exchange),
+        symbol: text('symbol', query.symbol),
+        what: text('what', query.what),
+        start: query.start === undefined ? undefined : time('start', query.start),
+        end: query.end === undefined ? undefined : time('end', query.end),
+        market: text('market', query.market),
+        refresh: query.refresh,
+      };
+      const r = await this.#native.invalidate(q);
+      return { series: r.series, segments: r.segments, refetchedRows: r.refetchedRows ?? null };
+    });
+  }
+
   /** Counters since the cache was built: `{ queries, tiers: [...], upstream: {...}, prefetches }`. */
   stats() {
     return call(() => this.#native.stats());

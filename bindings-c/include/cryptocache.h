@@ -538,6 +538,23 @@ enum cc_status cc_candles_get(const struct cc_candles *candles,
 void cc_candles_free(struct cc_candles *candles);
 
 /**
+ * Drops `[query->start_ms, query->end_ms)` of a series from every tier, and from the
+ * memory of every process sharing the Redis (at once, through pub/sub); the next query
+ * refetches it, or, with `refresh`, this call does. `query->interval` names what: an
+ * interval (`"1h"`), `"trades"` or `"funding"`. A negative `start_ms` means "from the
+ * series' first segment", a negative `end_ms` "up to now" (both: the whole series).
+ * Writes the number of segments dropped to `*out_segments` (if not NULL).
+ *
+ * # Safety
+ * `cache` is a live handle; `query` points to a valid `cc_query`; `out_segments` is
+ * NULL or writable.
+ */
+enum cc_status cc_invalidate(const struct cc_cache *cache,
+                             const struct cc_query *query,
+                             bool refresh,
+                             uint64_t *out_segments);
+
+/**
  * Every public trade with time in `[query->start_ms, query->end_ms)`, ascending by
  * (time, id), written to `*out` (free with `cc_trade_list_free`). `query->interval` is ignored.
  *

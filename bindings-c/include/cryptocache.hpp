@@ -222,6 +222,15 @@ class Cache {
         detail::check(cc_klines(raw_.get(), &q, &out));
         return Candles(out);
     }
+    /// Drops [start_ms, end_ms) of a series (query.interval: an interval, "trades" or
+    /// "funding"; negative times: from the first segment / up to now) from every tier and
+    /// every process's memory on the same Redis; returns the segments dropped.
+    std::uint64_t invalidate(const Query &query, bool refresh = false) const {
+        cc_query q = query.c();
+        std::uint64_t segments = 0;
+        detail::check(cc_invalidate(raw_.get(), &q, refresh, &segments));
+        return segments;
+    }
     /// Public trades in [start_ms, end_ms), ascending by (time, id).
     Trades trades(const Query &query) const {
         cc_query q = query.c();

@@ -32,8 +32,8 @@ use std::sync::{Arc, OnceLock};
 
 use cryptocache::exchange::RetryPolicy;
 use cryptocache::{
-    Cache, CacheOptions, Candles, Dataset, Error, Exchange, FundingRates, Interval, KlineQuery, Market,
-    OrderBook, OrderBookQuery, RangeQuery, Trades, WarmItem, WarmProgress, WarmReport,
+    invalidate::Invalidation, Cache, CacheOptions, Candles, Dataset, Error, Exchange, FundingRates, Interval,
+    KlineQuery, Market, OrderBook, OrderBookQuery, RangeQuery, Trades, WarmItem, WarmProgress, WarmReport,
 };
 
 /// Status of every call. `CC_STATUS_OK` (0) is success; every other value is an error whose
@@ -660,6 +660,45 @@ pub unsafe extern "C" fn cc_candles_free(candles: *mut cc_candles) {
 /// A trade list: a result of `cc_trades`; release with `cc_trade_list_free`.
 pub struct cc_trade_list {
     trades: Trades,
+}
+
+/// Drops `[query->start_ms, query->end_ms)` of a series from every tier, and from the
+/// memory of every process sharing the Redis (at once, through pub/sub); the next query
+/// refetches it, or, with `refresh`, this call does. `query->interval` names what: an
+/// interval (`"1h"`), `"trades"` or `"funding"`. A negative `start_ms` means "from the
+/// series' first segment", a negative `end_ms` "up to now" (both: the whole series).
+/// Writes the number of segments dropped to `*out_segments` (if not NULL).
+///
+/// # Safety
+/// `cache` is a live handle; `query` points to a valid `cc_query`; `out_segments` is
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cc_invalidate(
+    cache: *const cc_cache,
+    query: *const cc_query,
+    refresh: bool,
+    out_segments: *mut u64,
+) -> cc_status {
+    guard(|| {
+        let cache = handle(cache)?;
+        let q = self::query(query)?;
+        let what = q.interval.ok_or_else(|| null("query.interval (what: an interval, trades or funding)"))?;
+        let invalidation = Invalidation {
+            exchange: q.exchange,
+            market: q.market,
+            symbol: q.symbol.to_string(),
+            dataset: what.parse()?,
+            start: (q.start >= 0).then_some(q.start),
+            end: (q.end >= 0).then_some(q.end),
+            refresh,
+        };
+        let report = block_on(cache.invalidate(&invalidation))?;
+        if !out_segments.is_null() {
+            // SAFETY: not NULL, and writable (the caller's obligation above).
+            unsafe { *out_segments = report.segments as u64 };
+        }
+        Ok(())
+    })
 }
 
 /// Column pointers into a `cc_trade_list` (ascending by time, then id). Valid until freed.

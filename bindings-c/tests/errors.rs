@@ -186,3 +186,37 @@ fn many_rust_threads_share_one_handle() {
     // Exactly one fetch of the day's segment, however many threads asked at once.
     assert_eq!(sim.stats().endpoints.get("/api/v3/klines").copied(), Some(1));
 }
+
+#[test]
+fn invalidate_drops_a_range_and_the_next_call_refetches_it() {
+    let sim = start_sim();
+    let cache = new_cache(&sim.url(), 0);
+    assert_eq!(klines(cache, "binance", "spot", "BTCUSDT", "1h"), cc_status::Ok, "{}", message());
+    let (ex, sym, what) =
+        (CString::new("binance").unwrap(), CString::new("BTCUSDT").unwrap(), CString::new("1h").unwrap());
+    let q = cc_query {
+        exchange: ex.as_ptr(),
+        market: ptr::null(),
+        symbol: sym.as_ptr(),
+        interval: what.as_ptr(),
+        start_ms: 1_717_027_200_000,
+        end_ms: 1_717_113_600_000,
+    };
+    let klines_served = || sim.stats().endpoints.get("/api/v3/klines").copied().unwrap_or(0);
+    let before = klines_served();
+    let mut segments = 0u64;
+    // SAFETY: valid handle, query and out pointer.
+    assert_eq!(unsafe { cc_invalidate(cache, &q, false, &mut segments) }, cc_status::Ok, "{}", message());
+    assert_eq!(segments, 1);
+    assert_eq!(klines(cache, "binance", "spot", "BTCUSDT", "1h"), cc_status::Ok, "{}", message());
+    assert_eq!(klines_served() - before, 1, "the invalidated segment was refetched");
+    // What must be named; a bad one is INVALID_QUERY.
+    let bad = CString::new("7x").unwrap();
+    let q = cc_query { interval: bad.as_ptr(), ..q };
+    // SAFETY: as above; NULL out_segments is allowed.
+    expect(unsafe { cc_invalidate(cache, &q, false, ptr::null_mut()) }, cc_status::InvalidQuery);
+    let q = cc_query { interval: ptr::null(), ..q };
+    // SAFETY: as above.
+    expect(unsafe { cc_invalidate(cache, &q, false, ptr::null_mut()) }, cc_status::InvalidArgument);
+    free(cache);
+}

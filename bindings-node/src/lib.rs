@@ -390,6 +390,53 @@ impl WarmItem {
     }
 }
 
+/// What `invalidate()` drops: `{ exchange, symbol, what, start?, end?, market?, refresh? }`.
+#[napi(object)]
+pub struct InvalidateQuery {
+    /// `binance`, `bybit`, `okx` or `deribit`.
+    pub exchange: Option<String>,
+    /// Symbol.
+    pub symbol: Option<String>,
+    /// An interval (`1h`), `trades` or `funding`.
+    pub what: Option<String>,
+    /// Inclusive start: ms, `Date` or ISO string; omitted with `end`: the whole series.
+    #[napi(ts_type = "number | string")]
+    pub start: Option<TimeArg>,
+    /// Exclusive end: ms, `Date` or ISO string; omitted: up to now.
+    #[napi(ts_type = "number | string")]
+    pub end: Option<TimeArg>,
+    /// Market (see `KlinesQuery.market`).
+    pub market: Option<String>,
+    /// Refetch the range right away.
+    pub refresh: Option<bool>,
+}
+
+impl InvalidateQuery {
+    fn to_core(&self) -> napi::Result<cc::invalidate::Invalidation> {
+        let time = |name: &str, v: Option<&TimeArg>| v.map(|t| time_of(name, Some(t))).transpose();
+        Ok(cc::invalidate::Invalidation {
+            exchange: exchange_of(&self.exchange)?,
+            market: market_of(&self.market)?,
+            symbol: required("symbol", &self.symbol)?.to_string(),
+            dataset: required("what", &self.what)?.parse().map_err(|e| core_error(&e))?,
+            start: time("start", self.start.as_ref())?,
+            end: time("end", self.end.as_ref())?,
+            refresh: self.refresh.unwrap_or(false),
+        })
+    }
+}
+
+/// What `invalidate()` did.
+#[napi(object)]
+pub struct InvalidateReport {
+    /// The series (`source:exchange:market:kind:grid:symbol`).
+    pub series: String,
+    /// Segments dropped from every tier.
+    pub segments: u32,
+    /// With `refresh`: the records the range holds now, refetched.
+    pub refetched_rows: Option<f64>,
+}
+
 /// An item `warm()` could not cache.
 #[napi(object)]
 pub struct WarmFailure {
@@ -588,6 +635,23 @@ impl NativeCache {
                 update_id: book.update_id.map(|u| u as f64),
                 bids: BookSide::from_levels(&book.bids),
                 asks: BookSide::from_levels(&book.asks),
+            })
+        })
+        .await
+    }
+
+    /// Drops a range (or a whole series) from every tier and from the memory of every
+    /// process sharing the Redis; the next query refetches it (`refresh`: at once).
+    #[napi]
+    pub async fn invalidate(&self, query: InvalidateQuery) -> napi::Result<InvalidateReport> {
+        let inner = self.inner()?;
+        guarded(async move {
+            let q = query.to_core()?;
+            let report = inner.cache().await?.invalidate(&q).await.map_err(|e| core_error(&e))?;
+            Ok(InvalidateReport {
+                series: report.series,
+                segments: u32::try_from(report.segments).unwrap_or(u32::MAX),
+                refetched_rows: report.refetched_rows.map(|n| n as f64),
             })
         })
         .await

@@ -158,3 +158,26 @@ test('ES module import works', async () => {
   const m = await import('cryptocache');
   assert.equal(m.Cache, Cache);
 });
+
+test('invalidate drops a range; the next query refetches exactly it', async () => {
+  const sim = await startSim();
+  const cache = new Cache({ diskPath: false, exchangeUrl: sim.url });
+  try {
+    const day = { exchange: 'binance', symbol: 'BTCUSDT', interval: '1h', start: '2024-03-01', end: '2024-03-02' };
+    assert.equal((await cache.klines(day)).length, 24);
+    const klines = async () => (await sim.stats()).endpoints['/api/v3/klines'] ?? 0;
+    const cold = await klines();
+    const report = await cache.invalidate({ ...day, what: '1h' });
+    assert.equal(report.segments, 1);
+    assert.equal(report.refetchedRows, null);
+    assert.match(report.series, /:binance:spot:klines:1h:BTCUSDT$/);
+    assert.equal((await cache.klines(day)).length, 24);
+    assert.equal((await klines()) - cold, 1);
+    const again = await cache.invalidate({ ...day, what: '1h', refresh: true });
+    assert.equal(again.refetchedRows, 24);
+    await assert.rejects(cache.invalidate({ ...day, what: '7x' }), (e) => e.code === 'INVALID_QUERY');
+  } finally {
+    await cache.close();
+    await sim.stop();
+  }
+});

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use cryptocache::book::OrderBookQuery;
 use cryptocache::time::parse_time as core_parse_time;
 use cryptocache::{
-    Cache, CacheOptions, Candles, Dataset, Error, Exchange, FundingRates, Interval, KlineQuery, Market,
-    RangeQuery, Trades, WarmItem, WarmProgress,
+    invalidate::Invalidation, Cache, CacheOptions, Candles, Dataset, Error, Exchange, FundingRates, Interval,
+    KlineQuery, Market, RangeQuery, Trades, WarmItem, WarmProgress,
 };
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -298,6 +298,38 @@ impl NativeCache {
             };
             let cache = run(py, move || async move { options.builder()?.build().await })?;
             Ok(NativeCache { cache: RwLock::new(Some(cache)), pid: std::process::id() })
+        })
+    }
+
+    /// Drops `[start, end)` (ms; `None` = the whole series) of a series from every tier
+    /// and every process's memory on the same Redis; refetches it with `refresh`.
+    /// Returns `(series, segments, refetched rows or None)`.
+    #[pyo3(signature = (exchange, symbol, what, start=None, end=None, market=None, refresh=false))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python signature
+    fn invalidate(
+        &self,
+        py: Python<'_>,
+        exchange: &str,
+        symbol: String,
+        what: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        market: Option<&str>,
+        refresh: bool,
+    ) -> PyResult<(String, usize, Option<usize>)> {
+        guarded(py, || {
+            let invalidation = Invalidation {
+                exchange: parse(py, exchange)?,
+                market: parse_market(py, market)?,
+                symbol,
+                dataset: parse::<Dataset>(py, what)?,
+                start,
+                end,
+                refresh,
+            };
+            let cache = self.get(py)?;
+            let report = run(py, move || async move { cache.invalidate(&invalidation).await })?;
+            Ok((report.series, report.segments, report.refetched_rows))
         })
     }
 

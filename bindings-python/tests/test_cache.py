@@ -316,3 +316,18 @@ def test_ctrl_c_interrupts_a_long_call(sim, cache):
     assert time.perf_counter() - began < 2.5
     sim.post("/_sim/delay", {"ms": 0})
     assert len(cache.klines("binance", "BTCUSDT", "1m", START, START + SEG)) == 1000
+
+
+def test_invalidate_then_the_next_query_refetches(sim, cache):
+    day = ("binance", "BTCUSDT", "1h", "2024-03-01", "2024-03-02")
+    assert len(cache.klines(*day)) == 24
+    sim.post("/_sim/reset")
+    report = cache.invalidate("binance", "BTCUSDT", "1h", "2024-03-01", "2024-03-02")
+    assert report["segments"] == 1 and report["refetched_rows"] is None
+    assert report["series"].endswith(":binance:spot:klines:1h:BTCUSDT")
+    assert len(cache.klines(*day)) == 24
+    assert sim.count("/api/v3/klines") == 1
+    report = cache.invalidate("binance", "BTCUSDT", "1h", "2024-03-01", "2024-03-02", refresh=True)
+    assert report["refetched_rows"] == 24 and sim.count("/api/v3/klines") == 2
+    with pytest.raises(cryptocache.InvalidQuery, match="unknown interval"):
+        cache.invalidate("binance", "BTCUSDT", "7x")

@@ -6,6 +6,7 @@
 mod coverage;
 mod demo;
 mod fetch;
+mod invalidate;
 mod output;
 mod stats;
 mod warm;
@@ -30,6 +31,9 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Show, segment by segment, what the cache holds for a range (fetches nothing).
     Coverage(coverage::CoverageArgs),
+    /// Drop a range (or a whole series) from every tier and from every process's memory
+    /// on the same Redis; --refresh refetches it.
+    Invalidate(invalidate::InvalidateArgs),
     /// Fill every tier for a watchlist (TOML) up front, with progress.
     Warm(warm::WarmArgs),
     /// Show what the disk cache holds.
@@ -188,6 +192,7 @@ fn main() -> ExitCode {
             Command::Fetch(args) => fetch::run(args).await,
             Command::Coverage(args) => coverage::run(args).await,
             Command::Warm(args) => warm::run(args).await,
+            Command::Invalidate(args) => invalidate::run(args).await,
             Command::Stats(args) => stats::run(&args),
             Command::Demo(args) => demo::run(args).await,
             Command::Sim { port } => serve_sim(port).await,

@@ -281,3 +281,38 @@ async fn warm_after_an_hour_long_ban_reports_at_once_instead_of_hanging() {
     );
     assert_eq!(sim.stats().total, 1, "nothing sent after the ban");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalidate_makes_the_next_fetch_go_upstream_for_that_range_only() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, disk) = (sim.url(), dir.path().to_str().unwrap().to_string());
+    let common = ["--exchange-url", url.as_str(), "--disk", disk.as_str()];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(common);
+        let out = cryptocache(&all);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let fetch = ["fetch", "binance", "BTCUSDT", "1h", "--from", "2023-01-01", "--to", "2023-06-01"];
+    run(&fetch);
+    let klines = || sim.stats().endpoints.get("/api/v3/klines").copied().unwrap_or(0);
+    let cold = klines();
+    let said = run(&["invalidate", "binance", "BTCUSDT", "1h", "--from", "2023-03-01", "--to", "2023-03-02"]);
+    assert!(said.contains("1 segments invalidated"), "{said}");
+    run(&fetch);
+    assert_eq!(klines() - cold, 1, "only the invalidated segment");
+    let said = run(&[
+        "invalidate",
+        "binance",
+        "BTCUSDT",
+        "1h",
+        "--from",
+        "2023-03-01",
+        "--to",
+        "2023-03-02",
+        "--refresh",
+    ]);
+    assert!(said.contains("24 records refetched"), "{said}");
+}

@@ -15,13 +15,14 @@ use crate::exchange::deribit::{Deribit, DeribitConfig};
 use crate::exchange::okx::{Okx, OkxConfig};
 use crate::exchange::{HttpClient, HttpConfig, Requester, RetryPolicy, Upstream};
 use crate::funding::FundingRates;
+use crate::invalidate::{Invalidation, InvalidationReport};
 use crate::model::{Exchange, KlineQuery, RangeQuery};
 use crate::policy::Policy;
 use crate::stats::{Stats, UpstreamCounters};
 use crate::tier::memory::MemoryTier;
 use crate::tier::{Tier, TierKind};
 use crate::trades::Trades;
-use crate::warm::{WarmItem, WarmProgress, WarmReport};
+use crate::warm::{Dataset, WarmItem, WarmProgress, WarmReport};
 
 /// Share of each exchange budget one process spends while the shared budget (Redis) is
 /// unreachable: four processes together stay within the exchange's limit.
@@ -119,6 +120,48 @@ impl Cache {
         progress: &(dyn Fn(WarmProgress) + Send + Sync),
     ) -> WarmReport {
         crate::warm::warm(self, items, concurrency, progress).await
+    }
+
+    /// Drops every segment covering the invalidation's range from every tier (memory,
+    /// disk, Redis) and, with Redis, from the memory tier of every other process sharing
+    /// it (through pub/sub, at once). With `refresh`, refetches the range right away.
+    ///
+    /// ```no_run
+    /// # async fn demo(cache: cryptocache::Cache) -> cryptocache::Result<()> {
+    /// use cryptocache::invalidate::Invalidation;
+    /// use cryptocache::Exchange;
+    /// let day = Invalidation::range(Exchange::Binance, "BTCUSDT", "1m".parse()?, 1_704_067_200_000, 1_704_153_600_000);
+    /// let report = cache.invalidate(&day.refresh(true)).await?;
+    /// println!("{} segments dropped, {:?} candles refetched", report.segments, report.refetched_rows);
+    /// # Ok(()) }
+    /// ```
+    pub async fn invalidate(&self, invalidation: &Invalidation) -> Result<InvalidationReport> {
+        let (series, keys) = self.engine.invalidate(invalidation).await?;
+        let mut report = crate::engine::invalidate::report(&series, &keys);
+        if let (true, Some(first)) = (invalidation.refresh, keys.first()) {
+            let i = invalidation;
+            let start = i.start.unwrap_or(first.span().start);
+            let end = i.end.unwrap_or(self.engine.clock.now_ms() + 1);
+            let range =
+                RangeQuery { exchange: i.exchange, market: i.market, symbol: i.symbol.clone(), start, end };
+            let rows = match i.dataset {
+                Dataset::Klines(interval) => {
+                    let q = KlineQuery {
+                        exchange: i.exchange,
+                        market: i.market,
+                        symbol: i.symbol.clone(),
+                        interval,
+                        start,
+                        end,
+                    };
+                    self.engine.klines(&q).await?.len()
+                }
+                Dataset::Trades => self.engine.trades(&range).await?.len(),
+                Dataset::Funding => self.engine.funding_rates(&range).await?.len(),
+            };
+            report.refetched_rows = Some(rows);
+        }
+        Ok(report)
     }
 
     /// Counters since the cache was built.
@@ -475,8 +518,13 @@ impl CacheBuilder {
             max_wait: self.retry.max_wait,
         });
         #[cfg(feature = "redis")]
-        {
-            engine.lock = shared.map(crate::redis::SegmentLock::new);
+        if let Some(shared) = shared {
+            engine.lock = Some(crate::redis::SegmentLock::new(shared.clone()));
+            if let Some(memory) = &engine.memory {
+                let alive = Arc::downgrade(&engine.alive);
+                crate::redis::listen(shared.clone(), memory.clone(), engine.origin, alive);
+            }
+            engine.shared = Some(shared);
         }
         let prefetch = (self.prefetch > 0).then(|| Arc::new(tokio::sync::Semaphore::new(self.prefetch)));
         Ok(Cache { engine: Arc::new(engine), disk_dir, prefetch })

@@ -30,6 +30,7 @@ pub mod error;
 #[cfg(feature = "http")]
 pub mod exchange;
 pub mod funding;
+pub mod invalidate;
 pub mod model;
 pub mod options;
 pub mod policy;

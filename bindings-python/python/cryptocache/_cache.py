@@ -239,6 +239,34 @@ class Cache:
         records, failures = self._native.warm(tuples, max(1, int(concurrency)), progress)
         return WarmReport(records=records, failures=list(failures))
 
+    def invalidate(
+        self,
+        exchange: str,
+        symbol: str,
+        what: str,
+        start: Optional[TimeLike] = None,
+        end: Optional[TimeLike] = None,
+        market: Optional[str] = None,
+        refresh: bool = False,
+    ) -> dict[str, Any]:
+        """Drops ``[start, end)`` of a series (``what``: an interval such as ``"1m"``,
+        ``"trades"`` or ``"funding"``; no ``start``/``end``: the whole series) from every
+        tier, and from the memory of every other process sharing the Redis (at once,
+        through pub/sub). The next query refetches it; ``refresh=True`` refetches now.
+
+        Returns ``{"series": str, "segments": int, "refetched_rows": int | None}``.
+        """
+        series, segments, rows = self._native.invalidate(
+            exchange,
+            symbol,
+            what,
+            None if start is None else to_ms(start, "start"),
+            None if end is None else to_ms(end, "end"),
+            market,
+            bool(refresh),
+        )
+        return {"series": series, "segments": segments, "refetched_rows": rows}
+
     def stats(self) -> dict[str, Any]:
         """Counters since the cache was built: ``queries``, ``tiers`` (per tier: hits,
         misses, writes, bytes ...), ``upstream`` (requests, retries, bytes, ...)."""
@@ -361,6 +389,21 @@ class AsyncCache:
     ) -> WarmReport:
         """See :meth:`Cache.warm`."""
         return await self._call(self._cache.warm, list(items), concurrency, progress)
+
+    async def invalidate(
+        self,
+        exchange: str,
+        symbol: str,
+        what: str,
+        start: Optional[TimeLike] = None,
+        end: Optional[TimeLike] = None,
+        market: Optional[str] = None,
+        refresh: bool = False,
+    ) -> dict[str, Any]:
+        """See :meth:`Cache.invalidate`."""
+        return await self._call(
+            self._cache.invalidate, exchange, symbol, what, start, end, market, refresh
+        )
 
     async def stats(self) -> dict[str, Any]:
         """See :meth:`Cache.stats`."""

@@ -52,6 +52,17 @@ class NativeCache:
         progress: Optional[Callable[[int, int], object]] = None,
     ) -> tuple[int, list[tuple[int, Any]]]:
         """``(records, [(index, exception), ...])``."""
+    def invalidate(
+        self,
+        exchange: str,
+        symbol: str,
+        what: str,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        market: Optional[str] = None,
+        refresh: bool = False,
+    ) -> tuple[str, int, Optional[int]]:
+        """``(series, segments, refetched rows or None)``."""
     def stats_json(self) -> str:
         """Counters as JSON text."""
     def disk_dir(self) -> Optional[str]:

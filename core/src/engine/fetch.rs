@@ -18,7 +18,7 @@ enum Coordinated {
     /// Another process fetched it.
     Got(Arc<Segment>),
     /// We fetch it, holding the lock if we got it.
-    Fetch(Option<crate::redis::LockToken>),
+    Fetch(Option<Box<crate::redis::LockToken>>),
 }
 
 impl Engine {
@@ -49,8 +49,8 @@ impl Engine {
             // waiting processes back off instead of all fetching at once.
             let result = lock.hold_while(&token, fetch).await;
             match &result {
-                Ok(_) => lock.release(token).await,
-                Err(error) => lock.fail(token, error).await,
+                Ok(_) => lock.release(*token).await,
+                Err(error) => lock.fail(*token, error).await,
             }
             return result;
         }
@@ -72,7 +72,7 @@ impl Engine {
                         lock.release(token).await;
                         Waited::Value(seg)
                     }
-                    None => return Ok(Coordinated::Fetch(Some(token))),
+                    None => return Ok(Coordinated::Fetch(Some(Box::new(token)))),
                 },
                 Ok(None) => lock.wait_for(key, || self.clock.now_ms(), deadline).await?,
                 Err(e) => {

@@ -9,11 +9,13 @@
 //! | `retention.rs` | how far back an exchange serves a series, and the error beyond it |
 //! | `coverage.rs` | coverage reports (reads the tiers only) |
 //! | `books.rs` | order-book snapshots (short-TTL cache-aside) |
+//! | `invalidate.rs` | dropping segments from every tier and telling other processes |
 //! | `normalize.rs` | upstream rows → one segment's sorted, de-duplicated columns; result views |
 
 mod books;
 mod coverage;
 mod fetch;
+pub(crate) mod invalidate;
 mod listing;
 mod normalize;
 mod resolve;
@@ -92,6 +94,13 @@ pub(crate) struct Engine {
     /// The cross-process lock, when Redis is configured.
     #[cfg(feature = "redis")]
     pub lock: Option<crate::redis::SegmentLock>,
+    /// The Redis connection, for invalidation messages.
+    #[cfg(feature = "redis")]
+    pub shared: Option<crate::redis::Shared>,
+    /// This cache's id in invalidation messages (it ignores its own).
+    pub origin: u64,
+    /// Dropped with the engine: background listeners stop when they can't upgrade it.
+    pub alive: Arc<()>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -149,6 +158,10 @@ impl Engine {
             instrument_flights: Singleflight::default(),
             #[cfg(feature = "redis")]
             lock: None,
+            #[cfg(feature = "redis")]
+            shared: None,
+            origin: fastrand::u64(..),
+            alive: Arc::new(()),
         }
     }
 

@@ -79,6 +79,9 @@ enum Conn {
 #[derive(Clone)]
 pub struct Shared {
     conn: Conn,
+    /// A client for pub/sub connections (a cluster's first node: PUBLISH reaches every
+    /// node's subscribers through the cluster bus).
+    subscriber: redis::Client,
     prefix: String,
     op_timeout: Duration,
     display: String,
@@ -105,8 +108,14 @@ impl Shared {
             Error::Config(format!("cannot use Redis at {display}: {what}: {}", describe(&e)))
         };
         let certs = || TlsCertificates { client_tls: None, root_cert: config.ca_cert_pem.clone() };
-        let conn = match cluster_nodes(&config.url) {
+        let client_for = |url: &str| match &config.ca_cert_pem {
+            Some(_) => redis::Client::build_with_tls(url, certs()),
+            None => redis::Client::open(url),
+        };
+        let (conn, subscriber) = match cluster_nodes(&config.url) {
             Some(nodes) => {
+                let first = nodes.first().cloned().unwrap_or_default();
+                let subscriber = client_for(&first).map_err(|e| fail("bad cluster URL", e))?;
                 let mut builder = ClusterClient::builder(nodes)
                     .connection_timeout(config.connect_timeout)
                     .response_timeout(config.op_timeout)
@@ -120,14 +129,11 @@ impl Shared {
                     .await
                     .map_err(|_| Error::Config(format!("cannot use Redis at {display}: connect timed out")))?
                     .map_err(|e| fail("connect", e))?;
-                Conn::Cluster(conn)
+                (Conn::Cluster(conn), subscriber)
             }
             None => {
-                let client = match &config.ca_cert_pem {
-                    Some(_) => redis::Client::build_with_tls(config.url.as_str(), certs()),
-                    None => redis::Client::open(config.url.as_str()),
-                }
-                .map_err(|e| fail("bad URL", e))?;
+                let client = client_for(&config.url).map_err(|e| fail("bad URL", e))?;
+                let subscriber = client.clone();
                 let manager = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(config.connect_timeout))
                     .set_response_timeout(Some(config.op_timeout))
@@ -138,11 +144,12 @@ impl Shared {
                     .await
                     .map_err(|_| Error::Config(format!("cannot use Redis at {display}: connect timed out")))?
                     .map_err(|e| fail("connect", e))?;
-                Conn::Single(conn)
+                (Conn::Single(conn), subscriber)
             }
         };
         let shared = Shared {
             conn,
+            subscriber,
             prefix: config.prefix.clone(),
             op_timeout: config.op_timeout,
             display,
@@ -156,6 +163,23 @@ impl Shared {
     /// The key prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// A new pub/sub connection subscribed to `channel`, as a stream of text payloads.
+    pub(crate) async fn subscribe(
+        &self,
+        channel: &str,
+    ) -> Result<impl futures_util::Stream<Item = String> + Send + use<>> {
+        use futures_util::StreamExt;
+        let fail =
+            |e: redis::RedisError| Error::Cache(format!("Redis at {}: {}", self.display, describe(&e)));
+        let connect = self.subscriber.get_async_pubsub();
+        let mut pubsub = tokio::time::timeout(self.op_timeout * 4, connect)
+            .await
+            .map_err(|_| Error::Cache(format!("Redis at {}: subscribe timed out", self.display)))?
+            .map_err(fail)?;
+        pubsub.subscribe(channel).await.map_err(fail)?;
+        Ok(pubsub.into_on_message().filter_map(|m| async move { m.get_payload::<String>().ok() }))
     }
 
     /// Whether calls are currently skipped because Redis failed repeatedly.

@@ -9,10 +9,12 @@
 mod breaker;
 mod budget;
 mod conn;
+mod invalidation;
 mod lock;
 mod tier;
 
 pub use budget::RedisBudget;
 pub use conn::{redact, RedisConfig, Shared};
+pub use invalidation::{channel, listen, publish, Invalidated};
 pub use lock::{LockToken, SegmentLock, Waited};
 pub use tier::RedisTier;
