@@ -50,6 +50,24 @@ export interface CacheOptions {
    * data is never served as live data. Name a transparent proxy of the live exchange `live`.
    */
   source?: string;
+  /** Seconds after a segment's end before it is final (default 120). See docs/options.md. */
+  settleSecs?: number;
+  /** Largest random delay (s) added to an open segment's expiry (default 2). */
+  openJitterSecs?: number;
+  /** Lifetime (s) of a closed segment the exchange answered empty for (default: forever). */
+  emptyTtlSecs?: number;
+  /** How long (s) an instruments list's answer about a symbol is trusted (default 3600). */
+  instrumentsTtlSecs?: number;
+  /** Lifetime (s) of an order-book snapshot (default 1). */
+  orderBookTtlSecs?: number;
+  /** Background prefetches at once for sequential kline reads; 0 = off (default 2). */
+  prefetch?: number;
+  /** Segment fetches one query runs at once (default 4). */
+  upstreamConcurrency?: number;
+  /** Longest any wait may last (s), else `RATE_LIMITED` at once (default 60). */
+  maxWaitSecs?: number;
+  /** Retries of a failed upstream request (default 5). */
+  maxRetries?: number;
 }
 
 /** What `invalidate()` drops. */
@@ -276,6 +294,8 @@ export class Cache {
   invalidate(query: InvalidateQuery): Promise<InvalidateReport>;
   /** Counters since the cache was built. */
   stats(): Promise<Stats>;
+  /** The same counters in Prometheus text format (0.0.4), for a `/metrics` endpoint. */
+  statsPrometheus(): Promise<string>;
   /** Releases connections and files once calls in flight finish; later calls reject with `CACHE_ERROR`. */
   close(): Promise<void>;
 }

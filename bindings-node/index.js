@@ -320,6 +320,11 @@ class Cache {
     return call(() => this.#native.stats());
   }
 
+  /** The same counters in Prometheus text format (0.0.4), for a `/metrics` endpoint. */
+  statsPrometheus() {
+    return call(() => this.#native.statsPrometheus());
+  }
+
   /** Releases connections and files once calls in flight finish; later calls reject. */
   close() {
     return call(() => this.#native.close());

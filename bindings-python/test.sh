@@ -36,7 +36,7 @@ fi
 VPY="$VENV/bin/python"
 "$VPY" -m pip install -q --disable-pip-version-check --upgrade pip
 "$VPY" -m pip install -q --disable-pip-version-check \
-    pytest numpy pandas polars pyarrow redis ruff mypy
+    pytest numpy pandas polars pyarrow redis ruff mypy prometheus_client
 
 echo "== pip install $ROOT (maturin, release build)"
 # A module left in the source tree by `maturin develop` must not shadow or enter the wheel.

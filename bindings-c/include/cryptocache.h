@@ -155,6 +155,34 @@ typedef struct cc_config {
    */
   int32_t prefetch;
   /**
+   * Segment fetches one query runs at once (1-64); negative = the default (4).
+   */
+  int32_t upstream_concurrency;
+  /**
+   * Seconds after a segment's end before it is final; negative = the default (120).
+   */
+  double settle_secs;
+  /**
+   * Largest random delay (s) added to an open segment's expiry; negative = the default (2).
+   */
+  double open_jitter_secs;
+  /**
+   * Lifetime (s) of a closed segment the exchange answered empty for; negative = forever.
+   */
+  double empty_ttl_secs;
+  /**
+   * How long (s) an instruments list's answer about a symbol is trusted; negative = 3600.
+   */
+  double instruments_ttl_secs;
+  /**
+   * Lifetime (s) of an order-book snapshot; negative = the default (1).
+   */
+  double order_book_ttl_secs;
+  /**
+   * Longest any wait may last (s), else RATE_LIMITED at once; negative = the default (60).
+   */
+  double max_wait_secs;
+  /**
    * The namespace cached values are stored under (`a-z 0-9 . _ -`); NULL = `live` for the
    * exchanges' own endpoints, one derived from the URL for any other (so simulator or
    * testnet data is never served as live data).
@@ -704,7 +732,18 @@ void cc_warm_report_free(struct cc_warm_report *report);
 enum cc_status cc_stats_json(const struct cc_cache *cache, char **out);
 
 /**
- * Releases a string returned by this library (`cc_stats_json`). NULL is a no-op.
+ * The cache's counters in Prometheus text format (`cryptocache_requests_total{tier,result}`,
+ * `cryptocache_upstream_requests_total{exchange,status}`, latency histograms, ...), written
+ * to `*out` (free with `cc_string_free`), for an exporter's `/metrics`.
+ *
+ * # Safety
+ * `cache` is a live handle; `out` is writable.
+ */
+enum cc_status cc_stats_prometheus(const struct cc_cache *cache, char **out);
+
+/**
+ * Releases a string returned by this library (`cc_stats_json`, `cc_stats_prometheus`).
+ * NULL is a no-op.
  *
  * # Safety
  * `s` is NULL or a string from this library not freed before.

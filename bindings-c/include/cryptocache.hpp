@@ -66,6 +66,13 @@ struct Config {
     std::optional<std::int32_t> max_retries;   ///< Upstream retries after the first attempt.
     std::optional<std::int32_t> prefetch;      ///< Background prefetches at once; 0 = off.
     std::optional<std::string> source;         ///< Source namespace (default: live or from the URL).
+    std::optional<std::int32_t> upstream_concurrency; ///< Segment fetches per query (1-64).
+    std::optional<double> settle_secs;         ///< Delay before a segment is final (s).
+    std::optional<double> open_jitter_secs;    ///< Random delay added to open expiry (s).
+    std::optional<double> empty_ttl_secs;      ///< Lifetime of a known-empty segment (s); unset = forever.
+    std::optional<double> instruments_ttl_secs; ///< Trust in an instruments answer (s).
+    std::optional<double> order_book_ttl_secs; ///< Lifetime of a book snapshot (s).
+    std::optional<double> max_wait_secs;       ///< Longest wait before RATE_LIMITED (s).
 };
 
 /// A candle, trade or funding query over [start_ms, end_ms).
@@ -210,6 +217,13 @@ class Cache {
         if (config.max_retries) c.max_retries = *config.max_retries;
         if (config.prefetch) c.prefetch = *config.prefetch;
         c.source = detail::opt(config.source);
+        if (config.upstream_concurrency) c.upstream_concurrency = *config.upstream_concurrency;
+        if (config.settle_secs) c.settle_secs = *config.settle_secs;
+        if (config.open_jitter_secs) c.open_jitter_secs = *config.open_jitter_secs;
+        if (config.empty_ttl_secs) c.empty_ttl_secs = *config.empty_ttl_secs;
+        if (config.instruments_ttl_secs) c.instruments_ttl_secs = *config.instruments_ttl_secs;
+        if (config.order_book_ttl_secs) c.order_book_ttl_secs = *config.order_book_ttl_secs;
+        if (config.max_wait_secs) c.max_wait_secs = *config.max_wait_secs;
         cc_cache *raw = nullptr;
         detail::check(cc_cache_new(&c, &raw));
         raw_.reset(raw);
@@ -280,6 +294,13 @@ class Cache {
         detail::check(cc_stats_json(raw_.get(), &json));
         std::unique_ptr<char, detail::Deleter<char, cc_string_free>> owned(json);
         return std::string(json);
+    }
+    /// Counters since the cache was built, in Prometheus text format.
+    std::string stats_prometheus() const {
+        char *text = nullptr;
+        detail::check(cc_stats_prometheus(raw_.get(), &text));
+        std::unique_ptr<char, detail::Deleter<char, cc_string_free>> owned(text);
+        return std::string(text);
     }
     /// The C handle (still owned by this object).
     cc_cache *get() const noexcept { return raw_.get(); }

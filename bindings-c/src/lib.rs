@@ -30,7 +30,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use cryptocache::exchange::RetryPolicy;
 use cryptocache::{
     invalidate::Invalidation, Cache, CacheOptions, Candles, Dataset, Error, Exchange, FundingRates, Interval,
     KlineQuery, Market, OrderBook, OrderBookQuery, RangeQuery, Trades, WarmItem, WarmProgress, WarmReport,
@@ -346,6 +345,20 @@ pub struct cc_config {
     /// Background prefetches at once for sequential kline reads (a backtest walking
     /// forward); 0 = off; negative = the default (2).
     pub prefetch: i32,
+    /// Segment fetches one query runs at once (1-64); negative = the default (4).
+    pub upstream_concurrency: i32,
+    /// Seconds after a segment's end before it is final; negative = the default (120).
+    pub settle_secs: f64,
+    /// Largest random delay (s) added to an open segment's expiry; negative = the default (2).
+    pub open_jitter_secs: f64,
+    /// Lifetime (s) of a closed segment the exchange answered empty for; negative = forever.
+    pub empty_ttl_secs: f64,
+    /// How long (s) an instruments list's answer about a symbol is trusted; negative = 3600.
+    pub instruments_ttl_secs: f64,
+    /// Lifetime (s) of an order-book snapshot; negative = the default (1).
+    pub order_book_ttl_secs: f64,
+    /// Longest any wait may last (s), else RATE_LIMITED at once; negative = the default (60).
+    pub max_wait_secs: f64,
     /// The namespace cached values are stored under (`a-z 0-9 . _ -`); NULL = `live` for the
     /// exchanges' own endpoints, one derived from the URL for any other (so simulator or
     /// testnet data is never served as live data).
@@ -364,6 +377,13 @@ pub extern "C" fn cc_config_default() -> cc_config {
         exchange_url: std::ptr::null(),
         max_retries: -1,
         prefetch: -1,
+        upstream_concurrency: -1,
+        settle_secs: -1.0,
+        open_jitter_secs: -1.0,
+        empty_ttl_secs: -1.0,
+        instruments_ttl_secs: -1.0,
+        order_book_ttl_secs: -1.0,
+        max_wait_secs: -1.0,
         source: std::ptr::null(),
     }
 }
@@ -391,27 +411,35 @@ pub unsafe extern "C" fn cc_cache_new(config: *const cc_config, out: *mut *mut c
         // SAFETY: the caller's obligations above.
         let config = unsafe { req(config, "config") }?;
         let out = out_ptr(out, "out")?;
-        let options = CacheOptions {
-            memory_mb: u64::try_from(config.memory_mb).ok(),
-            // SAFETY: the caller's obligations above (strings NULL or NUL-terminated).
-            disk_path: unsafe { opt_str(config.disk_path, "config.disk_path") }?.map(PathBuf::from),
-            no_disk: config.no_disk,
-            // SAFETY: as above.
-            redis_url: unsafe { opt_str(config.redis_url, "config.redis_url") }?.map(String::from),
-            // SAFETY: as above.
-            exchange_url: unsafe { opt_str(config.exchange_url, "config.exchange_url") }?.map(String::from),
-            exchange_urls: Vec::new(),
-            // SAFETY: as above.
-            source: unsafe { opt_str(config.source, "config.source") }?.map(String::from),
-        };
-        let mut builder = options.builder()?;
-        if let Ok(n) = u32::try_from(config.max_retries) {
-            builder = builder.retry(RetryPolicy { max_retries: n, ..RetryPolicy::default() });
+        let mut options = CacheOptions::default();
+        options.memory_mb = u64::try_from(config.memory_mb).ok();
+        // SAFETY: the caller's obligations above (strings NULL or NUL-terminated).
+        options.disk_path = unsafe { opt_str(config.disk_path, "config.disk_path") }?.map(PathBuf::from);
+        options.no_disk = config.no_disk;
+        // SAFETY: as above.
+        options.redis_url = unsafe { opt_str(config.redis_url, "config.redis_url") }?.map(String::from);
+        // SAFETY: as above.
+        options.exchange_url =
+            unsafe { opt_str(config.exchange_url, "config.exchange_url") }?.map(String::from);
+        // SAFETY: as above.
+        options.source = unsafe { opt_str(config.source, "config.source") }?.map(String::from);
+        // Negative = the default; everything else is checked by the core.
+        for (name, value) in [
+            ("max_retries", f64::from(config.max_retries)),
+            ("prefetch", f64::from(config.prefetch)),
+            ("upstream_concurrency", f64::from(config.upstream_concurrency)),
+            ("settle_secs", config.settle_secs),
+            ("open_jitter_secs", config.open_jitter_secs),
+            ("empty_ttl_secs", config.empty_ttl_secs),
+            ("instruments_ttl_secs", config.instruments_ttl_secs),
+            ("order_book_ttl_secs", config.order_book_ttl_secs),
+            ("max_wait_secs", config.max_wait_secs),
+        ] {
+            if value >= 0.0 || value.is_nan() {
+                options.set(name, value)?;
+            }
         }
-        if let Ok(n) = usize::try_from(config.prefetch) {
-            builder = builder.prefetch(n);
-        }
-        let cache = block_on(builder.build())?;
+        let cache = block_on(options.builder()?.build())?;
         box_out(out, cc_cache { cache });
         Ok(())
     })
@@ -1161,14 +1189,36 @@ pub unsafe extern "C" fn cc_stats_json(cache: *const cc_cache, out: *mut *mut c_
         let out = out_ptr(out, "out")?;
         let json = serde_json::to_string(&cache.stats())
             .map_err(|e| Failure(cc_status::UnknownError, format!("cannot serialise stats: {e}")))?;
-        let text = CString::new(json).map_err(|e| Failure(cc_status::UnknownError, e.to_string()))?;
-        // SAFETY: checked non-NULL and writable.
-        unsafe { *out = text.into_raw() };
-        Ok(())
+        give_string(out, json)
     })
 }
 
-/// Releases a string returned by this library (`cc_stats_json`). NULL is a no-op.
+/// The cache's counters in Prometheus text format (`cryptocache_requests_total{tier,result}`,
+/// `cryptocache_upstream_requests_total{exchange,status}`, latency histograms, ...), written
+/// to `*out` (free with `cc_string_free`), for an exporter's `/metrics`.
+///
+/// # Safety
+/// `cache` is a live handle; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cc_stats_prometheus(cache: *const cc_cache, out: *mut *mut c_char) -> cc_status {
+    guard(|| {
+        let cache = handle(cache)?;
+        let out = out_ptr(out, "out")?;
+        give_string(out, cache.stats_prometheus())
+    })
+}
+
+/// Hands `text` to the caller through `out`, checked non-NULL and writable (released
+/// with `cc_string_free`).
+fn give_string(out: *mut *mut c_char, text: String) -> Res<()> {
+    let text = CString::new(text).map_err(|e| Failure(cc_status::UnknownError, e.to_string()))?;
+    // SAFETY: `out` came from `out_ptr`: non-NULL, and writable (the caller's obligation).
+    unsafe { *out = text.into_raw() };
+    Ok(())
+}
+
+/// Releases a string returned by this library (`cc_stats_json`, `cc_stats_prometheus`).
+/// NULL is a no-op.
 ///
 /// # Safety
 /// `s` is NULL or a string from this library not freed before.

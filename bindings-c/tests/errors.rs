@@ -139,6 +139,16 @@ fn network_config_panic_and_null_errors() {
     assert_eq!(cache, std::ptr::dangling_mut::<cc_cache>(), "out untouched on failure");
     // SAFETY: NULL config is checked.
     expect(unsafe { cc_cache_new(ptr::null(), &mut cache) }, cc_status::InvalidArgument);
+    // Settings are checked by the core (negative = default; out of range = CONFIG_ERROR).
+    for config in [
+        cc_config { no_disk: true, upstream_concurrency: 0, ..cc_config_default() },
+        cc_config { no_disk: true, settle_secs: f64::NAN, ..cc_config_default() },
+        cc_config { no_disk: true, max_retries: 99, ..cc_config_default() },
+    ] {
+        // SAFETY: valid config and out pointer.
+        expect(unsafe { cc_cache_new(&config, &mut cache) }, cc_status::ConfigError);
+        assert!(message().contains("must be"), "{}", message());
+    }
 
     expect(cc_test_panic(), cc_status::Panic);
     assert!(message().contains("cc_test_panic"));
@@ -218,5 +228,17 @@ fn invalidate_drops_a_range_and_the_next_call_refetches_it() {
     let q = cc_query { interval: ptr::null(), ..q };
     // SAFETY: as above.
     expect(unsafe { cc_invalidate(cache, &q, false, ptr::null_mut()) }, cc_status::InvalidArgument);
+    // The counters in Prometheus text.
+    let mut text = ptr::null_mut();
+    // SAFETY: valid handle and out pointer.
+    assert_eq!(unsafe { cc_stats_prometheus(cache, &mut text) }, cc_status::Ok);
+    // SAFETY: a NUL-terminated string from the library, freed right after.
+    let prometheus = unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned();
+    // SAFETY: returned by cc_stats_prometheus.
+    unsafe { cc_string_free(text) };
+    assert!(
+        prometheus.contains("cryptocache_requests_total{tier=\"memory\",result=\"hit\"}"),
+        "{prometheus}"
+    );
     free(cache);
 }

@@ -77,6 +77,24 @@ pub struct CacheOptions {
     /// The namespace cached values are stored under (`a-z 0-9 . _ -`); default `live` for
     /// the exchanges' own endpoints, derived from the URL for any other.
     pub source: Option<String>,
+    /// Seconds after a segment's end before it is final (default 120).
+    pub settle_secs: Option<f64>,
+    /// Largest random delay (s) added to an open segment's expiry (default 2).
+    pub open_jitter_secs: Option<f64>,
+    /// Lifetime (s) of a closed segment the exchange answered empty for (default: forever).
+    pub empty_ttl_secs: Option<f64>,
+    /// How long (s) an instruments list's answer about a symbol is trusted (default 3600).
+    pub instruments_ttl_secs: Option<f64>,
+    /// Lifetime (s) of an order-book snapshot (default 1).
+    pub order_book_ttl_secs: Option<f64>,
+    /// Background prefetches at once for sequential kline reads; 0 = off (default 2).
+    pub prefetch: Option<f64>,
+    /// Segment fetches one query runs at once (default 4).
+    pub upstream_concurrency: Option<f64>,
+    /// Longest any wait may last (s), else `RATE_LIMITED` at once (default 60).
+    pub max_wait_secs: Option<f64>,
+    /// Retries of a failed upstream request (default 5).
+    pub max_retries: Option<f64>,
 }
 
 impl CacheOptions {
@@ -92,15 +110,30 @@ impl CacheOptions {
         let mut exchange_urls: Vec<(String, String)> =
             self.exchange_urls.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
         exchange_urls.sort();
-        Ok(cc::CacheOptions {
-            memory_mb,
-            disk_path: self.disk_path.as_ref().map(PathBuf::from),
-            no_disk: self.no_disk.unwrap_or(false),
-            redis_url: self.redis_url.clone(),
-            exchange_url: self.exchange_url.clone(),
-            exchange_urls,
-            source: self.source.clone(),
-        })
+        let mut options = cc::CacheOptions::default();
+        options.memory_mb = memory_mb;
+        options.disk_path = self.disk_path.as_ref().map(PathBuf::from);
+        options.no_disk = self.no_disk.unwrap_or(false);
+        options.redis_url = self.redis_url.clone();
+        options.exchange_url = self.exchange_url.clone();
+        options.exchange_urls = exchange_urls;
+        options.source = self.source.clone();
+        for (name, value) in [
+            ("settle_secs", self.settle_secs),
+            ("open_jitter_secs", self.open_jitter_secs),
+            ("empty_ttl_secs", self.empty_ttl_secs),
+            ("instruments_ttl_secs", self.instruments_ttl_secs),
+            ("order_book_ttl_secs", self.order_book_ttl_secs),
+            ("prefetch", self.prefetch),
+            ("upstream_concurrency", self.upstream_concurrency),
+            ("max_wait_secs", self.max_wait_secs),
+            ("max_retries", self.max_retries),
+        ] {
+            if let Some(value) = value {
+                options.set(name, value).map_err(|e| core_error(&e))?;
+            }
+        }
+        Ok(options)
     }
 }
 
@@ -701,6 +734,13 @@ impl NativeCache {
     pub async fn stats(&self) -> napi::Result<Stats> {
         let inner = self.inner()?;
         guarded(async move { Ok(Stats::from_core(&inner.cache().await?.stats())) }).await
+    }
+
+    /// Counters since the cache was built, in Prometheus text format.
+    #[napi]
+    pub async fn stats_prometheus(&self) -> napi::Result<String> {
+        let inner = self.inner()?;
+        guarded(async move { Ok(inner.cache().await?.stats_prometheus()) }).await
     }
 
     /// Releases the cache (connections, disk handles) once the calls in flight finish;

@@ -82,6 +82,37 @@ test('times as JavaScript writes them (toISOString) and offsets are read exactly
   await rejectsWith(cache.klines({ ...good, end: '2024-01-02T00:00:00+1500' }), 'INVALID_QUERY', /14:00/);
 });
 
+test('settings are checked by the core: a bad value is a CONFIG_ERROR naming it', () => {
+  const bad = [
+    [{ settleSecs: -1 }, /settle_secs must be between 0/],
+    [{ prefetch: 1.5 }, /prefetch must be a whole number/],
+    [{ upstreamConcurrency: 0 }, /upstream_concurrency must be a whole number between 1/],
+  ];
+  for (const [opts, pattern] of bad) {
+    assert.throws(() => new Cache({ diskPath: false, exchangeUrl: sim.url, ...opts }), (e) => {
+      assert.equal(e.code, 'CONFIG_ERROR');
+      assert.match(e.message, pattern);
+      return true;
+    });
+  }
+});
+
+test('maxRetries and maxWaitSecs take effect', async () => {
+  const c = new Cache({ diskPath: false, exchangeUrl: sim.url, maxRetries: 0, maxWaitSecs: 1, prefetch: 0 });
+  try {
+    await c.klines({ ...good, start: '2023-07-01', end: '2023-07-02' });
+    await sim.reset();
+    await sim.faults([{ kind: 'status', status: 503 }]);
+    await rejectsWith(c.klines({ ...good, start: '2023-08-01', end: '2023-08-02' }), 'EXCHANGE_ERROR');
+    assert.equal((await sim.stats()).total, 1, 'no retry');
+    await sim.faults([{ kind: 'status', status: 429, retry_after_secs: 10 }]);
+    await rejectsWith(c.klines({ ...good, start: '2023-09-01', end: '2023-09-02' }), 'RATE_LIMITED');
+    await rejectsWith(c.klines({ ...good, start: '2023-10-01', end: '2023-10-02' }), 'RATE_LIMITED', /max_wait/);
+  } finally {
+    await c.close();
+  }
+});
+
 test('throttling rejects with RATE_LIMITED, an exchange failure with EXCHANGE_ERROR', async () => {
   // Separate caches: a throttled cache pauses its own rate limiter for the Retry-After.
   const throttled = new Cache({ diskPath: false, exchangeUrl: sim.url });

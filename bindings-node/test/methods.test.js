@@ -181,3 +181,21 @@ test('invalidate drops a range; the next query refetches exactly it', async () =
     await sim.stop();
   }
 });
+
+test('statsPrometheus gives the counters in Prometheus text format', async () => {
+  const sim = await startSim();
+  const cache = new Cache({ diskPath: false, exchangeUrl: sim.url });
+  try {
+    await cache.klines({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1h', start: '2024-03-01', end: '2024-03-02' });
+    const text = await cache.statsPrometheus();
+    const stats = await cache.stats();
+    const memory = stats.tiers.find((t) => t.name === 'memory');
+    assert.match(text, /^# TYPE cryptocache_requests_total counter$/m);
+    assert.ok(text.includes(`cryptocache_requests_total{tier="memory",result="miss"} ${memory.misses}`), text);
+    assert.match(text, /^cryptocache_query_duration_seconds_count 1$/m);
+    assert.match(text, /^cryptocache_upstream_requests_total\{exchange="binance-spot",status="200"\} \d+$/m);
+  } finally {
+    await cache.close();
+    await sim.stop();
+  }
+});

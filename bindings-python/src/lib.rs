@@ -275,7 +275,7 @@ impl NativeCache {
     /// Builds a cache from the options (see `cryptocache.Cache`).
     #[new]
     #[allow(clippy::too_many_arguments)] // mirrors the Python signature
-    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new(), source=None))]
+    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new(), source=None, settings=Vec::new()))]
     fn new(
         py: Python<'_>,
         memory_mb: Option<u64>,
@@ -285,17 +285,20 @@ impl NativeCache {
         exchange_url: Option<String>,
         exchange_urls: Vec<(String, String)>,
         source: Option<String>,
+        settings: Vec<(String, f64)>,
     ) -> PyResult<Self> {
         guarded(py, || {
-            let options = CacheOptions {
-                memory_mb,
-                disk_path: disk_path.map(Into::into),
-                no_disk,
-                redis_url,
-                exchange_url,
-                exchange_urls,
-                source,
-            };
+            let mut options = CacheOptions::default();
+            options.memory_mb = memory_mb;
+            options.disk_path = disk_path.map(Into::into);
+            options.no_disk = no_disk;
+            options.redis_url = redis_url;
+            options.exchange_url = exchange_url;
+            options.exchange_urls = exchange_urls;
+            options.source = source;
+            for (name, value) in &settings {
+                options.set(name, *value).map_err(|e| to_py(py, &e))?;
+            }
             let cache = run(py, move || async move { options.builder()?.build().await })?;
             Ok(NativeCache { cache: RwLock::new(Some(cache)), pid: std::process::id() })
         })
@@ -470,6 +473,11 @@ impl NativeCache {
             let stats = self.get(py)?.stats();
             serde_json::to_string(&stats).map_err(|e| PyRuntimeError::new_err(e.to_string()))
         })
+    }
+
+    /// Counters since the cache was built, in Prometheus text format.
+    fn stats_prometheus(&self, py: Python<'_>) -> PyResult<String> {
+        guarded(py, || Ok(self.get(py)?.stats_prometheus()))
     }
 
     /// The disk tier's directory, if any.

@@ -331,3 +331,34 @@ def test_invalidate_then_the_next_query_refetches(sim, cache):
     assert report["refetched_rows"] == 24 and sim.count("/api/v3/klines") == 2
     with pytest.raises(cryptocache.InvalidQuery, match="unknown interval"):
         cache.invalidate("binance", "BTCUSDT", "7x")
+
+
+def test_prometheus_text_parses_and_matches_stats(sim, cache):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    cache.klines("binance", "BTCUSDT", "1h", "2024-03-01", "2024-03-05")
+    cache.klines("binance", "BTCUSDT", "1h", "2024-03-01", "2024-03-05")
+    stats = cache.stats()
+    families = {f.name: f for f in text_string_to_metric_families(cache.stats_prometheus())}
+
+    def value(family, **labels):
+        samples = families[family].samples
+        return next(
+            s.value for s in samples if all(s.labels.get(k) == v for k, v in labels.items())
+        )
+
+    for tier in stats["tiers"]:
+        name = tier["name"]
+        assert value("cryptocache_requests", tier=name, result="hit") == tier["hits"]
+        assert value("cryptocache_requests", tier=name, result="miss") == tier["misses"]
+        assert value("cryptocache_corrupt", tier=name) == tier["corrupt"]
+    venue = stats["upstream"]["venues"]["binance-spot"]
+    assert (
+        value("cryptocache_upstream_requests", exchange="binance-spot", status="200")
+        == venue["requests"]["200"]
+    )
+    assert value("cryptocache_upstream_weight", exchange="binance-spot") == venue["weight"]
+    queries = families["cryptocache_query_duration_seconds"]
+    count = next(s.value for s in queries.samples if s.name.endswith("_count"))
+    assert count == stats["queries"] == 2
+    assert families["cryptocache_query_duration_seconds"].type == "histogram"

@@ -168,3 +168,37 @@ def test_bad_warm_items_fail_before_fetching(sim, cache):
 def test_order_book_depth_validation(cache):
     with pytest.raises(ValueError):
         cache.order_book("binance", "BTCUSDT", depth=0)
+
+
+def test_settings_are_validated_with_clear_errors(sim, tmp_path):
+    bad = [
+        ({"settle_secs": -1}, "settle_secs must be between 0"),
+        ({"prefetch": 1.5}, "prefetch must be a whole number"),
+        ({"upstream_concurrency": 0}, "upstream_concurrency must be a whole number between 1"),
+        ({"max_wait_secs": float("nan")}, "max_wait_secs"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(cryptocache.ConfigError, match=message):
+            cryptocache.Cache(exchange_url=sim.url, no_disk=True, **kwargs)
+    with pytest.raises(TypeError, match="settle_secs must be a number"):
+        cryptocache.Cache(exchange_url=sim.url, no_disk=True, settle_secs="30")
+
+
+def test_settings_take_effect(sim):
+    # max_retries=0: one failed request is the answer; max_wait_secs=1: a 10 s ban fails at once.
+    with cryptocache.Cache(
+        exchange_url=sim.url, no_disk=True, max_retries=0, max_wait_secs=1, prefetch=0
+    ) as c:
+        c.klines("binance", "BTCUSDT", "1m", START, START + 60_000)
+        sim.post("/_sim/reset")
+        sim.post("/_sim/faults", [{"kind": "status", "status": 503}])
+        with pytest.raises(cryptocache.ExchangeError):
+            c.klines("binance", "BTCUSDT", "1m", START + 60_000_000, START + 120_000_000)
+        assert sim.total() == 1, "no retry"
+        sim.post("/_sim/faults", [{"kind": "status", "status": 429, "retry_after_secs": 10}])
+        started = time.monotonic()
+        with pytest.raises(cryptocache.RateLimited):
+            c.klines("binance", "BTCUSDT", "1m", START + 120_000_000, START + 180_000_000)
+        with pytest.raises(cryptocache.RateLimited, match="max_wait"):
+            c.klines("binance", "BTCUSDT", "1m", START + 180_000_000, START + 240_000_000)
+        assert time.monotonic() - started < 5

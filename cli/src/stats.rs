@@ -10,8 +10,12 @@ pub struct StatsArgs {
     #[arg(long, value_name = "PATH")]
     disk: Option<std::path::PathBuf>,
     /// Print JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "prometheus")]
     json: bool,
+    /// Print Prometheus text (gauges `cryptocache_disk_segments` and
+    /// `cryptocache_disk_bytes` per source and series), e.g. for node_exporter's textfile collector.
+    #[arg(long)]
+    prometheus: bool,
 }
 
 /// Runs `stats`.
@@ -21,6 +25,17 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
     let series = tier.summary().map_err(|e| e.to_string())?;
     let mut namespaces: Vec<&str> = series.iter().map(|s| s.source.as_str()).collect();
     namespaces.dedup();
+    if args.prometheus {
+        let gauge = |name: &str, help: &str, value: fn(&cryptocache::tier::disk::SeriesOnDisk) -> u64| {
+            println!("# HELP {name} {help}\n# TYPE {name} gauge");
+            for s in &series {
+                println!("{name}{{source=\"{}\",series=\"{}\"}} {}", s.source, s.series, value(s));
+            }
+        };
+        gauge("cryptocache_disk_segments", "Segment files on disk.", |s| s.segments);
+        gauge("cryptocache_disk_bytes", "Bytes of segment files on disk.", |s| s.bytes);
+        return Ok(());
+    }
     if args.json {
         let json = serde_json::json!({ "disk": dir, "namespaces": namespaces, "series": series });
         println!("{json:#}");

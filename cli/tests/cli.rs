@@ -249,6 +249,14 @@ async fn stats_lists_the_source_namespaces() {
     assert!(namespaces.contains(&"staging") && namespaces.iter().any(|n| n.starts_with("127.0.0.1-")));
     let table = text(&cryptocache(&["stats", "--disk", &disk]).stdout);
     assert!(table.contains("namespaces: ") && table.contains("staging"), "{table}");
+    let metrics = text(&cryptocache(&["stats", "--disk", &disk, "--prometheus"]).stdout);
+    assert!(metrics.contains("# TYPE cryptocache_disk_bytes gauge"), "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l.starts_with(
+            "cryptocache_disk_segments{source=\"staging\",series=\"binance:spot:klines:1h:BTCUSDT\"} "
+        )),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -169,6 +169,12 @@ impl Cache {
         self.engine.stats()
     }
 
+    /// [`stats`](Self::stats) in Prometheus text format (see [`Stats::prometheus`]), for
+    /// an exporter or a `/metrics` endpoint.
+    pub fn stats_prometheus(&self) -> String {
+        self.engine.stats().prometheus()
+    }
+
     /// The disk tier's directory, if there is one.
     pub fn disk_dir(&self) -> Option<&Path> {
         self.disk_dir.as_deref()

@@ -119,6 +119,10 @@ class Cache:
             namespace derived from it, so simulator or testnet data is never served as
             live data. Name a transparent proxy of the live exchange ``"live"``.
         no_disk: no disk tier at all.
+        settle_secs, open_jitter_secs, empty_ttl_secs, instruments_ttl_secs,
+        order_book_ttl_secs, prefetch, upstream_concurrency, max_wait_secs, max_retries:
+            the TTL policy, prefetch and pacing; ``None`` keeps the default. Meanings,
+            defaults and ranges: ``docs/options.md``. A bad value raises ``ConfigError``.
 
     Raises:
         ConfigError: bad options, or Redis cannot be reached or authenticated.
@@ -143,7 +147,32 @@ class Cache:
         *,
         no_disk: bool = False,
         source: Optional[str] = None,
+        settle_secs: Optional[float] = None,
+        open_jitter_secs: Optional[float] = None,
+        empty_ttl_secs: Optional[float] = None,
+        instruments_ttl_secs: Optional[float] = None,
+        order_book_ttl_secs: Optional[float] = None,
+        prefetch: Optional[int] = None,
+        upstream_concurrency: Optional[int] = None,
+        max_wait_secs: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> None:
+        settings = {
+            "settle_secs": settle_secs,
+            "open_jitter_secs": open_jitter_secs,
+            "empty_ttl_secs": empty_ttl_secs,
+            "instruments_ttl_secs": instruments_ttl_secs,
+            "order_book_ttl_secs": order_book_ttl_secs,
+            "prefetch": prefetch,
+            "upstream_concurrency": upstream_concurrency,
+            "max_wait_secs": max_wait_secs,
+            "max_retries": max_retries,
+        }
+        for name, value in settings.items():
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
+                raise TypeError(f"{name} must be a number, not {type(value).__name__}")
         if memory_mb is not None and (isinstance(memory_mb, bool) or int(memory_mb) < 0):
             raise ValueError(f"memory_mb must be a non-negative int, not {memory_mb!r}")
         self._native = _native.NativeCache(
@@ -154,6 +183,7 @@ class Cache:
             exchange_url=exchange_url,
             exchange_urls=sorted((exchange_urls or {}).items()),
             source=source,
+            settings=[(k, float(v)) for k, v in settings.items() if v is not None],
         )
 
     def klines(
@@ -273,6 +303,13 @@ class Cache:
         stats: dict[str, Any] = json.loads(self._native.stats_json())
         return stats
 
+    def stats_prometheus(self) -> str:
+        """The same counters in Prometheus text format (0.0.4), for an exporter:
+        ``cryptocache_requests_total{tier,result}``, ``cryptocache_upstream_requests_total
+        {exchange,status}``, ``cryptocache_query_duration_seconds`` (histogram), ...
+        The hit ratio is ``hits / (hits + misses)`` of ``cryptocache_requests_total``."""
+        return self._native.stats_prometheus()
+
     @property
     def disk_dir(self) -> Optional[str]:
         """The disk tier's directory, if there is one."""
@@ -318,6 +355,7 @@ class AsyncCache:
         no_disk: bool = False,
         source: Optional[str] = None,
         max_workers: int = 16,
+        **settings: Optional[float],
     ) -> None:
         self._cache = Cache(
             memory_mb,
@@ -327,6 +365,7 @@ class AsyncCache:
             exchange_urls,
             no_disk=no_disk,
             source=source,
+            **settings,  # type: ignore[arg-type]
         )
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="cryptocache")
 
@@ -408,6 +447,10 @@ class AsyncCache:
     async def stats(self) -> dict[str, Any]:
         """See :meth:`Cache.stats`."""
         return self._cache.stats()
+
+    async def stats_prometheus(self) -> str:
+        """See :meth:`Cache.stats_prometheus`."""
+        return self._cache.stats_prometheus()
 
     @property
     def closed(self) -> bool:

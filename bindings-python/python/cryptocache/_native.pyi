@@ -22,6 +22,7 @@ class NativeCache:
         exchange_url: Optional[str] = None,
         exchange_urls: list[tuple[str, str]] = ...,
         source: Optional[str] = None,
+        settings: list[tuple[str, float]] = ...,
     ) -> NativeCache: ...
     def klines(
         self,
@@ -65,6 +66,8 @@ class NativeCache:
         """``(series, segments, refetched rows or None)``."""
     def stats_json(self) -> str:
         """Counters as JSON text."""
+    def stats_prometheus(self) -> str:
+        """Counters in Prometheus text format."""
     def disk_dir(self) -> Optional[str]:
         """The disk tier's directory."""
     def closed(self) -> bool:

@@ -76,6 +76,8 @@ pub(crate) struct Engine {
     /// Longest wait for another process's fetch (also bounded by the lock's own limit).
     pub max_wait: std::time::Duration,
     pub queries: AtomicU64,
+    /// How long queries took (hits and misses alike).
+    query_durations: stats::Histogram,
     pub prefetches: AtomicU64,
     /// Where the last kline query on each series ended (to spot sequential reads).
     last_ends: moka::sync::Cache<Arc<SeriesKey>, i64>,
@@ -146,6 +148,7 @@ impl Engine {
             upstream_counters: parts.upstream_counters,
             max_wait: parts.max_wait,
             queries: AtomicU64::new(0),
+            query_durations: stats::Histogram::default(),
             prefetches: AtomicU64::new(0),
             last_ends: moka::sync::Cache::new(10_000),
             flights: Singleflight::default(),
@@ -179,9 +182,10 @@ impl Engine {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let tiers: Vec<_> = self.tiers.iter().map(|t| (t.tier.name(), &t.counters)).collect();
-        let mut stats =
-            stats::snapshot(self.queries.load(Ordering::Relaxed), &tiers, &self.upstream_counters);
+        let tiers: Vec<_> =
+            self.tiers.iter().map(|t| (t.tier.name(), &t.counters, t.tier.evictions())).collect();
+        let queries = self.queries.load(Ordering::Relaxed);
+        let mut stats = stats::snapshot(queries, &tiers, &self.upstream_counters, &self.query_durations);
         stats.prefetches = self.prefetches.load(Ordering::Relaxed);
         stats
     }
@@ -289,7 +293,8 @@ impl Engine {
         Ok((&venue.upstream, series, range))
     }
 
-    /// Validates a query and returns its series, clamped range, segments and "now".
+    /// Validates a query and returns its series, clamped range, segments and "now";
+    /// counts it and times it.
     async fn segments(
         &self,
         spec: SeriesSpec<'_>,
@@ -298,7 +303,10 @@ impl Engine {
         end: i64,
     ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
         self.queries.fetch_add(1, Ordering::Relaxed);
-        self.load_segments(spec, interval, start, end).await
+        let started = std::time::Instant::now();
+        let result = self.load_segments(spec, interval, start, end).await;
+        self.query_durations.observe(started.elapsed());
+        result
     }
 
     /// Validates, plans and resolves the segments of a range.

@@ -272,7 +272,7 @@ mod tests {
         lim.acquire(2, &counters, None, 1.0, deadline).await.unwrap(); // sixth needs a new window
         let waited = t0.elapsed();
         assert!(waited >= Duration::from_millis(40), "{waited:?}");
-        assert_eq!(crate::stats::snapshot(0, &[], &counters).upstream.throttle_waits, 1);
+        assert_eq!(crate::stats::snapshot(0, &[], &counters, &Default::default()).upstream.throttle_waits, 1);
     }
 
     #[tokio::test]

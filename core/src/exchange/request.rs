@@ -51,11 +51,17 @@ impl Requester {
             if let Err(e) = limiter.acquire(weight, counters, budget, self.offline_share, deadline).await {
                 return Verdict::Fail(e);
             }
-            counters.request(weight);
-            tracing::debug!(exchange = dialect.name(), url, weight, "upstream request");
+            let venue = dialect.name();
+            counters.request(venue, weight);
+            tracing::debug!(exchange = venue, url, weight, "upstream request");
+            let sent = std::time::Instant::now();
             let reply = match self.http.get(url).await {
-                Ok(reply) => reply,
+                Ok(reply) => {
+                    counters.answered(venue, &reply.status.to_string(), sent.elapsed());
+                    reply
+                }
                 Err(message) => {
+                    counters.answered(venue, "network_error", sent.elapsed());
                     counters.error();
                     let error = Error::Network { exchange: dialect.name().into(), message };
                     return Verdict::Retry { after: None, error };
@@ -80,7 +86,7 @@ impl Requester {
                 Verdict::Retry { after, error } => {
                     counters.error();
                     if let Error::RateLimited { retry_after, .. } = &error {
-                        counters.rate_limited();
+                        counters.rate_limited(venue);
                         let wait = retry_after.or(after).unwrap_or(Duration::from_secs(1));
                         limiter.pause_for(wait, budget).await;
                     }

@@ -1,8 +1,10 @@
 //! L1: decoded segments in process memory (moka, TinyLFU admission, weighed by bytes).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::{self, BoxFuture, FutureExt};
+use moka::notification::RemovalCause;
 use moka::sync::Cache;
 
 use super::{Lookup, Stored, Tier};
@@ -13,16 +15,24 @@ use crate::segment::{Segment, SegmentKey};
 #[derive(Debug, Clone)]
 pub struct MemoryTier {
     cache: Cache<SegmentKey, Arc<Segment>>,
+    evictions: Arc<AtomicU64>,
 }
 
 impl MemoryTier {
     /// A tier holding at most `capacity_bytes` of decoded candles.
     pub fn new(capacity_bytes: u64) -> Self {
+        let evictions = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&evictions);
         let cache = Cache::builder()
             .max_capacity(capacity_bytes)
             .weigher(|_k: &SegmentKey, v: &Arc<Segment>| v.weight())
+            .eviction_listener(move |_k, _v, cause| {
+                if cause == RemovalCause::Size {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                }
+            })
             .build();
-        MemoryTier { cache }
+        MemoryTier { cache, evictions }
     }
 
     /// Synchronous lookup of one key (the engine's fast path).
@@ -77,5 +87,10 @@ impl Tier for MemoryTier {
             self.cache.invalidate(k);
         }
         future::ready(Ok(())).boxed()
+    }
+
+    fn evictions(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.evictions.load(Ordering::Relaxed)
     }
 }

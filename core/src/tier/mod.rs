@@ -76,6 +76,11 @@ pub trait Tier: Send + Sync + std::fmt::Debug {
 
     /// Deletes segments (absent ones are ignored).
     fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>>;
+
+    /// Segments this tier dropped to make room (only a bounded tier has any).
+    fn evictions(&self) -> u64 {
+        0
+    }
 }
 
 /// The kinds of tier, for choosing their order.
