@@ -29,12 +29,27 @@ impl Engine {
         range: TimeRange,
         now: i64,
     ) -> Result<Vec<Arc<Segment>>> {
-        let mut found = self.read_tiers(keys, now).await;
+        let found = self.read_tiers(keys, now).await;
         let edge = self.check_retention(upstream, keys, &found, range, now)?;
-        let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
-        if missing.is_empty() {
+        if found.iter().all(Option::is_some) {
             return Ok(found.into_iter().flatten().collect());
         }
+        // The upstream path's state is large: boxed, so a hit's future stays small (it is
+        // moved whole when polled from `block_on` or a binding).
+        Box::pin(self.fill_missing(upstream, keys, found, edge, now)).await
+    }
+
+    /// The segments the tiers lacked, from the exchange: symbol check, "nothing before"
+    /// probe, then one load per segment.
+    async fn fill_missing(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        keys: &[SegmentKey],
+        mut found: Vec<Option<Arc<Segment>>>,
+        edge: Option<i64>,
+        now: i64,
+    ) -> Result<Vec<Arc<Segment>>> {
+        let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
         let series = &keys[0].series;
         // Going upstream: the symbol must exist. A published listing time is only a hint
         // of where to ask: segments are skipped only on the exchange's own answer.
