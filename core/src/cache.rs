@@ -13,7 +13,7 @@ use crate::exchange::binance::{Binance, BinanceConfig};
 use crate::exchange::bybit::{Bybit, BybitConfig};
 use crate::exchange::deribit::{Deribit, DeribitConfig};
 use crate::exchange::okx::{Okx, OkxConfig};
-use crate::exchange::{HttpClient, HttpConfig, Requester, RetryPolicy, Upstream};
+use crate::exchange::{HttpClient, HttpConfig, Requester, RetryPolicy};
 use crate::funding::FundingRates;
 use crate::invalidate::{Invalidation, InvalidationReport};
 use crate::model::{Exchange, KlineQuery, RangeQuery};
@@ -490,26 +490,43 @@ impl CacheBuilder {
             }
         }
         let counters = Arc::new(UpstreamCounters::default());
-        #[cfg(feature = "redis")]
-        let budget = shared.as_ref().map(|s| {
-            Arc::new(crate::redis::RedisBudget::new(s.clone(), self.budget_scope.clone()))
-                as Arc<dyn crate::exchange::SharedBudget>
-        });
-        #[cfg(not(feature = "redis"))]
-        let budget = None;
         let requester = Requester {
             http: HttpClient::new(&self.http)?,
             retry: self.retry,
             counters: Arc::clone(&counters),
-            budget,
+            budget: None,
             offline_share: self.offline_share,
         };
-        let venue = |upstream: Arc<dyn Upstream>, source| Venue { upstream, source };
+        // The shared budget (and its pauses) is per source too: a simulator's or a
+        // testnet's 429 must not pause, nor its traffic spend, the live exchange's budget.
+        let for_source = |source: &Arc<str>| {
+            #[cfg(feature = "redis")]
+            let budget = shared.as_ref().map(|s| {
+                let scope = format!("{}@{source}", self.budget_scope);
+                Arc::new(crate::redis::RedisBudget::new(s.clone(), scope))
+                    as Arc<dyn crate::exchange::SharedBudget>
+            });
+            #[cfg(not(feature = "redis"))]
+            let budget = {
+                let _ = source;
+                None
+            };
+            Requester { budget, ..requester.clone() }
+        };
         let venues = vec![
-            venue(Arc::new(Binance::new(self.binance, requester.clone())), binance_source),
-            venue(Arc::new(Bybit::new(self.bybit, requester.clone())), bybit_source),
-            venue(Arc::new(Okx::new(self.okx, requester.clone())), okx_source),
-            venue(Arc::new(Deribit::new(self.deribit, requester)), deribit_source),
+            Venue {
+                upstream: Arc::new(Binance::new(self.binance, for_source(&binance_source))),
+                source: binance_source,
+            },
+            Venue {
+                upstream: Arc::new(Bybit::new(self.bybit, for_source(&bybit_source))),
+                source: bybit_source,
+            },
+            Venue { upstream: Arc::new(Okx::new(self.okx, for_source(&okx_source))), source: okx_source },
+            Venue {
+                upstream: Arc::new(Deribit::new(self.deribit, for_source(&deribit_source))),
+                source: deribit_source,
+            },
         ];
         #[allow(unused_mut)]
         let mut engine = Engine::new(EngineParts {

@@ -317,6 +317,26 @@ async fn a_429_seen_by_one_process_pauses_every_process_on_the_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_from_another_source_does_not_pause_this_one() {
+    let w = World::new().await;
+    let redis = redis();
+    let retry = RetryPolicy { max_wait: Duration::from_secs(1), ..RetryPolicy::default() };
+    let testnet =
+        w.exact_builder().no_disk().redis(redis.url()).source("testnet").retry(retry).build().await.unwrap();
+    let other =
+        w.exact_builder().no_disk().redis(redis.url()).source("staging").retry(retry).build().await.unwrap();
+    testnet.klines(&query("BTCUSDT", "1h", NOW - 300 * DAY, NOW - 299 * DAY)).await.unwrap();
+    other.klines(&query("BTCUSDT", "1h", NOW - 250 * DAY, NOW - 249 * DAY)).await.unwrap();
+    w.sim.push_faults(vec![Fault::Status { status: 418, retry_after_secs: Some(3600) }]);
+    let e = testnet.klines(&query("BTCUSDT", "1h", NOW - 200 * DAY, NOW - 199 * DAY)).await.unwrap_err();
+    assert_eq!(e.code(), "RATE_LIMITED");
+    let paused = redis.cli(&["KEYS", "cc:budget:*:paused"]).unwrap();
+    assert!(paused.contains("@testnet") && !paused.contains("@staging"), "{paused}");
+    // The other source's budget is its own: it goes on.
+    other.klines(&query("BTCUSDT", "1h", NOW - 150 * DAY, NOW - 149 * DAY)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_redis_down_four_processes_stay_within_the_exchange_budget() {
     // The exchange allows 120 weight per 2 s window; every cache is configured for all of
     // it, as if it had the budget to itself, with Redis (the shared budget) unreachable.
