@@ -68,6 +68,15 @@ export interface CacheOptions {
   maxWaitSecs?: number;
   /** Retries of a failed upstream request (default 5). */
   maxRetries?: number;
+  /** Serve an open segment up to this long (s) past its expiry at once, marked `stale`,
+   * while one background refresh replaces it (default 0 = off). */
+  staleWhileRevalidateSecs?: number;
+  /** Size bound of the disk tier in MiB; least recently used files go first (default: none). */
+  diskMaxMb?: number;
+  /** TTL (s) of closed segments in Redis (default: none). */
+  redisTtlSecs?: number;
+  /** Share of each exchange budget spent while Redis's shared budget is unreachable (default 0.25). */
+  offlineBudgetShare?: number;
 }
 
 /** What `invalidate()` drops. */
@@ -156,6 +165,8 @@ export class Candles {
   readonly trades: Float64Array | null;
   /** Whether the last candle is still open (its values will change). */
   readonly lastIsOpen: boolean;
+  /** Served from an open segment past its expiry while a background refresh runs. */
+  readonly stale: boolean;
   /** The interval, e.g. `1h`. */
   readonly interval: string;
   /** Ranges inside the query where the exchange has no candle although it could. */
@@ -267,6 +278,8 @@ export interface Stats {
     throttleWaits: number;
   };
   prefetches: number;
+  /** Stale segments served while a background refresh replaced them. */
+  revalidations: number;
 }
 
 /** A tiered cache (memory → disk → Redis) of historical market data. */

@@ -102,6 +102,8 @@ class Candles {
     /** Trade counts (Float64Array) or null when the exchange does not report them. */
     this.trades = c.trades ?? null;
     this.lastIsOpen = c.lastIsOpen;
+    /** Served past its expiry while a background refresh runs (staleWhileRevalidateSecs). */
+    this.stale = c.stale;
     this.interval = c.interval;
     this.gaps = c.gaps;
   }

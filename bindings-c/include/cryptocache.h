@@ -188,6 +188,25 @@ typedef struct cc_config {
    * testnet data is never served as live data).
    */
   const char *source;
+  /**
+   * Serve an open segment up to this long (s) past its expiry at once, marked `stale`,
+   * while one background refresh replaces it; 0 or negative = off (the default).
+   */
+  double stale_while_revalidate_secs;
+  /**
+   * Size bound of the disk tier in MiB (least recently used files go first);
+   * negative = unbounded (the default).
+   */
+  double disk_max_mb;
+  /**
+   * TTL (s) of closed segments in Redis; negative = none (the default).
+   */
+  double redis_ttl_secs;
+  /**
+   * Share (0.01-1) of each exchange budget spent while the shared budget in Redis is
+   * unreachable; negative = the default (0.25).
+   */
+  double offline_budget_share;
 } cc_config;
 
 /**
@@ -267,6 +286,11 @@ typedef struct cc_candle_columns {
    * Whether the last candle is still open (its values will change).
    */
   bool last_is_open;
+  /**
+   * Whether the candles were served from an open segment past its expiry
+   * (`stale_while_revalidate_secs`) while a background refresh replaces it.
+   */
+  bool stale;
 } cc_candle_columns;
 
 /**

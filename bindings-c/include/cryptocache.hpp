@@ -73,6 +73,10 @@ struct Config {
     std::optional<double> instruments_ttl_secs; ///< Trust in an instruments answer (s).
     std::optional<double> order_book_ttl_secs; ///< Lifetime of a book snapshot (s).
     std::optional<double> max_wait_secs;       ///< Longest wait before RATE_LIMITED (s).
+    std::optional<double> stale_while_revalidate_secs; ///< Serve expired open segments this long, marked stale.
+    std::optional<std::int64_t> disk_max_mb;   ///< Disk tier size bound (MiB); unset = unbounded.
+    std::optional<double> redis_ttl_secs;      ///< TTL of closed segments in Redis (s); unset = none.
+    std::optional<double> offline_budget_share; ///< Budget share while Redis is unreachable (0.01-1).
 };
 
 /// A candle, trade or funding query over [start_ms, end_ms).
@@ -116,6 +120,8 @@ class Candles {
     }
     /// Whether the last candle is still open.
     bool last_is_open() const noexcept { return col_.last_is_open; }
+    /// Whether served past expiry while a background refresh runs (stale-while-revalidate).
+    bool stale() const noexcept { return col_.stale; }
     /// Row `i`; throws Error (CC_STATUS_INVALID_ARGUMENT) when out of range.
     cc_candle at(std::size_t i) const {
         cc_candle c{};
@@ -224,6 +230,10 @@ class Cache {
         if (config.instruments_ttl_secs) c.instruments_ttl_secs = *config.instruments_ttl_secs;
         if (config.order_book_ttl_secs) c.order_book_ttl_secs = *config.order_book_ttl_secs;
         if (config.max_wait_secs) c.max_wait_secs = *config.max_wait_secs;
+        if (config.stale_while_revalidate_secs) c.stale_while_revalidate_secs = *config.stale_while_revalidate_secs;
+        if (config.disk_max_mb) c.disk_max_mb = static_cast<double>(*config.disk_max_mb);
+        if (config.redis_ttl_secs) c.redis_ttl_secs = *config.redis_ttl_secs;
+        if (config.offline_budget_share) c.offline_budget_share = *config.offline_budget_share;
         cc_cache *raw = nullptr;
         detail::check(cc_cache_new(&c, &raw));
         raw_.reset(raw);

@@ -363,6 +363,17 @@ pub struct cc_config {
     /// exchanges' own endpoints, one derived from the URL for any other (so simulator or
     /// testnet data is never served as live data).
     pub source: *const c_char,
+    /// Serve an open segment up to this long (s) past its expiry at once, marked `stale`,
+    /// while one background refresh replaces it; 0 or negative = off (the default).
+    pub stale_while_revalidate_secs: f64,
+    /// Size bound of the disk tier in MiB (least recently used files go first);
+    /// negative = unbounded (the default).
+    pub disk_max_mb: f64,
+    /// TTL (s) of closed segments in Redis; negative = none (the default).
+    pub redis_ttl_secs: f64,
+    /// Share (0.01-1) of each exchange budget spent while the shared budget in Redis is
+    /// unreachable; negative = the default (0.25).
+    pub offline_budget_share: f64,
 }
 
 /// The default options: 256 MiB memory, the default disk directory, no Redis, the live
@@ -385,6 +396,10 @@ pub extern "C" fn cc_config_default() -> cc_config {
         order_book_ttl_secs: -1.0,
         max_wait_secs: -1.0,
         source: std::ptr::null(),
+        stale_while_revalidate_secs: -1.0,
+        disk_max_mb: -1.0,
+        redis_ttl_secs: -1.0,
+        offline_budget_share: -1.0,
     }
 }
 
@@ -434,6 +449,10 @@ pub unsafe extern "C" fn cc_cache_new(config: *const cc_config, out: *mut *mut c
             ("instruments_ttl_secs", config.instruments_ttl_secs),
             ("order_book_ttl_secs", config.order_book_ttl_secs),
             ("max_wait_secs", config.max_wait_secs),
+            ("stale_while_revalidate_secs", config.stale_while_revalidate_secs),
+            ("disk_max_mb", config.disk_max_mb),
+            ("redis_ttl_secs", config.redis_ttl_secs),
+            ("offline_budget_share", config.offline_budget_share),
         ] {
             if value >= 0.0 || value.is_nan() {
                 options.set(name, value)?;
@@ -547,6 +566,9 @@ pub struct cc_candle_columns {
     pub trades: *const u64,
     /// Whether the last candle is still open (its values will change).
     pub last_is_open: bool,
+    /// Whether the candles were served from an open segment past its expiry
+    /// (`stale_while_revalidate_secs`) while a background refresh replaces it.
+    pub stale: bool,
 }
 
 /// One candle as a plain struct.
@@ -634,6 +656,7 @@ pub unsafe extern "C" fn cc_candles_columns(
             quote_volume: c.quote_volume().as_ptr(),
             trades: c.trades().map_or(std::ptr::null(), <[u64]>::as_ptr),
             last_is_open: c.last_is_open(),
+            stale: c.is_stale(),
         };
         // SAFETY: checked non-NULL and writable (the caller's obligation).
         unsafe { *out = columns };

@@ -144,6 +144,10 @@ fn network_config_panic_and_null_errors() {
         cc_config { no_disk: true, upstream_concurrency: 0, ..cc_config_default() },
         cc_config { no_disk: true, settle_secs: f64::NAN, ..cc_config_default() },
         cc_config { no_disk: true, max_retries: 99, ..cc_config_default() },
+        cc_config { no_disk: true, disk_max_mb: 0.5, ..cc_config_default() },
+        cc_config { no_disk: true, redis_ttl_secs: 0.0, ..cc_config_default() },
+        cc_config { no_disk: true, offline_budget_share: 2.0, ..cc_config_default() },
+        cc_config { no_disk: true, stale_while_revalidate_secs: f64::INFINITY, ..cc_config_default() },
     ] {
         // SAFETY: valid config and out pointer.
         expect(unsafe { cc_cache_new(&config, &mut cache) }, cc_status::ConfigError);

@@ -95,6 +95,15 @@ pub struct CacheOptions {
     pub max_wait_secs: Option<f64>,
     /// Retries of a failed upstream request (default 5).
     pub max_retries: Option<f64>,
+    /// Serve an open segment up to this long (s) past its expiry at once, marked
+    /// `stale`, while one background refresh replaces it (default 0 = off).
+    pub stale_while_revalidate_secs: Option<f64>,
+    /// Size bound of the disk tier in MiB; least recently used files go first (default: none).
+    pub disk_max_mb: Option<f64>,
+    /// TTL (s) of closed segments in Redis (default: none).
+    pub redis_ttl_secs: Option<f64>,
+    /// Share of each exchange budget spent while Redis's shared budget is unreachable (default 0.25).
+    pub offline_budget_share: Option<f64>,
 }
 
 impl CacheOptions {
@@ -128,6 +137,10 @@ impl CacheOptions {
             ("upstream_concurrency", self.upstream_concurrency),
             ("max_wait_secs", self.max_wait_secs),
             ("max_retries", self.max_retries),
+            ("stale_while_revalidate_secs", self.stale_while_revalidate_secs),
+            ("disk_max_mb", self.disk_max_mb),
+            ("redis_ttl_secs", self.redis_ttl_secs),
+            ("offline_budget_share", self.offline_budget_share),
         ] {
             if let Some(value) = value {
                 options.set(name, value).map_err(|e| core_error(&e))?;
@@ -290,6 +303,9 @@ pub struct CandleColumns {
     pub trades: Option<Float64Array>,
     /// Whether the last candle is still open (its values will change).
     pub last_is_open: bool,
+    /// Served from an open segment past its expiry (stale-while-revalidate): a
+    /// background refresh is under way.
+    pub stale: bool,
     /// The interval, e.g. `1h`.
     pub interval: String,
     /// Ranges inside the query where the exchange has no candle although it could.
@@ -308,6 +324,7 @@ impl CandleColumns {
             quote_volume: Float64Array::new(c.quote_volume().to_vec()),
             trades: c.trades().map(|t| Float64Array::new(t.iter().map(|&n| n as f64).collect())),
             last_is_open: c.last_is_open(),
+            stale: c.is_stale(),
             interval: c.interval().to_string(),
             gaps: c
                 .gaps()
@@ -543,6 +560,8 @@ pub struct Stats {
     pub upstream: UpstreamStats,
     /// Background prefetches started.
     pub prefetches: f64,
+    /// Stale segments served while a background refresh replaced them.
+    pub revalidations: f64,
 }
 
 impl Stats {
@@ -575,6 +594,7 @@ impl Stats {
                 throttle_waits: n(s.upstream.throttle_waits),
             },
             prefetches: n(s.prefetches),
+            revalidations: n(s.revalidations),
         }
     }
 }

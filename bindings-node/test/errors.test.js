@@ -87,6 +87,10 @@ test('settings are checked by the core: a bad value is a CONFIG_ERROR naming it'
     [{ settleSecs: -1 }, /settle_secs must be between 0/],
     [{ prefetch: 1.5 }, /prefetch must be a whole number/],
     [{ upstreamConcurrency: 0 }, /upstream_concurrency must be a whole number between 1/],
+    [{ staleWhileRevalidateSecs: -5 }, /stale_while_revalidate_secs must be between 0/],
+    [{ diskMaxMb: 0.5 }, /disk_max_mb must be a whole number between 1/],
+    [{ redisTtlSecs: 0 }, /redis_ttl_secs must be between 1/],
+    [{ offlineBudgetShare: 2 }, /offline_budget_share must be between 0.01 and 1/],
   ];
   for (const [opts, pattern] of bad) {
     assert.throws(() => new Cache({ diskPath: false, exchangeUrl: sim.url, ...opts }), (e) => {
@@ -94,6 +98,22 @@ test('settings are checked by the core: a bad value is a CONFIG_ERROR naming it'
       assert.match(e.message, pattern);
       return true;
     });
+  }
+});
+
+test('every setting is accepted in its range, and results say whether they are stale', async () => {
+  const c = new Cache({
+    diskPath: false, exchangeUrl: sim.url, settleSecs: 30, openJitterSecs: 0, emptyTtlSecs: 60,
+    instrumentsTtlSecs: 10, orderBookTtlSecs: 0.5, prefetch: 0, upstreamConcurrency: 2, maxWaitSecs: 5,
+    maxRetries: 1, staleWhileRevalidateSecs: 60, diskMaxMb: 64, redisTtlSecs: 86400, offlineBudgetShare: 0.5,
+  });
+  try {
+    const got = await c.klines({ ...good, start: '2023-06-01', end: '2023-06-02' });
+    assert.equal(got.length, 24);
+    assert.equal(got.stale, false, 'closed candles are never stale');
+    assert.equal((await c.stats()).revalidations, 0);
+  } finally {
+    await c.close();
   }
 });
 

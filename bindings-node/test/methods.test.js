@@ -143,7 +143,7 @@ test('warm: fills the tiers, reports failures by index; later reads are free', a
 test('stats() has the documented shape; close() is idempotent and later calls reject', async () => {
   const cache = await Cache.open({ diskPath: false, exchangeUrl: sim.url, memoryMb: 64 });
   const s = await cache.stats();
-  assert.deepEqual(Object.keys(s).sort(), ['prefetches', 'queries', 'tiers', 'upstream']);
+  assert.deepEqual(Object.keys(s).sort(), ['prefetches', 'queries', 'revalidations', 'tiers', 'upstream']);
   assert.deepEqual(s.tiers.map((t) => t.name), ['memory']);
   assert.equal(typeof s.upstream.requests, 'number');
   await cache.close();

@@ -646,6 +646,16 @@ impl NativeTable {
         })
     }
 
+    /// Whether some rows were served from an open segment past its expiry
+    /// (stale-while-revalidate) while a background refresh replaces it.
+    fn stale(&self) -> bool {
+        match &self.data {
+            Data::Candles(c) => c.is_stale(),
+            Data::Trades(t) => t.is_stale(),
+            Data::Funding(f) => f.is_stale(),
+        }
+    }
+
     /// Candles only: whether the last candle is still open (its values will change).
     fn last_is_open(&self) -> bool {
         matches!(&self.data, Data::Candles(c) if c.last_is_open())

@@ -176,12 +176,54 @@ def test_settings_are_validated_with_clear_errors(sim, tmp_path):
         ({"prefetch": 1.5}, "prefetch must be a whole number"),
         ({"upstream_concurrency": 0}, "upstream_concurrency must be a whole number between 1"),
         ({"max_wait_secs": float("nan")}, "max_wait_secs"),
+        ({"stale_while_revalidate_secs": -5}, "stale_while_revalidate_secs must be between 0"),
+        ({"disk_max_mb": 0}, "disk_max_mb must be a whole number between 1"),
+        ({"redis_ttl_secs": 0}, "redis_ttl_secs must be between 1"),
+        ({"offline_budget_share": 2}, "offline_budget_share must be between 0.01 and 1"),
     ]
     for kwargs, message in bad:
         with pytest.raises(cryptocache.ConfigError, match=message):
             cryptocache.Cache(exchange_url=sim.url, no_disk=True, **kwargs)
     with pytest.raises(TypeError, match="settle_secs must be a number"):
         cryptocache.Cache(exchange_url=sim.url, no_disk=True, settle_secs="30")
+
+
+def test_every_setting_is_accepted_in_its_range(sim):
+    good = {
+        "settle_secs": 30,
+        "open_jitter_secs": 0,
+        "empty_ttl_secs": 60,
+        "instruments_ttl_secs": 10,
+        "order_book_ttl_secs": 0.5,
+        "prefetch": 0,
+        "upstream_concurrency": 2,
+        "max_wait_secs": 5,
+        "max_retries": 1,
+        "stale_while_revalidate_secs": 60,
+        "disk_max_mb": 64,
+        "redis_ttl_secs": 86400,
+        "offline_budget_share": 0.5,
+    }
+    with cryptocache.Cache(exchange_url=sim.url, no_disk=True, **good) as c:
+        candles = c.klines("binance", "BTCUSDT", "1h", START, START + 3_600_000)
+        assert len(candles) == 1 and candles.stale is False
+
+
+def test_disk_max_mb_bounds_the_disk_tier(sim, tmp_path):
+    def disk_bytes():
+        return sum(p.stat().st_size for p in tmp_path.rglob("*.seg"))
+
+    day = 86_400_000
+    with cryptocache.Cache(
+        exchange_url=sim.url, disk_path=tmp_path, memory_mb=0, disk_max_mb=1, prefetch=0
+    ) as c:
+        for i in range(10):  # ~150 KB of 1m segments each: 1.5 MB in all
+            start = START - 5 * (i + 1) * day
+            got = c.klines("binance", "BTCUSDT", "1m", start, start + 5 * day)
+            assert len(got) == 5 * 1440
+            assert disk_bytes() <= 1 << 20
+        disk = next(t for t in c.stats()["tiers"] if t["name"] == "disk")
+        assert disk["evictions"] > 0 and disk["corrupt"] == 0
 
 
 def test_settings_take_effect(sim):

@@ -23,7 +23,8 @@ pub struct FetchArgs {
     /// Order-book levels per side (for `book`).
     #[arg(long, default_value_t = 20)]
     depth: usize,
-    /// Output file (.csv or .json); standard output (CSV) when absent.
+    /// Output file: .csv, .json, .parquet (zstd) or .arrow (Arrow IPC stream); standard
+    /// output (CSV) when absent.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
@@ -55,6 +56,9 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
             "asks": book.asks.iter().map(|l| [l.price, l.quantity]).collect::<Vec<_>>(),
         });
         let text = match format {
+            Format::Parquet | Format::Arrow => {
+                return Err("an order book is written as .csv or .json".into());
+            }
             Format::Json => format!("{json:#}\n"),
             Format::Csv => {
                 let rows = book.bids.iter().map(|l| ("bid", l)).chain(book.asks.iter().map(|l| ("ask", l)));
@@ -75,7 +79,7 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
     // A file is written beside its target and renamed into place on success, so a failed
     // fetch never leaves a partial file or clobbers an existing one.
     let summary = match &args.output {
-        None => fetch_into(&cache, &target, from, to, BufWriter::new(io::stdout().lock()), format).await?,
+        None => fetch_into(&cache, &target, from, to, BufWriter::new(io::stdout()), format).await?,
         Some(path) => {
             let partial = path.with_extension(format!("{}.partial", format.extension()));
             let result = match File::create(&partial) {
@@ -110,7 +114,7 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
 }
 
 /// Streams the records of `[from, to)` of the target's kind into `out`.
-async fn fetch_into<W: Write>(
+async fn fetch_into<W: Write + Send>(
     cache: &Cache,
     t: &crate::Resolved,
     from: i64,
@@ -165,7 +169,7 @@ async fn stream<W, R, F, Fut>(
     mut part: F,
 ) -> Result<Summary, String>
 where
-    W: Write,
+    W: Write + Send,
     R: Records,
     F: FnMut(i64, i64) -> Fut,
     Fut: Future<Output = cryptocache::Result<(R, usize)>>,

@@ -3,11 +3,14 @@
 
 #![warn(clippy::unwrap_used)]
 
+mod clear;
 mod coverage;
 mod demo;
 mod fetch;
 mod invalidate;
 mod output;
+mod parquet_out;
+mod prune;
 mod stats;
 mod warm;
 mod what;
@@ -38,6 +41,10 @@ enum Command {
     Warm(warm::WarmArgs),
     /// Show what the disk cache holds.
     Stats(stats::StatsArgs),
+    /// Delete a source namespace (--source NAME) or everything from every tier.
+    Clear(clear::ClearArgs),
+    /// Remove the least recently used segment files until the disk tier fits --max-mb.
+    Prune(prune::PruneArgs),
     /// Run the offline demo: the built-in simulator, a year of 1h candles, cold then warm.
     Demo(demo::DemoArgs),
     /// Serve the exchange simulator on its own, for programs and tests in any language.
@@ -132,6 +139,16 @@ pub struct CacheArgs {
     /// one derived from --exchange-url otherwise, so simulated data is never served as live].
     #[arg(long, value_name = "NAME")]
     source: Option<String>,
+    /// Bound the disk tier to this many MiB: past it, the least recently used segment
+    /// files are removed.
+    #[arg(long, value_name = "MB")]
+    disk_max_mb: Option<u64>,
+    /// TTL of closed segments in Redis, in seconds [default: none].
+    #[arg(long, value_name = "SECS")]
+    redis_ttl: Option<f64>,
+    /// Any setting of docs/options.md, e.g. `--set settle_secs=300` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    settings: Vec<String>,
     /// Binance request weight allowed per window (spot and USD-M) [default: 90 % of Binance's].
     #[arg(long, value_name = "WEIGHT")]
     weight_limit: Option<u32>,
@@ -144,21 +161,31 @@ impl CacheArgs {
     /// Builds the cache these arguments describe. The CLI reads whole ranges, so
     /// prefetching (which reads ahead of sequential queries) would only fetch past `--to`.
     pub async fn build(&self) -> Result<cryptocache::Cache, String> {
-        let mut builder = cryptocache::Cache::builder().memory_mb(self.memory_mb).prefetch(0);
-        builder = match (&self.disk, self.no_disk) {
-            (_, true) => builder.no_disk(),
-            (Some(dir), false) => builder.disk(dir),
-            (None, false) => builder,
-        };
-        if let Some(url) = &self.redis {
-            builder = builder.redis(url);
+        let mut options = cryptocache::options::CacheOptions::default();
+        options.memory_mb = Some(self.memory_mb);
+        options.disk_path = self.disk.clone();
+        options.no_disk = self.no_disk;
+        options.redis_url = self.redis.clone();
+        options.exchange_url = self.exchange_url.clone();
+        options.source = self.source.clone();
+        options.set("prefetch", 0.0).map_err(|e| e.to_string())?;
+        let flags =
+            [("disk_max_mb", self.disk_max_mb.map(|mb| mb as f64)), ("redis_ttl_secs", self.redis_ttl)];
+        for (name, value) in flags.into_iter().filter_map(|(n, v)| Some((n, v?))) {
+            options
+                .set(name, value)
+                .map_err(|e| format!("--{}: {e}", name.trim_end_matches("_secs").replace('_', "-")))?;
         }
-        if let Some(url) = &self.exchange_url {
-            builder = builder.exchange_url(url);
+        for setting in &self.settings {
+            let parsed = setting
+                .split_once('=')
+                .and_then(|(name, value)| Some((name.trim(), value.trim().parse().ok()?)));
+            let Some((name, value)) = parsed else {
+                return Err(format!("--set {setting:?}: expected NAME=NUMBER, e.g. settle_secs=300"));
+            };
+            options.set(name, value).map_err(|e| format!("--set {setting}: {e}"))?;
         }
-        if let Some(name) = &self.source {
-            builder = builder.source(name);
-        }
+        let mut builder = options.builder().map_err(|e| e.to_string())?;
         if self.weight_limit.is_some() || self.weight_window_secs.is_some() {
             let mut binance = cryptocache::exchange::binance::BinanceConfig::default();
             if let Some(url) = &self.exchange_url {
@@ -194,6 +221,8 @@ fn main() -> ExitCode {
             Command::Warm(args) => warm::run(args).await,
             Command::Invalidate(args) => invalidate::run(args).await,
             Command::Stats(args) => stats::run(&args),
+            Command::Clear(args) => clear::run(args).await,
+            Command::Prune(args) => prune::run(&args),
             Command::Demo(args) => demo::run(args).await,
             Command::Sim { port } => serve_sim(port).await,
         }

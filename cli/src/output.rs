@@ -1,11 +1,16 @@
-//! CSV and JSON writers for candles, trades and funding rates, streaming part by part.
-//! Floats print in Rust's shortest round-trip form, so a reader parsing them gets the
-//! exact same values.
+//! CSV, JSON, Parquet and Arrow IPC writers for candles, trades and funding rates,
+//! streaming part by part. Floats print in Rust's shortest round-trip form, so a reader
+//! parsing them gets the exact same values; the columnar formats carry the same columns
+//! as the CSV (times as UTC timestamps) from [`cryptocache::columns`].
 
 use std::io::{self, Write};
 use std::path::Path;
 
+use cryptocache::arrow_ipc::StreamWriter;
+use cryptocache::columns::ToBatch;
 use cryptocache::{Candles, FundingRates, Side, Trades};
+
+use crate::parquet_out::ParquetWriter;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +19,10 @@ pub enum Format {
     Csv,
     /// An array of objects with the same fields.
     Json,
+    /// Apache Parquet, zstd-compressed.
+    Parquet,
+    /// An Arrow IPC stream.
+    Arrow,
 }
 
 impl Format {
@@ -23,8 +32,12 @@ impl Format {
             None if path.is_none() => Ok(Format::Csv),
             Some(e) if e.eq_ignore_ascii_case("csv") => Ok(Format::Csv),
             Some(e) if e.eq_ignore_ascii_case("json") => Ok(Format::Json),
+            Some(e) if e.eq_ignore_ascii_case("parquet") => Ok(Format::Parquet),
+            Some(e) if e.eq_ignore_ascii_case("arrow") || e.eq_ignore_ascii_case("arrows") => {
+                Ok(Format::Arrow)
+            }
             _ => Err(format!(
-                "cannot tell the format of {:?}: name it .csv or .json",
+                "cannot tell the format of {:?}: name it .csv, .json, .parquet or .arrow",
                 path.unwrap_or(Path::new(""))
             )),
         }
@@ -35,12 +48,14 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Parquet => "parquet",
+            Format::Arrow => "arrow",
         }
     }
 }
 
-/// A result that can be written record by record.
-pub trait Records {
+/// A result that can be written record by record (text) or as columns.
+pub trait Records: ToBatch {
     /// Field names, in order.
     const FIELDS: &'static [&'static str];
 
@@ -107,38 +122,67 @@ impl Records for FundingRates {
     }
 }
 
+/// Where records go.
+enum Sink<W: Write + Send> {
+    /// CSV or JSON text.
+    Text(W),
+    /// Arrow IPC: one record batch per part.
+    Arrow(StreamWriter<W>),
+    /// Parquet: started with the first part (its columns are the schema).
+    Parquet(ParquetSink<W>),
+}
+
+/// The output until the first part arrives, then the Parquet writer.
+struct ParquetSink<W: Write + Send> {
+    out: Option<W>,
+    writer: Option<ParquetWriter<W>>,
+}
+
 /// Writes records as they arrive.
-pub struct Writer<W: Write> {
-    out: W,
+pub struct Writer<W: Write + Send> {
+    sink: Sink<W>,
     format: Format,
     fields: &'static [&'static str],
     rows: usize,
 }
 
-impl<W: Write> Writer<W> {
+impl<W: Write + Send> Writer<W> {
     /// Starts the output (CSV header or JSON array) for records with `fields`.
     pub fn new(mut out: W, format: Format, fields: &'static [&'static str]) -> io::Result<Self> {
-        match format {
-            Format::Csv => writeln!(out, "{}", fields.join(","))?,
-            Format::Json => write!(out, "[")?,
-        }
-        Ok(Writer { out, format, fields, rows: 0 })
+        let sink = match format {
+            Format::Csv => {
+                writeln!(out, "{}", fields.join(","))?;
+                Sink::Text(out)
+            }
+            Format::Json => {
+                write!(out, "[")?;
+                Sink::Text(out)
+            }
+            Format::Arrow => Sink::Arrow(StreamWriter::new(out)),
+            Format::Parquet => Sink::Parquet(ParquetSink { out: Some(out), writer: None }),
+        };
+        Ok(Writer { sink, format, fields, rows: 0 })
     }
 
     /// Appends records. CSV leaves absent values empty and strings unquoted.
     pub fn write<R: Records>(&mut self, records: &R) -> io::Result<()> {
+        let out = match &mut self.sink {
+            Sink::Text(out) => out,
+            Sink::Arrow(stream) => return stream.write(&records.to_batch()),
+            Sink::Parquet(sink) => return sink.write(records),
+        };
         for i in 0..records.count() {
             let values = records.fields(i);
             match self.format {
-                Format::Csv => {
-                    let cells: Vec<&str> =
-                        values.iter().map(|v| if v == "null" { "" } else { v.trim_matches('"') }).collect();
-                    writeln!(self.out, "{}", cells.join(","))?;
-                }
                 Format::Json => {
                     let pairs: Vec<String> =
                         self.fields.iter().zip(&values).map(|(k, v)| format!("\"{k}\":{v}")).collect();
-                    write!(self.out, "{}\n{{{}}}", if self.rows == 0 { "" } else { "," }, pairs.join(","))?;
+                    write!(out, "{}\n{{{}}}", if self.rows == 0 { "" } else { "," }, pairs.join(","))?;
+                }
+                _ => {
+                    let cells: Vec<&str> =
+                        values.iter().map(|v| if v == "null" { "" } else { v.trim_matches('"') }).collect();
+                    writeln!(out, "{}", cells.join(","))?;
                 }
             }
             self.rows += 1;
@@ -147,10 +191,37 @@ impl<W: Write> Writer<W> {
     }
 
     /// Closes the output.
-    pub fn finish(mut self) -> io::Result<()> {
-        if self.format == Format::Json {
-            writeln!(self.out, "\n]")?;
-        }
-        self.out.flush()
+    pub fn finish(self) -> io::Result<()> {
+        let mut out = match self.sink {
+            Sink::Text(mut out) => {
+                if self.format == Format::Json {
+                    writeln!(out, "\n]")?;
+                }
+                out
+            }
+            Sink::Arrow(stream) => stream.finish()?,
+            Sink::Parquet(ParquetSink { writer: Some(writer), .. }) => {
+                writer.finish().map_err(io::Error::other)?
+            }
+            Sink::Parquet(ParquetSink { writer: None, .. }) => {
+                return Err(io::Error::other("no records were written"))
+            }
+        };
+        out.flush()
+    }
+}
+
+impl<W: Write + Send> ParquetSink<W> {
+    /// Appends records, starting the file (its schema) with the first part.
+    fn write<R: Records>(&mut self, records: &R) -> io::Result<()> {
+        let batch = records.to_batch();
+        let writer = match (&mut self.writer, self.out.take()) {
+            (Some(writer), _) => writer,
+            (None, Some(out)) => {
+                self.writer.insert(ParquetWriter::new(out, &batch).map_err(io::Error::other)?)
+            }
+            (None, None) => return Err(io::Error::other("the Parquet file could not be started")),
+        };
+        writer.write(&batch).map_err(io::Error::other)
     }
 }

@@ -114,9 +114,8 @@ async fn bad_input_fails_with_a_clear_message_and_no_output_file() {
         assert!(!out.status.success(), "{args:?} should fail");
         assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
     }
-    let out =
-        cryptocache(&["fetch", "binance", "BTCUSDT", "1h", "--from", "0", "--to", "1", "-o", "x.parquet"]);
-    assert!(text(&out.stderr).contains("name it .csv or .json"), "{}", text(&out.stderr));
+    let out = cryptocache(&["fetch", "binance", "BTCUSDT", "1h", "--from", "0", "--to", "1", "-o", "x.xlsx"]);
+    assert!(text(&out.stderr).contains("name it .csv, .json, .parquet or .arrow"), "{}", text(&out.stderr));
     assert!(!out_file.exists(), "a failed fetch leaves no output file");
     assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
         .unwrap()
@@ -257,6 +256,49 @@ async fn stats_lists_the_source_namespaces() {
         )),
         "{metrics}"
     );
+
+    // `clear --source staging` deletes that namespace only.
+    let out = cryptocache(&["clear", "--source", "staging", "--disk", &disk]);
+    assert!(out.status.success() && text(&out.stderr).contains("disk 1"), "{}", text(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&cryptocache(&["stats", "--disk", &disk, "--json"]).stdout).unwrap();
+    let namespaces: Vec<&str> =
+        json["namespaces"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(namespaces.len(), 1, "{namespaces:?}");
+    assert!(namespaces[0].starts_with("127.0.0.1-"));
+    let out = cryptocache(&["clear", "--source", "No Such", "--disk", &disk]);
+    assert!(!out.status.success() && text(&out.stderr).contains("not valid"), "{}", text(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_brings_the_disk_tier_under_its_size_least_recently_used_first() {
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, disk) = (sim.url(), dir.path().to_str().unwrap().to_string());
+    let fetch = |from: &str, to: &str| {
+        let args = ["fetch", "binance", "BTCUSDT", "1m", "--from", from, "--to", to, "--exchange-url", &url];
+        let out = cryptocache(&[&args[..], &["--disk", &disk]].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        out.stdout
+    };
+    let bytes = || -> u64 {
+        let json: serde_json::Value =
+            serde_json::from_slice(&cryptocache(&["stats", "--disk", &disk, "--json"]).stdout).unwrap();
+        json["series"].as_array().unwrap().iter().map(|s| s["bytes"].as_u64().unwrap()).sum()
+    };
+    // ~1.4 MB of 1m segments: January, then February.
+    fetch("2024-01-01", "2024-01-25");
+    let february = fetch("2024-02-01", "2024-02-25");
+    assert!(bytes() > 1 << 20);
+    let out = cryptocache(&["prune", "--max-mb", "1", "--disk", &disk]);
+    assert!(out.status.success() && text(&out.stderr).contains("removed"), "{}", text(&out.stderr));
+    assert!(bytes() <= 1 << 20, "{} bytes left", bytes());
+    // February, written last, stays: reading it again asks the exchange nothing.
+    sim.reset();
+    assert_eq!(fetch("2024-02-01", "2024-02-25"), february);
+    assert_eq!(sim.stats().total, 0, "the most recently used segments were kept");
+    let out = cryptocache(&["prune", "--max-mb", "x", "--disk", &disk]);
+    assert!(!out.status.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

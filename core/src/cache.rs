@@ -164,6 +164,14 @@ impl Cache {
         Ok(report)
     }
 
+    /// Deletes every segment of the source namespace `source` (every namespace with
+    /// `None`) from every tier — memory, disk, Redis — and, with Redis, from the memory
+    /// tier of every other process sharing it. Returns `(tier, segments deleted)` per tier.
+    /// A namespace name is checked like [`CacheBuilder::source`]'s.
+    pub async fn clear(&self, source: Option<&str>) -> Result<Vec<(String, u64)>> {
+        self.engine.clear(source).await
+    }
+
     /// Counters since the cache was built.
     pub fn stats(&self) -> Stats {
         self.engine.stats()
@@ -218,6 +226,9 @@ pub struct CacheBuilder {
     prefetch: usize,
     source: Option<String>,
     offline_share: f64,
+    disk_max_bytes: Option<u64>,
+    #[cfg(feature = "redis")]
+    redis_ttl: Option<std::time::Duration>,
 }
 
 impl Default for CacheBuilder {
@@ -243,6 +254,9 @@ impl Default for CacheBuilder {
             prefetch: 2,
             source: None,
             offline_share: DEFAULT_OFFLINE_SHARE,
+            disk_max_bytes: None,
+            #[cfg(feature = "redis")]
+            redis_ttl: None,
         }
     }
 }
@@ -432,6 +446,21 @@ impl CacheBuilder {
         self
     }
 
+    /// Bounds the disk tier to `mb` MiB: past it, the least recently used segment files
+    /// are removed (by whichever process sharing the directory notices first).
+    pub fn disk_max_mb(mut self, mb: u64) -> Self {
+        self.disk_max_bytes = Some(mb.saturating_mul(1 << 20));
+        self
+    }
+
+    /// A TTL for closed segments in Redis (default none: they never change, but a key set
+    /// without TTLs only grows; see docs/redis.md for sizing and `maxmemory-policy`).
+    #[cfg(feature = "redis")]
+    pub fn redis_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.redis_ttl = Some(ttl);
+        self
+    }
+
     /// Builds the cache: opens the disk tier and connects to Redis (a clear
     /// [`Error::Config`] if either cannot be used, e.g. a wrong Redis password).
     pub async fn build(self) -> Result<Cache> {
@@ -473,15 +502,24 @@ impl CacheBuilder {
                 }
                 TierKind::Disk => {
                     if let Some(dir) = &disk_dir {
-                        tiers.push(Arc::new(crate::tier::disk::DiskTier::open(dir)?));
+                        let disk = crate::tier::disk::DiskTier::open(dir)?;
+                        tiers.push(Arc::new(match self.disk_max_bytes {
+                            Some(max) => disk.with_max_bytes(max),
+                            None => disk,
+                        }));
                     }
                 }
                 #[cfg(feature = "redis")]
                 TierKind::Redis => {
                     if let Some(shared) = &shared {
+                        let lifetimes = crate::redis::RedisLifetimes {
+                            closed: self.redis_ttl,
+                            stale_grace: self.policy.stale_while_revalidate,
+                        };
                         tiers.push(Arc::new(crate::redis::RedisTier::new(
                             shared.clone(),
                             Arc::clone(&self.clock),
+                            lifetimes,
                         )));
                     }
                 }
@@ -550,6 +588,6 @@ impl CacheBuilder {
             engine.shared = Some(shared);
         }
         let prefetch = (self.prefetch > 0).then(|| Arc::new(tokio::sync::Semaphore::new(self.prefetch)));
-        Ok(Cache { engine: Arc::new(engine), disk_dir, prefetch })
+        Ok(Cache { engine: engine.shared(), disk_dir, prefetch })
     }
 }

@@ -168,6 +168,13 @@ impl Candles {
         self.range
     }
 
+    /// Whether these candles were served from an open segment past its expiry (the
+    /// stale-while-revalidate setting): the newest candles may have changed since and a
+    /// background refresh is under way. Closed candles are never stale.
+    pub fn is_stale(&self) -> bool {
+        self.rows.is_stale()
+    }
+
     /// Whether the last candle is still open (its close time is in the future): its
     /// values will change, and the cache refetches it after it closes.
     pub fn last_is_open(&self) -> bool {

@@ -19,11 +19,13 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod arrow_ipc;
 pub mod book;
 mod cache;
 pub mod candles;
 pub mod clock;
 pub mod codec;
+pub mod columns;
 pub mod coverage;
 mod engine;
 pub mod error;

@@ -72,6 +72,14 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "longest any wait may last (rate budget, ban, backoff, another process's fetch); longer fails at once with RATE_LIMITED" },
     Setting { name: "max_retries", min: 0.0, max: 20.0, whole: true, default: "5",
         meaning: "retries of a failed upstream request after the first attempt" },
+    Setting { name: "stale_while_revalidate_secs", min: 0.0, max: 86_400.0, whole: false, default: "0 (off)",
+        meaning: "how long after its expiry an open segment is still served at once, marked stale, while one background refresh replaces it" },
+    Setting { name: "disk_max_mb", min: 1.0, max: 1.0e9, whole: true, default: "unbounded",
+        meaning: "size bound of the disk tier in MiB: past it the least recently used segment files are removed, down to 80 %" },
+    Setting { name: "redis_ttl_secs", min: 1.0, max: 3.2e8, whole: false, default: "none",
+        meaning: "TTL of closed segments in Redis (open ones always expire on their own)" },
+    Setting { name: "offline_budget_share", min: 0.01, max: 1.0, whole: false, default: "0.25",
+        meaning: "share of each exchange's rate budget one process spends while the shared budget in Redis is unreachable" },
 ];
 
 impl std::fmt::Debug for CacheOptions {
@@ -139,6 +147,8 @@ impl CacheOptions {
         policy.empty_ttl = secs("empty_ttl_secs").or(policy.empty_ttl);
         policy.instruments_ttl = secs("instruments_ttl_secs").unwrap_or(policy.instruments_ttl);
         policy.order_book_ttl = secs("order_book_ttl_secs").unwrap_or(policy.order_book_ttl);
+        policy.stale_while_revalidate =
+            secs("stale_while_revalidate_secs").unwrap_or(policy.stale_while_revalidate);
         retry.max_wait = secs("max_wait_secs").unwrap_or(retry.max_wait);
         retry.max_retries = self.get("max_retries").map_or(retry.max_retries, |n| n as u32);
         b = b.policy(policy).retry(retry);
@@ -147,6 +157,18 @@ impl CacheOptions {
         }
         if let Some(n) = self.get("upstream_concurrency") {
             b = b.upstream_concurrency(n as usize);
+        }
+        if let Some(mb) = self.get("disk_max_mb") {
+            b = b.disk_max_mb(mb as u64);
+        }
+        #[cfg(feature = "redis")]
+        {
+            if let Some(ttl) = secs("redis_ttl_secs") {
+                b = b.redis_ttl(ttl);
+            }
+            if let Some(share) = self.get("offline_budget_share") {
+                b = b.offline_budget_share(share);
+            }
         }
         b
     }

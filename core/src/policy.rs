@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::model::DataKind;
-use crate::segment::SegmentKey;
+use crate::segment::{Segment, SegmentKey};
 
 /// Expiry rules. A segment is *closed* once `settle` has passed after its last candle's
 /// close: it never expires. Before that it is *open*: it expires at the next candle close
@@ -24,6 +24,10 @@ pub struct Policy {
     pub order_book_ttl: Duration,
     /// Lifetime of what an exchange's instruments list says about a symbol.
     pub instruments_ttl: Duration,
+    /// Stale-while-revalidate: how long after its expiry an open segment may still be
+    /// served at once (marked stale) while one background refresh replaces it.
+    /// `ZERO` (the default) = off: an expired segment is refetched before answering.
+    pub stale_while_revalidate: Duration,
 }
 
 impl Default for Policy {
@@ -35,11 +39,19 @@ impl Default for Policy {
             recent_trades_ttl: Duration::from_secs(5),
             order_book_ttl: Duration::from_secs(1),
             instruments_ttl: Duration::from_secs(3600),
+            stale_while_revalidate: Duration::ZERO,
         }
     }
 }
 
 impl Policy {
+    /// Whether `segment` may be served at `now`: fresh, or expired less than
+    /// [`Policy::stale_while_revalidate`] ago (then it is served marked stale).
+    pub fn servable(&self, segment: &Segment, now: i64) -> bool {
+        let grace = self.stale_while_revalidate.as_millis() as i64;
+        segment.expires_at.is_none_or(|t| now < t.saturating_add(grace))
+    }
+
     /// When an order-book snapshot fetched at `now` expires (TTL plus up to 20 % jitter).
     pub fn order_book_expiry(&self, now: i64) -> i64 {
         let ttl = (self.order_book_ttl.as_millis() as i64).max(1);

@@ -231,6 +231,9 @@ pub struct Stats {
     pub upstream: UpstreamStats,
     /// Background prefetches started (sequential reads).
     pub prefetches: u64,
+    /// Stale segments served while a background refresh replaces them
+    /// (stale-while-revalidate).
+    pub revalidations: u64,
     /// Time to answer a query (candles, trades, funding), hits and misses alike.
     pub query_duration: HistogramStats,
 }
@@ -270,6 +273,7 @@ pub(crate) fn snapshot(
             duration: up.durations.snapshot(),
         },
         prefetches: 0,
+        revalidations: 0,
         query_duration: queries_took.snapshot(),
     }
 }
@@ -392,6 +396,12 @@ impl Stats {
             "counter",
             "Background prefetches started.",
             one(self.prefetches),
+        );
+        family(
+            "cryptocache_revalidations_total",
+            "counter",
+            "Stale segments served while a background refresh replaces them.",
+            one(self.revalidations),
         );
         for (name, help, h) in [
             ("cryptocache_query_duration_seconds", "Time to answer a query.", &self.query_duration),

@@ -43,6 +43,7 @@ pub trait Table: Debug + Default + Clone + PartialEq + Send + Sync + 'static {
 pub struct Rows<T> {
     table: Arc<T>,
     rows: Range<usize>,
+    stale: bool,
 }
 
 impl<T: Table> Rows<T> {
@@ -50,17 +51,30 @@ impl<T: Table> Rows<T> {
     pub(crate) fn assemble(parts: &[(&Arc<T>, Range<usize>)]) -> Self {
         let parts: Vec<_> = parts.iter().filter(|(_, r)| !r.is_empty()).collect();
         match parts.as_slice() {
-            [] => Rows { table: Arc::default(), rows: 0..0 },
-            [(table, rows)] => Rows { table: Arc::clone(table), rows: rows.clone() },
+            [] => Rows { table: Arc::default(), rows: 0..0, stale: false },
+            [(table, rows)] => Rows { table: Arc::clone(table), rows: rows.clone(), stale: false },
             [(first, _), ..] => {
                 let total = parts.iter().map(|(_, r)| r.len()).sum();
                 let mut out = first.empty_like(total);
                 for (table, rows) in &parts {
                     out.extend_from(table, rows.clone());
                 }
-                Rows { table: Arc::new(out), rows: 0..total }
+                Rows { table: Arc::new(out), rows: 0..total, stale: false }
             }
         }
+    }
+
+    /// Marks the view as served from a segment past its expiry (stale-while-revalidate).
+    pub(crate) fn with_stale(mut self, stale: bool) -> Self {
+        self.stale = stale;
+        self
+    }
+
+    /// Whether some of these rows came from an open segment past its expiry, served at
+    /// once under stale-while-revalidate while a background refresh replaces it: the
+    /// newest rows may have changed (or more may exist) since. Never true for closed data.
+    pub fn is_stale(&self) -> bool {
+        self.stale
     }
 
     /// Number of rows.

@@ -109,6 +109,18 @@ async fn cluster_shares_and_locks_the_same_way() {
     // The keys are spread over the masters by their hash tags.
     let populated = cluster.nodes.iter().filter(|n| n.cli(&["DBSIZE"]).unwrap().trim() != "0").count();
     assert!(populated >= 2, "keys on {populated} masters");
+    // Clearing the namespace reaches every master.
+    let cleared = fresh.clear(None).await.unwrap();
+    let in_redis = cleared.iter().find(|(tier, _)| tier == "redis").map(|(_, n)| *n);
+    assert_eq!(in_redis, Some(expected));
+    let left: usize = cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            n.cli(&["--scan", "--pattern", "cc:v2:*"]).unwrap().lines().filter(|k| !k.is_empty()).count()
+        })
+        .sum();
+    assert_eq!(left, 0, "no segment left on any master");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,6 +114,8 @@ int main(int argc, char **argv) {
     config.disk_path = argv[2];
     config.max_retries = 1;
     config.prefetch = 0; /* no background fetches: upstream counts are exact */
+    config.stale_while_revalidate_secs = 30;
+    config.disk_max_mb = 64;
     cc_cache *cache = NULL;
     CHECK(cc_cache_new(&config, &cache) == CC_STATUS_OK);
     if (cache == NULL) return 1;
@@ -127,6 +129,7 @@ int main(int argc, char **argv) {
     CHECK(col.len == 48 && cc_candles_len(candles) == 48);
     CHECK(col.trades != NULL);
     CHECK(!col.last_is_open);
+    CHECK(!col.stale); /* closed candles are never stale */
     for (size_t i = 0; i < col.len; i++)
         printf("K %" PRId64 " %.17g %.17g %.17g %.17g %.17g %.17g %" PRIu64 "\n", col.open_time[i], col.open[i],
                col.high[i], col.low[i], col.close[i], col.volume[i], col.quote_volume[i], col.trades[i]);

@@ -50,6 +50,9 @@ int main(int argc, char **argv) {
     config.exchange_url = argv[1];
     config.disk_path = argv[2];
     config.prefetch = 0;  // no background fetches: upstream counts are exact
+    config.stale_while_revalidate_secs = 30;
+    config.disk_max_mb = 512;
+    config.offline_budget_share = 0.5;
     cryptocache::Cache cache(config);
 
     cryptocache::Query q{"binance", "BTCUSDT", "1h", start, end, std::string("spot")};
@@ -57,6 +60,7 @@ int main(int argc, char **argv) {
     CHECK(candles.size() == 48);
     auto trades = candles.trades();
     CHECK(trades.has_value());
+    CHECK(!candles.stale());  // closed candles are never stale
     for (std::size_t i = 0; i < candles.size(); i++)
         std::printf("K %" PRId64 " %.17g %.17g %.17g %.17g %.17g %.17g %" PRIu64 "\n", candles.open_time()[i],
                     candles.open()[i], candles.high()[i], candles.low()[i], candles.close()[i], candles.volume()[i],
@@ -118,6 +122,11 @@ int main(int argc, char **argv) {
     broken.exchange_url = argv[1];
     broken.disk_path = "/dev/null/cryptocache";  // cannot be created
     CHECK(status_of([&] { cryptocache::Cache c(broken); }) == CC_STATUS_CONFIG_ERROR);
+    cryptocache::Config unbounded;
+    unbounded.exchange_url = argv[1];
+    unbounded.no_disk = true;
+    unbounded.redis_ttl_secs = 0.5;  // below its range (1 s)
+    CHECK(status_of([&] { cryptocache::Cache c(unbounded); }) == CC_STATUS_CONFIG_ERROR);
 
     if (failures) {
         std::fprintf(stderr, "%d check(s) failed\n", failures);

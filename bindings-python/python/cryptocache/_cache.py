@@ -120,9 +120,12 @@ class Cache:
             live data. Name a transparent proxy of the live exchange ``"live"``.
         no_disk: no disk tier at all.
         settle_secs, open_jitter_secs, empty_ttl_secs, instruments_ttl_secs,
-        order_book_ttl_secs, prefetch, upstream_concurrency, max_wait_secs, max_retries:
-            the TTL policy, prefetch and pacing; ``None`` keeps the default. Meanings,
-            defaults and ranges: ``docs/options.md``. A bad value raises ``ConfigError``.
+        order_book_ttl_secs, prefetch, upstream_concurrency, max_wait_secs, max_retries,
+        stale_while_revalidate_secs, disk_max_mb, redis_ttl_secs, offline_budget_share:
+            the TTL policy, prefetch, pacing, stale-while-revalidate (results then say
+            ``stale``), the disk tier's size bound and Redis TTLs; ``None`` keeps the
+            default. Meanings, defaults and ranges: ``docs/options.md``. A bad value
+            raises ``ConfigError``.
 
     Raises:
         ConfigError: bad options, or Redis cannot be reached or authenticated.
@@ -156,6 +159,10 @@ class Cache:
         upstream_concurrency: Optional[int] = None,
         max_wait_secs: Optional[float] = None,
         max_retries: Optional[int] = None,
+        stale_while_revalidate_secs: Optional[float] = None,
+        disk_max_mb: Optional[int] = None,
+        redis_ttl_secs: Optional[float] = None,
+        offline_budget_share: Optional[float] = None,
     ) -> None:
         settings = {
             "settle_secs": settle_secs,
@@ -167,6 +174,10 @@ class Cache:
             "upstream_concurrency": upstream_concurrency,
             "max_wait_secs": max_wait_secs,
             "max_retries": max_retries,
+            "stale_while_revalidate_secs": stale_while_revalidate_secs,
+            "disk_max_mb": disk_max_mb,
+            "redis_ttl_secs": redis_ttl_secs,
+            "offline_budget_share": offline_budget_share,
         }
         for name, value in settings.items():
             if value is not None and (

@@ -86,6 +86,8 @@ class NativeTable:
         """Arrow PyCapsule ``arrow_array_stream`` with one record batch."""
     def last_is_open(self) -> bool:
         """Candles: whether the last candle is still open."""
+    def stale(self) -> bool:
+        """Whether some rows were served past their segment's expiry."""
     def gaps(self) -> list[tuple[int, int]]:
         """Candles: ranges without candles."""
     def interval(self) -> Optional[str]:

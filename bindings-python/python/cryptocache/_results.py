@@ -57,6 +57,12 @@ class _Table:
         return f"<cryptocache.{type(self).__name__}: {len(self)} rows, columns {self.column_names}>"
 
     @property
+    def stale(self) -> bool:
+        """Whether some rows came from an open segment past its expiry, served at once
+        (``stale_while_revalidate_secs``) while a background refresh replaces it."""
+        return self._native.stale()
+
+    @property
     def column_names(self) -> list[str]:
         """Column names, in order."""
         return list(self._columns())

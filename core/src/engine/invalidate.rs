@@ -37,7 +37,7 @@ impl Engine {
                 first: first.index,
                 last: last.index,
             };
-            if let Err(e) = crate::redis::publish(shared, &message).await {
+            if let Err(e) = crate::redis::publish(shared, &message.encode()).await {
                 failed.push(format!("telling other processes: {e}"));
             }
         }
@@ -49,6 +49,41 @@ impl Engine {
                 keys.len(),
                 failed.join("; ")
             )))
+        }
+    }
+}
+
+impl Engine {
+    /// Deletes every segment of the source namespace `source` (every namespace with
+    /// `None`) from every tier, and (with Redis) from every other process's memory.
+    /// Returns the segments deleted per tier; a tier that failed makes it an error after
+    /// the others were cleared.
+    pub(crate) async fn clear(&self, source: Option<&str>) -> Result<Vec<(String, u64)>> {
+        if let Some(name) = source {
+            crate::source::validate_name(name)?;
+        }
+        let mut cleared = Vec::new();
+        let mut failed = Vec::new();
+        for slot in &self.tiers {
+            match slot.tier.clear(source).await {
+                Ok(n) => cleared.push((slot.tier.name().to_owned(), n)),
+                Err(e) => {
+                    slot.counters.error();
+                    failed.push(format!("{}: {e}", slot.tier.name()));
+                }
+            }
+        }
+        self.failures.invalidate_all();
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            let message = crate::redis::Cleared { origin: self.origin, source: source.map(str::to_owned) };
+            if let Err(e) = crate::redis::publish(shared, &message.encode()).await {
+                failed.push(format!("telling other processes: {e}"));
+            }
+        }
+        match failed.is_empty() {
+            true => Ok(cleared),
+            false => Err(Error::Cache(format!("clearing did not reach every tier: {}", failed.join("; ")))),
         }
     }
 }

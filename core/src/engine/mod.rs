@@ -103,6 +103,12 @@ pub(crate) struct Engine {
     pub origin: u64,
     /// Dropped with the engine: background listeners stop when they can't upgrade it.
     pub alive: Arc<()>,
+    /// This engine, for background refreshes (set when it is put in its `Arc`).
+    me: std::sync::Weak<Engine>,
+    /// Background refreshes of stale segments started (stale-while-revalidate).
+    revalidations: AtomicU64,
+    /// Segments a background refresh is running for.
+    refreshing: std::sync::Mutex<std::collections::HashSet<SegmentKey>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -132,6 +138,14 @@ pub(crate) struct EngineParts {
 }
 
 impl Engine {
+    /// The engine, shared (background refreshes hold it while they run).
+    pub(crate) fn shared(mut self) -> Arc<Self> {
+        Arc::new_cyclic(|me| {
+            self.me = me.clone();
+            self
+        })
+    }
+
     pub(crate) fn new(parts: EngineParts) -> Self {
         Engine {
             tiers: parts
@@ -165,6 +179,9 @@ impl Engine {
             shared: None,
             origin: fastrand::u64(..),
             alive: Arc::new(()),
+            me: std::sync::Weak::new(),
+            revalidations: AtomicU64::new(0),
+            refreshing: std::sync::Mutex::default(),
         }
     }
 
@@ -187,6 +204,7 @@ impl Engine {
         let queries = self.queries.load(Ordering::Relaxed);
         let mut stats = stats::snapshot(queries, &tiers, &self.upstream_counters, &self.query_durations);
         stats.prefetches = self.prefetches.load(Ordering::Relaxed);
+        stats.revalidations = self.revalidations.load(Ordering::Relaxed);
         stats
     }
 
@@ -195,7 +213,7 @@ impl Engine {
         let series =
             SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Klines };
         let (series, range, segments, now) = self.segments(series, Some(q.interval), q.start, q.end).await?;
-        let rows = slices(&segments, range, |p| match p {
+        let rows = slices(&segments, range, now, |p| match p {
             Payload::Candles(c) => Some(c),
             _ => None,
         });
@@ -244,8 +262,8 @@ impl Engine {
     pub(crate) async fn trades(&self, q: &RangeQuery) -> Result<Trades> {
         let series =
             SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Trades };
-        let (_, range, segments, _) = self.segments(series, None, q.start, q.end).await?;
-        Ok(slices(&segments, range, |p| match p {
+        let (_, range, segments, now) = self.segments(series, None, q.start, q.end).await?;
+        Ok(slices(&segments, range, now, |p| match p {
             Payload::Trades(t) => Some(t),
             _ => None,
         }))
@@ -255,8 +273,8 @@ impl Engine {
     pub(crate) async fn funding_rates(&self, q: &RangeQuery) -> Result<FundingRates> {
         let series =
             SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Funding };
-        let (_, range, segments, _) = self.segments(series, None, q.start, q.end).await?;
-        Ok(slices(&segments, range, |p| match p {
+        let (_, range, segments, now) = self.segments(series, None, q.start, q.end).await?;
+        Ok(slices(&segments, range, now, |p| match p {
             Payload::Funding(f) => Some(f),
             _ => None,
         }))

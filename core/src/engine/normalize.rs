@@ -55,13 +55,16 @@ pub(super) fn normalize_funding(span: TimeRange, mut rows: Vec<FundingRate>) -> 
 }
 
 /// The rows of `range` across `segments`, as one view: a pointer copy when one segment
-/// covers it, one concatenation otherwise.
+/// covers it, one concatenation otherwise; marked stale if a segment was past its expiry
+/// at `now` (served under stale-while-revalidate).
 pub(super) fn slices<T: Table>(
     segments: &[Arc<Segment>],
     range: TimeRange,
+    now: i64,
     table: impl Fn(&Payload) -> Option<&Arc<T>>,
 ) -> Rows<T> {
     let parts: Vec<(&Arc<T>, std::ops::Range<usize>)> =
         segments.iter().filter_map(|s| table(&s.payload)).map(|t| (t, t.rows_in(range))).collect();
-    Rows::assemble(&parts)
+    let stale = segments.iter().any(|s| !s.is_fresh(now));
+    Rows::assemble(&parts).with_stale(stale)
 }

@@ -31,6 +31,7 @@ impl Engine {
     ) -> Result<Vec<Arc<Segment>>> {
         let found = self.read_tiers(keys, now).await;
         let edge = self.check_retention(upstream, keys, &found, range, now)?;
+        self.revalidate_stale(upstream, &found, edge, now);
         if found.iter().all(Option::is_some) {
             return Ok(found.into_iter().flatten().collect());
         }
@@ -67,7 +68,7 @@ impl Engine {
             // range may start before listing) ask the exchange where the series starts.
             let first = missing.remove(0);
             let key = &keys[first];
-            let seg = self.flights.run(key, || self.load(upstream, key, None, edge)).await?;
+            let seg = self.load_current(upstream, key, None, edge, now).await?;
             if seg.payload.is_empty() {
                 empty_before = self.empty_before(upstream, series, None, now).await?;
             }
@@ -77,7 +78,7 @@ impl Engine {
         // rows are then cached); the first error is the query's.
         let loads = missing.iter().copied().map(|i| {
             let key = keys[i].clone();
-            async move { self.flights.run(&key, || self.load(upstream, &key, empty_before, edge)).await }
+            async move { self.load_current(upstream, &key, empty_before, edge, now).await }
         });
         let loaded: Vec<Result<Arc<Segment>>> =
             stream::iter(loads).buffered(self.upstream_concurrency).collect().await;
@@ -87,7 +88,61 @@ impl Engine {
         Ok(found.into_iter().flatten().collect())
     }
 
-    /// What the tiers hold for `keys`, fresh values only, asking each tier for what the
+    /// One missing segment through the single flight. A flight joined just before a
+    /// candle close may deliver a value already expired at this query's `now` (it was
+    /// fresh when that flight began): then one more flight fetches the current value.
+    async fn load_current(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        key: &SegmentKey,
+        empty_before: Option<i64>,
+        edge: Option<i64>,
+        now: i64,
+    ) -> Result<Arc<Segment>> {
+        let seg = self.flights.run(key, || self.load(upstream, key, empty_before, edge)).await?;
+        if self.policy.servable(&seg, now) {
+            return Ok(seg);
+        }
+        self.flights.run(key, || self.load(upstream, key, empty_before, edge)).await
+    }
+
+    /// Stale-while-revalidate: starts one background refresh of every stale segment
+    /// served (concurrent refreshes of one segment share one flight, and a refresh that
+    /// finds a fresh value in memory fetches nothing).
+    fn revalidate_stale(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        found: &[Option<Arc<Segment>>],
+        edge: Option<i64>,
+        now: i64,
+    ) {
+        let stale = found.iter().flatten().filter(|s| !s.is_fresh(now));
+        let (Some(engine), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        // One background task per segment at a time, however many queries serve it stale.
+        let stale: Vec<SegmentKey> = {
+            let mut refreshing = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+            stale.filter(|s| refreshing.insert(s.key.clone())).map(|s| s.key.clone()).collect()
+        };
+        if stale.is_empty() {
+            return;
+        }
+        let upstream = Arc::clone(upstream);
+        self.revalidations.fetch_add(stale.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        runtime.spawn(async move {
+            for key in stale {
+                let loaded = engine.flights.run(&key, || engine.load(&upstream, &key, None, edge)).await;
+                engine.refreshing.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+                if let Err(e) = loaded {
+                    tracing::debug!(segment = %key.storage_key("cc"), error = %e, "background refresh failed");
+                }
+            }
+        });
+    }
+
+    /// What the tiers hold for `keys`, servable values only (fresh, or stale within the
+    /// stale-while-revalidate grace), asking each tier for what the
     /// tiers before it lacked and writing hits back to those.
     async fn read_tiers(&self, keys: &[SegmentKey], now: i64) -> Vec<Option<Arc<Segment>>> {
         let mut found: Vec<Option<Arc<Segment>>> = vec![None; keys.len()];
@@ -95,7 +150,7 @@ impl Engine {
         let mut first_tier = 0;
         if let (Some(mem), Some(slot)) = (&self.memory, self.tiers.first()) {
             for (i, key) in keys.iter().enumerate() {
-                match mem.get(key).filter(|s| s.is_fresh(now)) {
+                match mem.get(key).filter(|s| self.policy.servable(s, now)) {
                     Some(seg) => {
                         slot.counters.hit(seg.weight() as usize);
                         found[i] = Some(seg);
@@ -124,7 +179,7 @@ impl Engine {
         found
     }
 
-    /// Looks `keys` up in tier `t`; fresh hits only. Failures count and degrade to misses.
+    /// Looks `keys` up in tier `t`; servable hits only. Failures count and degrade to misses.
     async fn lookup(&self, t: usize, keys: &[SegmentKey], now: i64) -> Vec<Option<Arc<Segment>>> {
         let slot = &self.tiers[t];
         match slot.tier.get_many(keys).await {
@@ -132,7 +187,7 @@ impl Engine {
                 .into_iter()
                 .zip(keys)
                 .map(|(lookup, key)| match lookup {
-                    Lookup::Hit(seg, bytes) if seg.is_fresh(now) => {
+                    Lookup::Hit(seg, bytes) if self.policy.servable(&seg, now) => {
                         slot.counters.hit(bytes);
                         Some(seg)
                     }

@@ -56,6 +56,36 @@ impl fmt::Debug for RedisConfig {
     }
 }
 
+/// `keys` grouped by their Redis Cluster hash tag (the text in the first `{…}`; the
+/// whole key when there is none), in first-seen order.
+fn by_hash_tag(keys: &[String]) -> Vec<Vec<&str>> {
+    let tag = |key: &str| -> String {
+        key.split_once('{')
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .filter(|(tag, _)| !tag.is_empty())
+            .map_or_else(|| key.to_owned(), |(tag, _)| tag.to_owned())
+    };
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for key in keys {
+        let t = tag(key);
+        match groups.iter_mut().find(|(g, _)| *g == t) {
+            Some((_, group)) => group.push(key),
+            None => groups.push((t, vec![key])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+#[cfg(test)]
+#[test]
+fn keys_group_by_hash_tag() {
+    let keys: Vec<String> = ["a:{X}:1", "a:{Y}:1", "a:{X}:2", "plain", "b:{}:3"].map(String::from).to_vec();
+    assert_eq!(
+        by_hash_tag(&keys),
+        [vec!["a:{X}:1", "a:{X}:2"], vec!["a:{Y}:1"], vec!["plain"], vec!["b:{}:3"]]
+    );
+}
+
 /// `url` with the password (if any) replaced by `***`.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
@@ -218,6 +248,81 @@ impl Shared {
             }
         })
         .await
+    }
+
+    /// Deletes every key matching `pattern` (SCAN + UNLINK, on every primary of a
+    /// cluster); returns how many were deleted. Keys written meanwhile may survive.
+    pub(crate) async fn delete_matching(&self, pattern: &str) -> Result<u64> {
+        let mut deleted = 0;
+        for node in self.primaries().await? {
+            let mut cursor = 0u64;
+            loop {
+                let mut scan = redis::cmd("SCAN");
+                scan.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000);
+                let (next, keys): (u64, Vec<String>) = self.query_on(&node, scan).await?;
+                // One UNLINK per hash tag on a cluster (it refuses keys of several slots
+                // in one command), sent to the node that holds them; one on a server.
+                let groups = match node {
+                    Some(_) => by_hash_tag(&keys),
+                    None if keys.is_empty() => Vec::new(),
+                    None => vec![keys.iter().map(String::as_str).collect()],
+                };
+                for group in groups {
+                    let mut unlink = redis::cmd("UNLINK");
+                    group.iter().for_each(|k| {
+                        unlink.arg(*k);
+                    });
+                    deleted += self.query_on::<u64>(&node, unlink).await?;
+                }
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// The nodes holding keys: `None` for a single server, each primary's address for a
+    /// cluster (from `CLUSTER NODES`).
+    async fn primaries(&self) -> Result<Vec<Option<(String, u16)>>> {
+        if let Conn::Single(_) = self.conn {
+            return Ok(vec![None]);
+        }
+        let text: String = self.query(&redis::cmd("CLUSTER").arg("NODES").clone()).await?;
+        Ok(text
+            .lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split(' ').collect();
+                let flags = fields.get(2)?;
+                if !flags.split(',').any(|f| f == "master") || flags.contains("fail") {
+                    return None;
+                }
+                // `host:port@busport[,hostname]`
+                let address = fields.get(1)?.split(['@', ',']).next()?;
+                let (host, port) = address.rsplit_once(':')?;
+                Some(Some((host.to_owned(), port.parse().ok()?)))
+            })
+            .collect())
+    }
+
+    /// Runs one command on `node` (a cluster primary), or on the single server.
+    async fn query_on<T: FromRedisValue + Send>(&self, node: &Option<(String, u16)>, cmd: Cmd) -> Result<T> {
+        use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+        let Some((host, port)) = node else { return self.query(&cmd).await };
+        let value = self
+            .guarded(async {
+                match self.conn.clone() {
+                    Conn::Cluster(mut c) => {
+                        let at = SingleNodeRoutingInfo::ByAddress { host: host.clone(), port: *port };
+                        c.route_command(cmd, RoutingInfo::SingleNode(at)).await
+                    }
+                    Conn::Single(mut c) => cmd.query_async(&mut c).await,
+                }
+            })
+            .await?;
+        redis::from_redis_value(value)
+            .map_err(|e| Error::Cache(format!("Redis at {}: unexpected reply: {e}", self.display)))
     }
 
     async fn guarded<T>(&self, op: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T> {

@@ -81,15 +81,42 @@ impl Invalidated {
     }
 }
 
+/// A whole namespace (or everything, `source: None`) cleared by the cache `origin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleared {
+    /// The publishing cache.
+    pub origin: u64,
+    /// The source namespace, `None` = every namespace.
+    pub source: Option<String>,
+}
+
+impl Cleared {
+    /// The message text (`clear`, origin, source or `*`).
+    pub fn encode(&self) -> String {
+        format!("clear\t{}\t{}", self.origin, self.source.as_deref().unwrap_or("*"))
+    }
+
+    /// Reads a message; `None` for anything else on the channel.
+    pub fn decode(text: &str) -> Option<Cleared> {
+        let ["clear", origin, source] = text.split('\t').collect::<Vec<_>>()[..] else { return None };
+        let source = (source != "*").then(|| source.to_owned());
+        if source.as_deref().is_some_and(|s| crate::source::validate_name(s).is_err()) {
+            return None;
+        }
+        Some(Cleared { origin: origin.parse().ok()?, source })
+    }
+}
+
 /// The channel of a key prefix.
 pub fn channel(prefix: &str) -> String {
     format!("{prefix}:invalidate")
 }
 
-/// Publishes `message` to every cache on the Redis.
-pub async fn publish(shared: &Shared, message: &Invalidated) -> crate::Result<()> {
+/// Publishes `message` (an [`Invalidated::encode`] or [`Cleared::encode`] text) to
+/// every cache on the Redis.
+pub async fn publish(shared: &Shared, message: &str) -> crate::Result<()> {
     let mut cmd = redis::cmd("PUBLISH");
-    cmd.arg(channel(shared.prefix())).arg(message.encode());
+    cmd.arg(channel(shared.prefix())).arg(message);
     shared.query::<i64>(&cmd).await.map(|_| ())
 }
 
@@ -108,9 +135,11 @@ pub fn listen(shared: Shared, memory: MemoryTier, origin: u64, alive: Weak<()>) 
                         tokio::select! {
                             next = messages.next() => match next {
                                 Some(text) => {
-                                    let Some(m) = Invalidated::decode(&text) else { continue };
-                                    if m.origin != origin {
+                                    if let Some(m) = Invalidated::decode(&text).filter(|m| m.origin != origin) {
                                         let _ = memory.remove(&m.keys()).await;
+                                    }
+                                    if let Some(m) = Cleared::decode(&text).filter(|m| m.origin != origin) {
+                                        let _ = memory.clear(m.source.as_deref()).await;
                                     }
                                 }
                                 None => break,
@@ -152,6 +181,13 @@ mod tests {
         };
         assert_eq!(Invalidated::decode(&m.encode()), Some(m.clone()));
         assert_eq!(m.keys().len(), 3);
+        for source in [None, Some("sim".to_owned())] {
+            let cleared = Cleared { origin: 7, source };
+            assert_eq!(Cleared::decode(&cleared.encode()), Some(cleared.clone()));
+            assert_eq!(Invalidated::decode(&cleared.encode()), None);
+        }
+        assert_eq!(Cleared::decode(&m.encode()), None);
+        assert_eq!(Cleared::decode("clear\t1\tBad/Name"), None);
         for other in ["", "hello", "2\t1\ta\tb\tc\td\te\tf\t1\t2", &m.encode().replace("\t470\t", "\t473\t")]
         {
             assert_eq!(Invalidated::decode(other), None, "{other:?}");

@@ -15,6 +15,6 @@ mod tier;
 
 pub use budget::RedisBudget;
 pub use conn::{redact, RedisConfig, Shared};
-pub use invalidation::{channel, listen, publish, Invalidated};
+pub use invalidation::{channel, listen, publish, Cleared, Invalidated};
 pub use lock::{LockToken, SegmentLock, Waited};
-pub use tier::RedisTier;
+pub use tier::{RedisLifetimes, RedisTier};

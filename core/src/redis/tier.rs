@@ -2,6 +2,7 @@
 //! write, values in the shared segment encoding, TTLs from the expiry policy.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
 
@@ -19,12 +20,32 @@ use crate::tier::{Lookup, Stored, Tier};
 pub struct RedisTier {
     shared: Shared,
     clock: Arc<dyn Clock>,
+    lifetimes: RedisLifetimes,
+}
+
+/// How long values live in Redis beyond what the expiry policy says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedisLifetimes {
+    /// TTL of closed (final) segments; `None` = no TTL (they never change, but a key set
+    /// without TTLs only grows: set this, or a `maxmemory-policy` that evicts).
+    pub closed: Option<Duration>,
+    /// Extra life of an open segment past its expiry, so other processes can serve it
+    /// stale while one refreshes it (the stale-while-revalidate grace).
+    pub stale_grace: Duration,
 }
 
 impl RedisTier {
     /// A tier over a live connection; `clock` turns expiry times into TTLs.
-    pub fn new(shared: Shared, clock: Arc<dyn Clock>) -> Self {
-        RedisTier { shared, clock }
+    pub fn new(shared: Shared, clock: Arc<dyn Clock>, lifetimes: RedisLifetimes) -> Self {
+        RedisTier { shared, clock, lifetimes }
+    }
+
+    /// The TTL (ms) to store a segment expiring at `expires_at` with, `None` = none.
+    fn ttl_ms(&self, expires_at: Option<i64>, now: i64) -> Option<i64> {
+        match expires_at {
+            Some(at) => Some((at - now).max(1).saturating_add(self.lifetimes.stale_grace.as_millis() as i64)),
+            None => self.lifetimes.closed.map(|ttl| (ttl.as_millis() as i64).max(1)),
+        }
     }
 
     /// The key of `segment`.
@@ -66,10 +87,8 @@ impl Tier for RedisTier {
             let mut pipe = redis::pipe();
             for item in items {
                 let key = self.key(&item.segment.key);
-                match item.segment.expires_at {
-                    Some(at) => {
-                        pipe.cmd("SET").arg(key).arg(item.bytes()).arg("PX").arg((at - now).max(1)).ignore()
-                    }
+                match self.ttl_ms(item.segment.expires_at, now) {
+                    Some(ttl) => pipe.cmd("SET").arg(key).arg(item.bytes()).arg("PX").arg(ttl).ignore(),
                     None => pipe.cmd("SET").arg(key).arg(item.bytes()).ignore(),
                 };
             }
@@ -88,4 +107,27 @@ impl Tier for RedisTier {
         }
         .boxed()
     }
+
+    fn clear<'a>(&'a self, source: Option<&'a str>) -> BoxFuture<'a, Result<u64>> {
+        async move {
+            let prefix = glob_escaped(self.shared.prefix());
+            let pattern = match source {
+                Some(source) => format!("{prefix}:v{}:{}:*", codec::FORMAT_VERSION, glob_escaped(source)),
+                None => format!("{prefix}:v{}:*", codec::FORMAT_VERSION),
+            };
+            self.shared.delete_matching(&pattern).await
+        }
+        .boxed()
+    }
+}
+
+/// `text` with Redis glob characters escaped, for a literal part of a MATCH pattern.
+fn glob_escaped(text: &str) -> String {
+    text.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
 }

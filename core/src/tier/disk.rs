@@ -12,13 +12,14 @@
 //! docs/architecture.md for why this beats an embedded B-tree here.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::{BoxFuture, FutureExt};
 
+use super::disk_budget::{self, DiskBudget, PruneReport};
 use super::{Lookup, Stored, Tier};
 use crate::codec;
 use crate::error::{Error, Result};
@@ -35,6 +36,8 @@ const TMP_DIR: &str = ".tmp";
 #[derive(Debug, Clone)]
 pub struct DiskTier {
     root: Arc<PathBuf>,
+    /// The size bound, if any (see [`super::disk_budget`]).
+    budget: Option<Arc<DiskBudget>>,
 }
 
 impl DiskTier {
@@ -53,12 +56,63 @@ impl DiskTier {
             .map_err(|e| {
                 Error::Config(format!("disk cache directory {} is not writable: {e}", root.display()))
             })?;
-        let tier = DiskTier { root: Arc::new(root) };
+        let tier = DiskTier { root: Arc::new(root), budget: None };
         let removed = tier.remove_stale_tmp(STALE_TMP);
         if removed > 0 {
             tracing::info!(removed, "removed temporary files left by a crashed writer");
         }
         Ok(tier)
+    }
+
+    /// Bounds the store to `max_bytes`: past it, the least recently used segment files
+    /// are removed (down to 80 % of it), whichever process wrote them.
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.budget = Some(Arc::new(DiskBudget::new(max_bytes)));
+        self
+    }
+
+    /// Removes the least recently used segment files until at most `max_bytes` remain
+    /// (`cryptocache prune`); safe while other processes use the store.
+    pub fn prune(&self, max_bytes: u64) -> Result<PruneReport> {
+        disk_budget::prune(&self.root, max_bytes)
+            .map_err(|e| Error::Cache(format!("cannot prune {}: {e}", self.root.display())))
+    }
+
+    /// Removes every segment of the source namespace `source` (all namespaces with
+    /// `None`); returns the files and bytes removed. Each namespace directory is first
+    /// renamed away (atomically), so no process sees half of it.
+    pub fn clear(&self, source: Option<&str>) -> Result<(u64, u64)> {
+        let fail = |e: std::io::Error| Error::Cache(format!("cannot clear {}: {e}", self.root.display()));
+        let sources: Vec<String> = match source {
+            Some(name) => {
+                crate::source::validate_name(name)?;
+                vec![name.to_owned()]
+            }
+            None => fs::read_dir(&*self.root)
+                .map_err(fail)?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect(),
+        };
+        let (mut files, mut bytes) = (0, 0);
+        for name in sources {
+            let trash = self.root.join(TMP_DIR).join(format!(
+                "clear-{}-{:016x}",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            match fs::rename(self.root.join(&name), &trash) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(fail(e)),
+            }
+            let report = disk_budget::prune(&trash, 0).map_err(fail)?;
+            files += report.removed_files;
+            bytes += report.removed_bytes;
+            fs::remove_dir_all(&trash).map_err(fail)?;
+        }
+        Ok((files, bytes))
     }
 
     /// Removes temporary files older than `age` (left by a writer that crashed between
@@ -91,7 +145,13 @@ impl DiskTier {
     }
 
     fn read(&self, key: &SegmentKey) -> Result<Lookup> {
-        match fs::read(self.path_of(key)) {
+        let read = fs::File::open(self.path_of(key)).and_then(|mut file| {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            disk_budget::mark_used(&file, SystemTime::now());
+            Ok(bytes)
+        });
+        match read {
             Ok(bytes) => Ok(match codec::decode(key, &bytes) {
                 Ok(seg) => Lookup::Hit(Arc::new(seg), bytes.len()),
                 Err(e) => Lookup::Corrupt(e.0),
@@ -114,8 +174,15 @@ impl DiskTier {
             f.sync_data()?;
             fs::rename(&tmp, &path)
         })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+        match &result {
+            Ok(()) => {
+                if let Some(budget) = &self.budget {
+                    budget.wrote(&self.root, item.bytes().len() as u64);
+                }
+            }
+            Err(_) => {
+                let _ = fs::remove_file(&tmp);
+            }
         }
         result
     }
@@ -170,6 +237,21 @@ impl Tier for DiskTier {
             .map_err(|e| Error::Cache(format!("disk remove task failed: {e}")))?
         }
         .boxed()
+    }
+
+    fn clear<'a>(&'a self, source: Option<&'a str>) -> BoxFuture<'a, Result<u64>> {
+        let this = self.clone();
+        let source = source.map(str::to_owned);
+        async move {
+            tokio::task::spawn_blocking(move || this.clear(source.as_deref()).map(|(files, _)| files))
+                .await
+                .map_err(|e| Error::Cache(format!("disk clear task failed: {e}")))?
+        }
+        .boxed()
+    }
+
+    fn evictions(&self) -> u64 {
+        self.budget.as_ref().map_or(0, |b| b.evicted())
     }
 }
 

@@ -89,6 +89,17 @@ impl Tier for MemoryTier {
         future::ready(Ok(())).boxed()
     }
 
+    fn clear<'a>(&'a self, source: Option<&'a str>) -> BoxFuture<'a, Result<u64>> {
+        let doomed: Vec<Arc<SegmentKey>> = self
+            .cache
+            .iter()
+            .map(|(key, _)| key)
+            .filter(|key| source.is_none_or(|s| &*key.series.source == s))
+            .collect();
+        doomed.iter().for_each(|key| self.cache.invalidate(&**key));
+        future::ready(Ok(doomed.len() as u64)).boxed()
+    }
+
     fn evictions(&self) -> u64 {
         self.cache.run_pending_tasks();
         self.evictions.load(Ordering::Relaxed)

@@ -13,6 +13,8 @@ use crate::segment::{Segment, SegmentKey};
 
 #[cfg(feature = "disk")]
 pub mod disk;
+#[cfg(feature = "disk")]
+pub mod disk_budget;
 pub mod memory;
 
 /// What a tier found for one key.
@@ -76,6 +78,10 @@ pub trait Tier: Send + Sync + std::fmt::Debug {
 
     /// Deletes segments (absent ones are ignored).
     fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>>;
+
+    /// Deletes every segment of the source namespace `source` (of every namespace with
+    /// `None`); returns how many were deleted.
+    fn clear<'a>(&'a self, source: Option<&'a str>) -> BoxFuture<'a, Result<u64>>;
 
     /// Segments this tier dropped to make room (only a bounded tier has any).
     fn evictions(&self) -> u64 {

@@ -205,3 +205,29 @@ pub fn pages(n: usize, page: usize) -> u64 {
 mod venue_model;
 #[allow(unused_imports)] // each test binary uses a different subset
 pub use venue_model::*;
+
+/// Queries `q` on `cache` until it goes to the exchange (a kline request more than
+/// `before`), failing if that takes `limit` or longer: another process's invalidation or
+/// clear must reach this cache's memory tier in time.
+pub async fn refetches_within(w: &World, cache: &Cache, q: &KlineQuery, before: u64, limit: Duration) {
+    let since = std::time::Instant::now();
+    loop {
+        cache.klines(q).await.expect("query succeeds");
+        if w.kline_requests() > before {
+            return;
+        }
+        assert!(since.elapsed() < limit, "still served from memory after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits (up to 5 s) until `n` caches listen on the invalidation channel of prefix `cc`.
+pub async fn wait_for_listeners(redis: &cryptocache_sim::redis_server::RedisServer, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let want = n.to_string();
+    while redis.cli(&["PUBSUB", "NUMSUB", "cc:invalidate"]).expect("redis-cli").lines().nth(1) != Some(&want)
+    {
+        assert!(std::time::Instant::now() < deadline, "subscriptions not up");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
