@@ -117,6 +117,9 @@ impl Engine {
         now: i64,
     ) {
         let stale = found.iter().flatten().filter(|s| !s.is_fresh(now));
+        if stale.clone().next().is_none() {
+            return;
+        }
         let (Some(engine), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current()) else {
             return;
         };
