@@ -8,9 +8,11 @@ mod coverage;
 mod demo;
 mod fetch;
 mod invalidate;
+mod keys;
 mod output;
 mod parquet_out;
 mod prune;
+mod serve;
 mod stats;
 mod warm;
 mod what;
@@ -47,6 +49,10 @@ enum Command {
     Prune(prune::PruneArgs),
     /// Run the offline demo: the built-in simulator, a year of 1h candles, cold then warm.
     Demo(demo::DemoArgs),
+    /// Serve the cache over HTTP (the relay): every language, machine and browser.
+    Serve(serve::ServeArgs),
+    /// Manage the relay's API keys.
+    Keys(keys::KeysArgs),
     /// Serve the exchange simulator on its own, for programs and tests in any language.
     Sim {
         /// Port to listen on (127.0.0.1); 0 picks a free one.
@@ -223,6 +229,8 @@ fn main() -> ExitCode {
             Command::Stats(args) => stats::run(&args),
             Command::Clear(args) => clear::run(args).await,
             Command::Prune(args) => prune::run(&args),
+            Command::Serve(args) => serve::run(args).await,
+            Command::Keys(args) => keys::run(args),
             Command::Demo(args) => demo::run(args).await,
             Command::Sim { port } => serve_sim(port).await,
         }

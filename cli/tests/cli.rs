@@ -366,3 +366,43 @@ async fn invalidate_makes_the_next_fetch_go_upstream_for_that_range_only() {
     ]);
     assert!(said.contains("24 records refetched"), "{said}");
 }
+
+/// `GET path` over a plain TCP connection; the whole response as text.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
+    use std::io::BufRead;
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cryptocache"))
+        .args(["serve", "--port", "0", "--no-disk", "--exchange-url", &sim.url()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.trim().trim_start_matches("http://").to_owned();
+    let health = http_get(&addr, "/health");
+    assert!(health.starts_with("HTTP/1.1 200") && health.contains("\"status\":\"ok\""), "{health}");
+    let csv = http_get(
+        &addr,
+        "/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1h&start=2024-01-01&end=2024-01-02&format=csv",
+    );
+    assert!(csv.contains("open_time,open,high,low,close,volume,quote_volume,trades"), "{csv}");
+    assert_eq!(csv.lines().filter(|l| l.starts_with("170")).count(), 24, "{csv}");
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    // Without keys, any address but loopback is refused unless --no-auth is given.
+    let out = cryptocache(&["serve", "--bind", "0.0.0.0", "--port", "0", "--no-disk"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("--no-auth"), "{}", text(&out.stderr));
+}

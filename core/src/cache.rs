@@ -88,6 +88,22 @@ impl Cache {
         });
     }
 
+    /// The one cached segment of `dataset` that starts at `start` (which must be a segment
+    /// boundary), from the tiers or the exchange, as stored: a relay serves it in the
+    /// [`codec`](crate::codec) encoding. Its `expires_at` says whether it is final.
+    pub async fn segment(
+        &self,
+        exchange: Exchange,
+        market: Option<crate::model::Market>,
+        symbol: &str,
+        dataset: Dataset,
+        start: i64,
+    ) -> Result<Arc<crate::segment::Segment>> {
+        let (kind, interval) = dataset.kind();
+        let spec = crate::engine::SeriesSpec { exchange, market, symbol, kind };
+        self.engine.segment(spec, interval, start).await
+    }
+
     /// Every public trade with time in `[query.start, query.end)`, ascending by (time, id).
     pub async fn trades(&self, query: &RangeQuery) -> Result<Trades> {
         self.engine.trades(query).await

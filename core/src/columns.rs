@@ -127,3 +127,102 @@ impl ToBatch for FundingRates {
         }
     }
 }
+
+impl Batch {
+    /// Writes the rows as CSV: a header of the column names, then one line per row.
+    /// Times are milliseconds, floats their shortest exact form, absent values empty.
+    pub fn write_csv(&self, out: &mut impl std::io::Write, header: bool) -> std::io::Result<()> {
+        if header {
+            let names: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
+            writeln!(out, "{}", names.join(","))?;
+        }
+        let mut line = String::new();
+        for row in 0..self.rows() {
+            line.clear();
+            for (i, column) in self.columns.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                column.values.push_text(row, &mut line);
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The rows as JSON objects keyed by column name. Prices, sizes and rates are
+    /// decimal strings (`"31038.78"`: exactly what the exchange sent, never rounded by a
+    /// JSON parser's binary floats); times and ids are integers; absent values `null`.
+    pub fn to_json_rows(&self) -> serde_json::Value {
+        let rows = (0..self.rows())
+            .map(|row| {
+                let fields = self.columns.iter().map(|c| (c.name.to_owned(), c.values.json(row)));
+                serde_json::Value::Object(fields.collect())
+            })
+            .collect();
+        serde_json::Value::Array(rows)
+    }
+}
+
+impl Values {
+    /// Appends value `row` as CSV text.
+    fn push_text(&self, row: usize, out: &mut String) {
+        use std::fmt::Write as _;
+        let _ = match self {
+            Values::TimestampMs(v) | Values::Int64(v) => write!(out, "{}", v[row]),
+            Values::UInt64(v) => match v[row] {
+                Some(n) => write!(out, "{n}"),
+                None => Ok(()),
+            },
+            Values::Float64(v) => write!(out, "{}", v[row]),
+            Values::Utf8(v) => write!(out, "{}", v[row]),
+        };
+    }
+
+    /// Value `row` as JSON (floats as exact decimal strings).
+    fn json(&self, row: usize) -> serde_json::Value {
+        match self {
+            Values::TimestampMs(v) | Values::Int64(v) => v[row].into(),
+            Values::UInt64(v) => v[row].map_or(serde_json::Value::Null, Into::into),
+            Values::Float64(v) => v[row].to_string().into(),
+            Values::Utf8(v) => v[row].into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch() -> Batch {
+        Batch {
+            columns: vec![
+                column("time", Values::TimestampMs(vec![1_704_067_200_000, 1_704_067_260_000])),
+                column("price", Values::Float64(vec![42_000.1, 0.1 + 0.2])),
+                column("trades", Values::UInt64(vec![Some(3), None])),
+                column("side", Values::Utf8(vec!["buy", "sell"])),
+            ],
+        }
+    }
+
+    #[test]
+    fn csv_has_a_header_exact_floats_and_empty_absent_values() {
+        let mut out = Vec::new();
+        batch().write_csv(&mut out, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "time,price,trades,side\n1704067200000,42000.1,3,buy\n1704067260000,0.30000000000000004,,sell\n"
+        );
+    }
+
+    #[test]
+    fn json_rows_keep_decimals_as_strings() {
+        let json = batch().to_json_rows();
+        assert_eq!(json[0]["price"], "42000.1");
+        assert_eq!(json[1]["trades"], serde_json::Value::Null);
+        assert_eq!(json[0]["time"], 1_704_067_200_000i64);
+        assert_eq!(json[1]["side"], "sell");
+    }
+}

@@ -25,7 +25,7 @@ pub struct Histogram {
 
 impl Histogram {
     /// Records one observation.
-    pub(crate) fn observe(&self, elapsed: Duration) {
+    pub fn observe(&self, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         if let Some(i) = LATENCY_BUCKETS.iter().position(|&le| secs <= le) {
             self.buckets[i].fetch_add(1, Relaxed);
@@ -34,7 +34,8 @@ impl Histogram {
         self.sum_nanos.fetch_add(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX), Relaxed);
     }
 
-    fn snapshot(&self) -> HistogramStats {
+    /// Cumulative counts, count and sum now.
+    pub fn snapshot(&self) -> HistogramStats {
         let mut cumulative = 0;
         let buckets = LATENCY_BUCKETS
             .iter()
@@ -61,6 +62,36 @@ pub struct HistogramStats {
     pub count: u64,
     /// Sum of all observations, seconds.
     pub sum_seconds: f64,
+}
+
+impl HistogramStats {
+    /// The Prometheus sample rows (`name` suffix with labels, value) of this histogram,
+    /// with `labels` (e.g. `route="/v1/klines"`, or empty) on every row.
+    pub fn prometheus_rows(&self, labels: &str) -> Vec<(String, String)> {
+        let with = |le: &str| match labels {
+            "" => format!("_bucket{{le=\"{le}\"}}"),
+            _ => format!("_bucket{{{labels},le=\"{le}\"}}"),
+        };
+        let plain = |suffix: &str| match labels {
+            "" => suffix.to_owned(),
+            _ => format!("{suffix}{{{labels}}}"),
+        };
+        let mut rows: Vec<(String, String)> =
+            self.buckets.iter().map(|(le, n)| (with(&le.to_string()), n.to_string())).collect();
+        rows.push((with("+Inf"), self.count.to_string()));
+        rows.push((plain("_sum"), self.sum_seconds.to_string()));
+        rows.push((plain("_count"), self.count.to_string()));
+        rows
+    }
+}
+
+/// Appends one Prometheus metric family (`# HELP`, `# TYPE`, then `name{labels} value`
+/// per row) to `out`.
+pub fn write_family(out: &mut String, name: &str, kind: &str, help: &str, rows: &[(String, String)]) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in rows {
+        let _ = writeln!(out, "{name}{labels} {value}");
+    }
 }
 
 /// Live counters of one tier.
@@ -289,10 +320,7 @@ impl Stats {
     pub fn prometheus(&self) -> String {
         let mut out = String::new();
         let mut family = |name: &str, kind: &str, help: &str, rows: Vec<(String, String)>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (labels, value) in rows {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
+            write_family(&mut out, name, kind, help, &rows)
         };
         let tier = |f: fn(&TierStats) -> u64| -> Vec<(String, String)> {
             self.tiers.iter().map(|t| (format!("{{tier=\"{}\"}}", t.name), f(t).to_string())).collect()
@@ -411,12 +439,7 @@ impl Stats {
                 &up.duration,
             ),
         ] {
-            let mut rows: Vec<(String, String)> =
-                h.buckets.iter().map(|(le, n)| (format!("_bucket{{le=\"{le}\"}}"), n.to_string())).collect();
-            rows.push(("_bucket{le=\"+Inf\"}".into(), h.count.to_string()));
-            rows.push(("_sum".into(), h.sum_seconds.to_string()));
-            rows.push(("_count".into(), h.count.to_string()));
-            family(name, "histogram", help, rows);
+            family(name, "histogram", help, h.prometheus_rows(""));
         }
         out
     }

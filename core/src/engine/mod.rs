@@ -280,6 +280,34 @@ impl Engine {
         }))
     }
 
+    /// The one segment of a series starting at `start` (a segment boundary), from the
+    /// tiers or the exchange: what a relay serves to native and WebAssembly clients.
+    pub(crate) async fn segment(
+        &self,
+        spec: SeriesSpec<'_>,
+        interval: Option<Interval>,
+        start: i64,
+    ) -> Result<Arc<Segment>> {
+        let (upstream, series, _) = self.series(spec, interval, start, start.saturating_add(1))?;
+        let key = SegmentKey::containing(&series, start);
+        let span = key.span();
+        if span.start != start {
+            return Err(Error::invalid(format!(
+                "{start} is not where a segment starts: the segment holding it starts at {}",
+                span.start
+            )));
+        }
+        let now = self.clock.now_ms();
+        if start > now {
+            return Err(Error::invalid(format!("the segment starting at {start} has not begun yet")));
+        }
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let result = self.resolve(upstream, std::slice::from_ref(&key), span, now).await;
+        self.query_durations.observe(started.elapsed());
+        result?.pop().ok_or_else(|| Error::Cache("segment lookup returned nothing".into()))
+    }
+
     /// Validates a query: its exchange's adapter, its series (with the venue's source
     /// namespace) and clamped range.
     fn series(

@@ -1,0 +1,198 @@
+//! The data endpoints: `/v1/klines`, `/v1/trades`, `/v1/funding` (JSON, CSV or Arrow),
+//! `/v1/book` and `/v1/coverage` (JSON).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use cryptocache::columns::{Batch, ToBatch};
+use cryptocache::coverage::CoverageQuery;
+use cryptocache::warm::Dataset;
+use cryptocache::{KlineQuery, OrderBookQuery, RangeQuery};
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::params::{Format, Params};
+use crate::Relay;
+
+/// The media type of Arrow IPC streams.
+pub const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
+
+/// What a ranged answer carries besides its rows (JSON only).
+struct Extras {
+    fields: serde_json::Map<String, Value>,
+}
+
+/// The rows of a ranged answer in the requested format.
+fn respond(batch: &Batch, format: Format, extras: Extras) -> Result<Response, ApiError> {
+    let typed = |content_type: &'static str, body: Vec<u8>| {
+        ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+    };
+    Ok(match format {
+        Format::Json => {
+            let mut body = extras.fields;
+            body.insert("data".into(), batch.to_json_rows());
+            Json(Value::Object(body)).into_response()
+        }
+        Format::Csv => {
+            let mut out = Vec::with_capacity(batch.rows() * 64);
+            batch.write_csv(&mut out, true).map_err(|e| ApiError::invalid(e.to_string()))?;
+            typed("text/csv; charset=utf-8", out)
+        }
+        Format::Arrow => typed(ARROW_STREAM, cryptocache::arrow_ipc::stream_bytes(batch)),
+    })
+}
+
+/// The range of a request: `start`, `end`, within the relay's and the caller's limits.
+fn range(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<(i64, i64), ApiError> {
+    let (start, end) = (p.time("start")?, p.time("end")?);
+    if end <= start {
+        return Err(ApiError::invalid(format!("end ({end}) must be after start ({start})")));
+    }
+    let limit =
+        caller.and_then(|c| c.max_range).unwrap_or(relay.limits.max_range).min(relay.limits.max_range);
+    let asked = Duration::from_millis(u64::try_from(end - start).unwrap_or(u64::MAX));
+    if asked > limit {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "RANGE_TOO_LARGE",
+            format!("a request may cover at most {} days; split the range", limit.as_secs() / 86_400),
+        ));
+    }
+    Ok((start, end))
+}
+
+/// `GET /v1/klines?exchange=&symbol=&interval=&start=&end=&market=&format=`.
+pub async fn klines(
+    State(relay): State<Arc<Relay>>,
+    caller: Option<Extension<Caller>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let p = Params::new(q)?;
+    let (start, end) = range(&p, &relay, caller.as_deref())?;
+    let query = KlineQuery {
+        market: p.market()?,
+        ..KlineQuery::new(p.exchange()?, p.symbol()?, p.interval("interval")?, start, end)
+    };
+    let candles = relay.cache.klines(&query).await?;
+    let gaps: Vec<Value> = candles.gaps().iter().map(|g| json!({"start": g.start, "end": g.end})).collect();
+    let fields = json!({
+        "exchange": query.exchange.to_string(),
+        "symbol": query.symbol,
+        "interval": candles.interval().to_string(),
+        "last_is_open": candles.last_is_open(),
+        "stale": candles.is_stale(),
+        "gaps": gaps,
+    });
+    respond(&candles.to_batch(), p.format()?, extras(fields))
+}
+
+/// `GET /v1/trades?exchange=&symbol=&start=&end=&market=&format=`.
+pub async fn trades(
+    State(relay): State<Arc<Relay>>,
+    caller: Option<Extension<Caller>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    ranged(&relay, caller.as_deref(), q, Ranged::Trades).await
+}
+
+/// `GET /v1/funding?exchange=&symbol=&start=&end=&market=&format=`.
+pub async fn funding(
+    State(relay): State<Arc<Relay>>,
+    caller: Option<Extension<Caller>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    ranged(&relay, caller.as_deref(), q, Ranged::Funding).await
+}
+
+/// The ranged kinds without an interval.
+enum Ranged {
+    Trades,
+    Funding,
+}
+
+/// Trades or funding rates of a range, in the requested format.
+async fn ranged(
+    relay: &Relay,
+    caller: Option<&Caller>,
+    q: HashMap<String, String>,
+    kind: Ranged,
+) -> Result<Response, ApiError> {
+    let p = Params::new(q)?;
+    let query = range_query(&p, relay, caller)?;
+    let (batch, stale) = match kind {
+        Ranged::Trades => {
+            let rows = relay.cache.trades(&query).await?;
+            (rows.to_batch(), rows.is_stale())
+        }
+        Ranged::Funding => {
+            let rows = relay.cache.funding_rates(&query).await?;
+            (rows.to_batch(), rows.is_stale())
+        }
+    };
+    let fields = json!({ "exchange": query.exchange.to_string(), "symbol": query.symbol, "stale": stale });
+    respond(&batch, p.format()?, extras(fields))
+}
+
+fn range_query(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<RangeQuery, ApiError> {
+    let (start, end) = range(p, relay, caller)?;
+    Ok(RangeQuery { market: p.market()?, ..RangeQuery::new(p.exchange()?, p.symbol()?, start, end) })
+}
+
+fn extras(fields: Value) -> Extras {
+    match fields {
+        Value::Object(fields) => Extras { fields },
+        _ => Extras { fields: serde_json::Map::new() },
+    }
+}
+
+/// `GET /v1/book?exchange=&symbol=&market=&depth=`: the order book now (short-TTL cache).
+pub async fn book(
+    State(relay): State<Arc<Relay>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let p = Params::new(q)?;
+    let depth = p.number("depth", 20, 1..=1000)? as usize;
+    let query =
+        OrderBookQuery { market: p.market()?, ..OrderBookQuery::new(p.exchange()?, p.symbol()?, depth) };
+    let book = relay.cache.order_book(&query).await?;
+    let side = |levels: &[cryptocache::Level]| -> Vec<[String; 2]> {
+        levels.iter().map(|l| [l.price.to_string(), l.quantity.to_string()]).collect()
+    };
+    Ok(Json(json!({
+        "exchange": query.exchange.to_string(),
+        "symbol": query.symbol,
+        "time": book.time,
+        "update_id": book.update_id,
+        "bids": side(&book.bids),
+        "asks": side(&book.asks),
+    }))
+    .into_response())
+}
+
+/// `GET /v1/coverage?exchange=&symbol=&what=&start=&end=&market=`: what the tiers hold
+/// (fetches nothing).
+pub async fn coverage(
+    State(relay): State<Arc<Relay>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let p = Params::new(q)?;
+    let dataset: Dataset = p.required("what")?.parse()?;
+    let (kind, interval) = dataset.kind();
+    let query = CoverageQuery {
+        exchange: p.exchange()?,
+        market: p.market()?,
+        symbol: p.symbol()?.to_owned(),
+        kind,
+        interval,
+        start: p.time("start")?,
+        end: p.time("end")?,
+    };
+    let report = relay.cache.coverage(&query).await?;
+    Ok(Json(report).into_response())
+}

@@ -1,0 +1,360 @@
+//! The relay over real HTTP on loopback, in front of the simulator (and a real Redis for
+//! two relays): values equal the library's, raw segments with ETags, auth and quotas,
+//! JSON errors for hostile input, metrics, graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cryptocache::columns::ToBatch;
+use cryptocache::{Cache, Exchange, KlineQuery, ManualClock, Policy};
+use cryptocache_server::auth::{Keys, KeysFile};
+use cryptocache_server::{router, serve, Limits, Relay};
+use cryptocache_sim::redis_server::{redis_available, RedisOptions, RedisServer};
+use cryptocache_sim::{Sim, SimConfig};
+use serde_json::Value;
+
+/// 2024-06-01T12:30:00Z: the simulator's and the caches' "now".
+const NOW: i64 = 1_717_245_000_000;
+const DAY: i64 = 86_400_000;
+
+struct Running {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    async fn start(relay: Relay) -> Running {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = router(Arc::new(relay));
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let done = tokio::spawn(serve(listener, app, shutdown, Duration::from_secs(5)));
+        Running { url, stop: Some(stop), done }
+    }
+
+    async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.done.await.unwrap()
+    }
+}
+
+async fn cache(sim: &Sim, redis: Option<&str>) -> Cache {
+    let mut b = Cache::builder()
+        .exchange_url(sim.url())
+        .no_disk()
+        .clock(Arc::new(ManualClock::new(NOW)))
+        .policy(Policy { jitter: Duration::ZERO, ..Policy::default() })
+        .prefetch(0);
+    if let Some(url) = redis {
+        b = b.redis(url);
+    }
+    b.build().await.unwrap()
+}
+
+async fn sim() -> Sim {
+    Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap()
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+async fn get(url: &str) -> reqwest::Response {
+    client().get(url).send().await.unwrap()
+}
+
+async fn json(url: &str) -> (u16, Value) {
+    let r = get(url).await;
+    let status = r.status().as_u16();
+    (status, body(r).await)
+}
+
+async fn body(r: reqwest::Response) -> Value {
+    serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null)
+}
+
+const KLINES: &str = "/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1h&start=2024-03-01&end=2024-03-11";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_the_librarys_values() {
+    let sim = sim().await;
+    let relay = Running::start(Relay::new(cache(&sim, None).await)).await;
+    let library = cache(&sim, None).await;
+    let q = KlineQuery::new(
+        Exchange::Binance,
+        "BTCUSDT",
+        "1h".parse().unwrap(),
+        1_709_251_200_000,
+        1_710_115_200_000,
+    );
+    let want = library.klines(&q).await.unwrap();
+
+    let (status, body) = json(&format!("{}{KLINES}", relay.url)).await;
+    assert_eq!(status, 200, "{body}");
+    let rows = body["data"].as_array().unwrap();
+    assert_eq!(rows.len(), want.len());
+    for (row, candle) in rows.iter().zip(want.iter()) {
+        assert_eq!(row["open_time"], candle.open_time);
+        assert_eq!(row["close"].as_str().unwrap().parse::<f64>().unwrap().to_bits(), candle.close.to_bits());
+        assert_eq!(row["close"], candle.close.to_string(), "exact decimal strings");
+    }
+    assert_eq!((body["interval"].as_str(), body["stale"].as_bool()), (Some("1h"), Some(false)));
+
+    let csv = get(&format!("{}{KLINES}&format=csv", relay.url)).await.text().await.unwrap();
+    let mut want_csv = Vec::new();
+    want.to_batch().write_csv(&mut want_csv, true).unwrap();
+    assert_eq!(csv.as_bytes(), want_csv, "CSV as the library writes it");
+
+    let arrow = get(&format!("{}{KLINES}&format=arrow", relay.url)).await;
+    assert_eq!(arrow.headers()["content-type"], "application/vnd.apache.arrow.stream");
+    let bytes = arrow.bytes().await.unwrap();
+    assert_eq!(&bytes[..], cryptocache::arrow_ipc::stream_bytes(&want.to_batch()), "the same Arrow stream");
+
+    // Served from the relay's cache the second time: the exchange is not asked again.
+    let before = sim.stats().total;
+    assert_eq!(json(&format!("{}{KLINES}", relay.url)).await.0, 200);
+    assert_eq!(sim.stats().total, before);
+
+    let base = format!(
+        "{}/v1/trades?exchange=binance&symbol=BTCUSDT&start=2024-05-01T00:00&end=2024-05-01T00:10",
+        relay.url
+    );
+    let (status, trades) = json(&base).await;
+    let rq = cryptocache::RangeQuery::new(Exchange::Binance, "BTCUSDT", 1_714_521_600_000, 1_714_522_200_000);
+    assert_eq!(
+        (status, trades["data"].as_array().map(Vec::len)),
+        (200, Some(library.trades(&rq).await.unwrap().len()))
+    );
+    let funding = format!(
+        "{}/v1/funding?exchange=binance&symbol=BTCUSDT&market=linear&start=2024-03-01&end=2024-05-01",
+        relay.url
+    );
+    let (status, rates) = json(&funding).await;
+    assert!(status == 200 && rates["data"].as_array().is_some_and(|d| !d.is_empty()), "{rates}");
+    let (status, book) =
+        json(&format!("{}/v1/book?exchange=binance&symbol=BTCUSDT&depth=5", relay.url)).await;
+    assert_eq!((status, book["bids"].as_array().map(Vec::len)), (200, Some(5)));
+    let coverage = format!(
+        "{}/v1/coverage?exchange=binance&symbol=BTCUSDT&what=1h&start=2024-03-01&end=2024-03-11",
+        relay.url
+    );
+    let (status, report) = json(&coverage).await;
+    assert_eq!((status, report["segments"][0]["status"].as_str()), (200, Some("cached")), "{report}");
+    let (status, health) = json(&format!("{}/health", relay.url)).await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    relay.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_are_raw_with_etags_and_cache_headers() {
+    let sim = sim().await;
+    let relay = Running::start(Relay::new(cache(&sim, None).await)).await;
+    let library = cache(&sim, None).await;
+    let seg = 1000 * 3_600_000;
+    let closed = (NOW - 100 * DAY) / seg * seg;
+    let url = format!("{}/v1/segments/binance/spot/1h/BTCUSDT/{closed}", relay.url);
+    let r = get(&url).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(r.headers()["content-type"], "application/vnd.cryptocache.segment");
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = r.bytes().await.unwrap();
+    let want =
+        library.segment(Exchange::Binance, None, "BTCUSDT", "1h".parse().unwrap(), closed).await.unwrap();
+    let got = cryptocache::codec::decode(&want.key, &bytes).expect("a valid, checksummed segment");
+    assert_eq!(got.payload, want.payload);
+    let again = client().get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+    // The open segment may be cached only until it expires (the next candle close).
+    let open = NOW / seg * seg;
+    let r = get(&format!("{}/v1/segments/binance/spot/1h/BTCUSDT/{open}", relay.url)).await;
+    let control = r.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert!(control.starts_with("public, max-age=") && !control.contains("immutable"), "{control}");
+    // Not a segment boundary: a JSON error saying where the segment starts.
+    let (status, body) =
+        json(&format!("{}/v1/segments/binance/spot/1h/BTCUSDT/{}", relay.url, closed + 1)).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_QUERY")));
+    assert!(body["message"].as_str().unwrap().contains(&closed.to_string()));
+    relay.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_quotas_and_revocation() {
+    let sim = sim().await;
+    let mut file = KeysFile::default();
+    let good = file.add("research").unwrap();
+    let revoked = file.add("gone").unwrap();
+    file.keys[0].requests_per_minute = Some(3);
+    file.keys[1].revoked = true;
+    let mut relay = Relay::new(cache(&sim, None).await);
+    relay.keys = Some(Keys::new(file));
+    let relay = Running::start(relay).await;
+    let url = format!("{}{KLINES}", relay.url);
+    let with = |name: &'static str, value: String| {
+        let url = url.clone();
+        async move { client().get(&url).header(name, value).send().await.unwrap() }
+    };
+    for response in [
+        get(&url).await,
+        with("x-api-key", "cc_not_a_key".into()).await,
+        with("x-api-key", revoked.clone()).await,
+        with("authorization", format!("Basic {good}")).await,
+    ] {
+        assert_eq!(response.status(), 401);
+        let body = body(response).await;
+        assert_eq!(body["code"], "UNAUTHORIZED");
+        assert!(!body.to_string().contains(&good[3..]), "the key is never echoed");
+    }
+    assert_eq!(with("x-api-key", good.clone()).await.status(), 200);
+    assert_eq!(with("authorization", format!("Bearer {good}")).await.status(), 200);
+    assert_eq!(with("x-api-key", good.clone()).await.status(), 200);
+    let over = with("x-api-key", good.clone()).await;
+    assert_eq!(over.status(), 429);
+    assert!(over.headers().contains_key("retry-after"));
+    assert_eq!(body(over).await["code"], "QUOTA_EXCEEDED");
+    assert_eq!(get(&format!("{}/health", relay.url)).await.status(), 200, "health needs no key");
+    relay.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_parameters_get_json_errors() {
+    let sim = sim().await;
+    let mut relay = Relay::new(cache(&sim, None).await);
+    relay.limits = Limits { max_range: Duration::from_secs(366 * 86_400), ..Limits::default() };
+    let relay = Running::start(relay).await;
+    let base = "/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1h";
+    let long = "A".repeat(5000);
+    for (path, status, code) in [
+        (format!("{base}&start=2024-01-01&end=2024-01-02").replace("binance", "ftx"), 400, "INVALID_QUERY"),
+        (format!("{base}&start=-5&end=10"), 400, "INVALID_QUERY"),
+        (format!("{base}&start=2024-01-02&end=2024-01-01"), 400, "INVALID_QUERY"),
+        (format!("{base}&start=2010-01-01&end=2024-01-01"), 413, "RANGE_TOO_LARGE"),
+        (
+            format!("{base}&start=2024-01-01&end=2024-01-02").replace("BTCUSDT", "BTC%20USDT"),
+            400,
+            "INVALID_QUERY",
+        ),
+        (
+            format!("{base}&start=2024-01-01&end=2024-01-02").replace("BTCUSDT", "NOSUCHCOIN"),
+            404,
+            "UNKNOWN_SYMBOL",
+        ),
+        (format!("{base}&start=2024-01-01&end=2024-01-02&format=xml"), 400, "INVALID_QUERY"),
+        (format!("{base}&start=2024-01-01&end={long}"), 400, "INVALID_QUERY"),
+        ("/v1/klines".to_owned(), 400, "INVALID_QUERY"),
+        ("/v2/anything".to_owned(), 404, "NOT_FOUND"),
+        ("/v1/segments/binance/spot/1h/BTCUSDT/notanumber".to_owned(), 400, ""),
+    ] {
+        let r = get(&format!("{}{path}", relay.url)).await;
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        if !code.is_empty() {
+            let body = body(r).await;
+            assert_eq!(body["code"], code, "{path}: {body}");
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+    relay.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route_and_status() {
+    let sim = sim().await;
+    let relay = Running::start(Relay::new(cache(&sim, None).await)).await;
+    get(&format!("{}{KLINES}", relay.url)).await;
+    get(&format!("{}/v1/klines?exchange=ftx", relay.url)).await;
+    get(&format!("{}/nope/{}", relay.url, "x".repeat(30))).await;
+    let text = get(&format!("{}/metrics", relay.url)).await.text().await.unwrap();
+    for line in [
+        "cryptocache_http_requests_total{route=\"/v1/klines\",status=\"200\"} 1",
+        "cryptocache_http_requests_total{route=\"/v1/klines\",status=\"400\"} 1",
+        "cryptocache_http_requests_total{route=\"unmatched\",status=\"404\"} 1",
+        "cryptocache_http_request_duration_seconds_count{route=\"/v1/klines\"} 2",
+        "cryptocache_queries_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+    }
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(line.rsplit(' ').next().is_some_and(|v| v.parse::<f64>().is_ok()), "{line}");
+    }
+    relay.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_requests_in_flight() {
+    let sim = sim().await;
+    sim.set_delay(Duration::from_millis(400));
+    let relay = Running::start(Relay::new(cache(&sim, None).await)).await;
+    let url = format!("{}{KLINES}", relay.url);
+    let in_flight = tokio::spawn(async move { get(&url).await.status() });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let base = relay.url.clone();
+    relay.shutdown().await.unwrap();
+    assert_eq!(in_flight.await.unwrap(), 200, "the request in flight was answered");
+    assert!(client().get(format!("{base}/health")).send().await.is_err(), "no longer accepting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_relays_on_one_redis_fetch_each_segment_once() {
+    assert!(redis_available(), "redis-server is required (scripts/test.sh installs it)");
+    let redis = RedisServer::start(RedisOptions::default()).unwrap();
+    let sim = sim().await;
+    sim.set_delay(Duration::from_millis(30));
+    let a = Running::start(Relay::new(cache(&sim, Some(&redis.url())).await)).await;
+    let b = Running::start(Relay::new(cache(&sim, Some(&redis.url())).await)).await;
+    // Through A, then from B: B asks the exchange nothing.
+    assert_eq!(get(&format!("{}{KLINES}", a.url)).await.status(), 200);
+    let before = sim.stats().total;
+    assert_eq!(get(&format!("{}{KLINES}", b.url)).await.status(), 200);
+    assert_eq!(sim.stats().total, before);
+    // 64 concurrent cold requests over both relays: one fetch per segment.
+    let kline_requests = || sim.stats().endpoints.get("/api/v3/klines").copied().unwrap_or(0);
+    let before = kline_requests();
+    let cold = "/v1/klines?exchange=binance&symbol=ETHUSDT&interval=1h&start=2023-01-01&end=2023-06-01";
+    let requests = (0..64).map(|i| {
+        let url = format!("{}{cold}", if i % 2 == 0 { &a.url } else { &b.url });
+        async move { get(&url).await.status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(requests).await;
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    let seg: i64 = 1000 * 3_600_000;
+    let segments = (1_685_577_600_000 - 1) / seg - 1_672_531_200_000 / seg + 1;
+    assert_eq!(kline_requests() - before, segments as u64, "one fetch per segment");
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_file_documents_exactly_the_routes() {
+    let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let mut documented: Vec<&str> = spec["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut routes = cryptocache_server::paths::ALL.to_vec();
+    documented.sort_unstable();
+    routes.sort_unstable();
+    assert_eq!(documented, routes);
+    // Every documented route is served (a missing route would be a NOT_FOUND error).
+    let sim = sim().await;
+    let relay = Running::start(Relay::new(cache(&sim, None).await)).await;
+    for path in routes {
+        let concrete = path
+            .replace("{exchange}", "binance")
+            .replace("{market}", "spot")
+            .replace("{what}", "1h")
+            .replace("{symbol}", "BTCUSDT")
+            .replace("{start}", "1710000000000");
+        let response = get(&format!("{}{concrete}", relay.url)).await;
+        let status = response.status().as_u16();
+        assert_ne!(body(response).await["code"], "NOT_FOUND", "{path} ({status})");
+        let declared = spec["paths"][path]["get"]["parameters"].as_array().map_or(0, Vec::len);
+        assert!(declared > 0 || path == "/health" || path == "/metrics", "{path} documents its parameters");
+    }
+    relay.shutdown().await.unwrap();
+}
