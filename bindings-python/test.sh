@@ -45,8 +45,8 @@ rm -f "$HERE"/python/cryptocache/_native*.so
 "$VPY" -m pip install -q --disable-pip-version-check "$ROOT"
 
 echo "== lint: ruff, stubtest"
-(cd "$ROOT" && "$VENV/bin/ruff" check bindings-python bench/python \
-    && "$VENV/bin/ruff" format --check bindings-python bench/python)
+(cd "$ROOT" && "$VENV/bin/ruff" check bindings-python bench/python bench/relay \
+    && "$VENV/bin/ruff" format --check bindings-python bench/python bench/relay)
 (cd "$ROOT" && "$VPY" -m mypy.stubtest cryptocache._native)
 
 echo "== building the simulator (cryptocache-cli)"

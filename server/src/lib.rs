@@ -32,6 +32,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cryptocache::Cache;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
 
 use crate::auth::Keys;
 use crate::error::ApiError;
@@ -114,6 +116,13 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .route(paths::METRICS, get(metrics::metrics))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&relay), bounded))
+        // gzip or zstd by Accept-Encoding, for bodies worth it (not raw segments: they
+        // are already compact, and a CDN caches them as they are).
+        .layer(
+            CompressionLayer::new().gzip(true).zstd(true).compress_when(
+                SizeAbove::new(1024).and(NotForContentType::const_new(segments::SEGMENT_TYPE)),
+            ),
+        )
         .layer(middleware::from_fn_with_state(Arc::clone(&relay), metrics::track))
         .layer(middleware::from_fn_with_state(Arc::clone(&relay), cors))
         .with_state(relay)

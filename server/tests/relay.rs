@@ -358,3 +358,37 @@ async fn the_openapi_file_documents_exactly_the_routes() {
     }
     relay.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_are_compressed_by_accept_encoding() {
+    use std::io::Read;
+    let sim = sim().await;
+    let relay = Running::start(Relay::new(cache(&sim, None).await)).await;
+    let url = format!("{}{KLINES}&format=csv", relay.url);
+    let plain = get(&url).await.bytes().await.unwrap();
+    let fetch = |encoding: &'static str| {
+        let url = url.clone();
+        async move { client().get(&url).header("accept-encoding", encoding).send().await.unwrap() }
+    };
+    let gzip = fetch("gzip").await;
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    let packed = gzip.bytes().await.unwrap();
+    let mut unpacked = Vec::new();
+    flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut unpacked).unwrap();
+    assert_eq!(unpacked, plain);
+    assert!(packed.len() * 2 < plain.len(), "{} -> {}", plain.len(), packed.len());
+    let zstd = fetch("zstd").await;
+    assert_eq!(zstd.headers()["content-encoding"], "zstd");
+    assert_eq!(zstd::decode_all(&zstd.bytes().await.unwrap()[..]).unwrap(), plain);
+    // Raw segments go as they are (compact already; a CDN caches them byte for byte).
+    let seg = 1000 * 3_600_000;
+    let start = (NOW - 100 * DAY) / seg * seg;
+    let segment = client()
+        .get(format!("{}/v1/segments/binance/spot/1h/BTCUSDT/{start}", relay.url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(!segment.headers().contains_key("content-encoding"));
+    relay.shutdown().await.unwrap();
+}
