@@ -151,17 +151,40 @@ impl Batch {
         Ok(())
     }
 
-    /// The rows as JSON objects keyed by column name. Prices, sizes and rates are
-    /// decimal strings (`"31038.78"`: exactly what the exchange sent, never rounded by a
-    /// JSON parser's binary floats); times and ids are integers; absent values `null`.
-    pub fn to_json_rows(&self) -> serde_json::Value {
-        let rows = (0..self.rows())
-            .map(|row| {
-                let fields = self.columns.iter().map(|c| (c.name.to_owned(), c.values.json(row)));
-                serde_json::Value::Object(fields.collect())
-            })
-            .collect();
-        serde_json::Value::Array(rows)
+    /// Writes the rows as a JSON array of objects keyed by column name. Prices, sizes and
+    /// rates are decimal strings (`"31038.78"`: exactly what the exchange sent, never
+    /// rounded by a JSON parser's binary floats); times and ids are integers; absent
+    /// values `null`. Written straight into `out`, with no value tree in between.
+    pub fn write_json_rows(&self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        // `"name":` of every column, escaped once.
+        let keys: Vec<String> =
+            self.columns.iter().map(|c| format!("{}:", serde_json::Value::from(c.name))).collect();
+        out.push(b'[');
+        for row in 0..self.rows() {
+            if row > 0 {
+                out.push(b',');
+            }
+            out.push(b'{');
+            for (i, (column, key)) in self.columns.iter().zip(&keys).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key.as_bytes());
+                // Writing to a Vec cannot fail.
+                let _ = match &column.values {
+                    Values::TimestampMs(v) | Values::Int64(v) => write!(out, "{}", v[row]),
+                    Values::UInt64(v) => match v[row] {
+                        Some(n) => write!(out, "{n}"),
+                        None => write!(out, "null"),
+                    },
+                    Values::Float64(v) => write!(out, "\"{}\"", v[row]),
+                    Values::Utf8(v) => write!(out, "{}", serde_json::Value::from(v[row])),
+                };
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
     }
 }
 
@@ -178,16 +201,6 @@ impl Values {
             Values::Float64(v) => write!(out, "{}", v[row]),
             Values::Utf8(v) => write!(out, "{}", v[row]),
         };
-    }
-
-    /// Value `row` as JSON (floats as exact decimal strings).
-    fn json(&self, row: usize) -> serde_json::Value {
-        match self {
-            Values::TimestampMs(v) | Values::Int64(v) => v[row].into(),
-            Values::UInt64(v) => v[row].map_or(serde_json::Value::Null, Into::into),
-            Values::Float64(v) => v[row].to_string().into(),
-            Values::Utf8(v) => v[row].into(),
-        }
     }
 }
 
@@ -219,7 +232,9 @@ mod tests {
 
     #[test]
     fn json_rows_keep_decimals_as_strings() {
-        let json = batch().to_json_rows();
+        let mut out = Vec::new();
+        batch().write_json_rows(&mut out);
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(json[0]["price"], "42000.1");
         assert_eq!(json[1]["trades"], serde_json::Value::Null);
         assert_eq!(json[0]["time"], 1_704_067_200_000i64);
