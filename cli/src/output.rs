@@ -62,7 +62,7 @@ pub trait Records: ToBatch {
     /// Number of records.
     fn count(&self) -> usize;
 
-    /// The fields of record `i`, already formatted (JSON-safe: numbers or `null`).
+    /// The fields of record `i` as JSON values (numbers, strings or `null`).
     fn fields(&self, i: usize) -> Vec<String>;
 }
 
@@ -164,27 +164,22 @@ impl<W: Write + Send> Writer<W> {
         Ok(Writer { sink, format, fields, rows: 0 })
     }
 
-    /// Appends records. CSV leaves absent values empty and strings unquoted.
+    /// Appends records. CSV (the core's writer) leaves absent values empty.
     pub fn write<R: Records>(&mut self, records: &R) -> io::Result<()> {
         let out = match &mut self.sink {
             Sink::Text(out) => out,
             Sink::Arrow(stream) => return stream.write(&records.to_batch()),
             Sink::Parquet(sink) => return sink.write(records),
         };
+        if self.format == Format::Csv {
+            // The one CSV writer, shared with the relay.
+            return records.to_batch().write_csv(out, false);
+        }
         for i in 0..records.count() {
             let values = records.fields(i);
-            match self.format {
-                Format::Json => {
-                    let pairs: Vec<String> =
-                        self.fields.iter().zip(&values).map(|(k, v)| format!("\"{k}\":{v}")).collect();
-                    write!(out, "{}\n{{{}}}", if self.rows == 0 { "" } else { "," }, pairs.join(","))?;
-                }
-                _ => {
-                    let cells: Vec<&str> =
-                        values.iter().map(|v| if v == "null" { "" } else { v.trim_matches('"') }).collect();
-                    writeln!(out, "{}", cells.join(","))?;
-                }
-            }
+            let pairs: Vec<String> =
+                self.fields.iter().zip(&values).map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            write!(out, "{}\n{{{}}}", if self.rows == 0 { "" } else { "," }, pairs.join(","))?;
             self.rows += 1;
         }
         Ok(())
