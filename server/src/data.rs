@@ -23,15 +23,21 @@ use crate::Relay;
 /// The media type of Arrow IPC streams.
 pub const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
 
-/// What a ranged answer carries besides its rows (JSON only).
+/// What a ranged answer carries besides its rows: fields (JSON only) and the source
+/// namespace its values came from (every format: the `X-Cryptocache-Source` header).
 struct Extras {
     fields: serde_json::Map<String, Value>,
+    source: String,
 }
 
 /// The rows of a ranged answer in the requested format.
 fn respond(batch: &Batch, format: Format, extras: Extras) -> Result<Response, ApiError> {
+    let source = HeaderValue::from_str(&extras.source).map_err(|e| ApiError::invalid(e.to_string()))?;
     let typed = |content_type: &'static str, body: Vec<u8>| {
-        ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+        let headers = [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))];
+        let mut response = (headers, body).into_response();
+        response.headers_mut().insert("x-cryptocache-source", source.clone());
+        response
     };
     Ok(match format {
         Format::Json => {
@@ -95,7 +101,7 @@ pub async fn klines(
         "stale": candles.is_stale(),
         "gaps": gaps,
     });
-    respond(&candles.to_batch(), p.format()?, extras(fields))
+    respond(&candles.to_batch(), p.format()?, extras(&relay, query.exchange, fields))
 }
 
 /// `GET /v1/trades?exchange=&symbol=&start=&end=&market=&format=`.
@@ -142,7 +148,7 @@ async fn ranged(
         }
     };
     let fields = json!({ "exchange": query.exchange.to_string(), "symbol": query.symbol, "stale": stale });
-    respond(&batch, p.format()?, extras(fields))
+    respond(&batch, p.format()?, extras(relay, query.exchange, fields))
 }
 
 fn range_query(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<RangeQuery, ApiError> {
@@ -150,11 +156,16 @@ fn range_query(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<Ran
     Ok(RangeQuery { market: p.market()?, ..RangeQuery::new(p.exchange()?, p.symbol()?, start, end) })
 }
 
-fn extras(fields: Value) -> Extras {
-    match fields {
-        Value::Object(fields) => Extras { fields },
-        _ => Extras { fields: serde_json::Map::new() },
-    }
+/// The extras of an answer from `exchange`: `fields` plus the source namespace.
+fn extras(relay: &Relay, exchange: cryptocache::Exchange, fields: Value) -> Extras {
+    let source = relay.cache.sources().into_iter().find(|(e, _)| *e == exchange).map(|(_, s)| s.to_string());
+    let source = source.unwrap_or_default();
+    let mut fields = match fields {
+        Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    };
+    fields.insert("source".into(), source.clone().into());
+    Extras { fields, source }
 }
 
 /// `GET /v1/book?exchange=&symbol=&market=&depth=`: the order book now (short-TTL cache).

@@ -106,6 +106,9 @@ async fn every_endpoint_answers_the_librarys_values() {
         assert_eq!(row["close"], candle.close.to_string(), "exact decimal strings");
     }
     assert_eq!((body["interval"].as_str(), body["stale"].as_bool()), (Some("1h"), Some(false)));
+    // Where the values came from: the simulator's namespace, never `live`.
+    let source = body["source"].as_str().unwrap().to_owned();
+    assert!(source.starts_with("127.0.0.1-"), "{source}");
 
     let csv = get(&format!("{}{KLINES}&format=csv", relay.url)).await.text().await.unwrap();
     let mut want_csv = Vec::new();
@@ -114,6 +117,7 @@ async fn every_endpoint_answers_the_librarys_values() {
 
     let arrow = get(&format!("{}{KLINES}&format=arrow", relay.url)).await;
     assert_eq!(arrow.headers()["content-type"], "application/vnd.apache.arrow.stream");
+    assert_eq!(arrow.headers()["x-cryptocache-source"], source.as_str());
     let bytes = arrow.bytes().await.unwrap();
     assert_eq!(&bytes[..], cryptocache::arrow_ipc::stream_bytes(&want.to_batch()), "the same Arrow stream");
 
