@@ -1,5 +1,7 @@
 //! A circuit breaker: after a few consecutive failures, stop paying Redis timeouts on
 //! every call; let one probe through after a cool-down, doubling it while Redis stays down.
+//! While it is open, one background prober (see `Shared`) also checks Redis, so it comes
+//! back into use as soon as it answers, whether or not queries are arriving.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -14,6 +16,8 @@ struct State {
     failures: u32,
     open_until: Option<Instant>,
     cooldown: Duration,
+    /// Whether a background prober is running.
+    probing: bool,
 }
 
 /// Shared breaker state.
@@ -45,15 +49,28 @@ impl Breaker {
         *s = State::default();
     }
 
-    /// A call failed: count it, open (or keep open, longer) at the threshold.
-    pub(crate) fn failure(&self) {
+    /// A call failed: count it, open (or keep open, longer) at the threshold. Returns
+    /// whether the caller should start the background prober (the breaker is open and no
+    /// prober is running; the caller is then the one that starts it).
+    pub(crate) fn failure(&self) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.failures += 1;
         if s.failures >= THRESHOLD {
             s.cooldown =
                 if s.open_until.is_some() { (s.cooldown * 2).min(MAX_COOLDOWN) } else { FIRST_COOLDOWN };
             s.open_until = Some(Instant::now() + s.cooldown);
+            if !s.probing {
+                s.probing = true;
+                return true;
+            }
         }
+        false
+    }
+
+    /// The background prober gave up without closing the breaker (its owner is gone or it
+    /// has no runtime): a later failure may start another.
+    pub(crate) fn probe_ended(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).probing = false;
     }
 
     /// Whether the breaker is open (calls are being skipped).
@@ -70,11 +87,12 @@ mod tests {
     fn opens_after_failures_and_probes_after_cooldown() {
         let b = Breaker::default();
         for _ in 0..THRESHOLD - 1 {
-            b.failure();
+            assert!(!b.failure(), "no prober before the breaker opens");
             assert!(b.allow());
         }
-        b.failure();
+        assert!(b.failure(), "opening starts the prober");
         assert!(b.is_open());
+        assert!(!b.failure(), "one prober at a time");
         assert!(!b.allow(), "open: calls are skipped");
         std::thread::sleep(FIRST_COOLDOWN + Duration::from_millis(20));
         assert!(b.allow(), "one probe after the cool-down");

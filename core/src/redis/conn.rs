@@ -335,16 +335,62 @@ impl Shared {
                 Ok(v)
             }
             Ok(Err(e)) => {
-                self.breaker.failure();
+                self.failed();
                 Err(Error::Cache(format!("Redis at {}: {}", self.display, describe(&e))))
             }
             Err(_) => {
-                self.breaker.failure();
+                self.failed();
                 Err(Error::Cache(format!("Redis at {}: timed out after {:?}", self.display, self.op_timeout)))
             }
         }
     }
 }
+
+impl Shared {
+    /// Counts a failed call; when that opens the breaker, starts the background prober.
+    fn failed(&self) {
+        if self.breaker.failure() {
+            self.start_prober();
+        }
+    }
+
+    /// PINGs Redis every [`PROBE_INTERVAL`] while the breaker is open and closes it at the
+    /// first answer, so Redis is used again as soon as it is back (a PING on a dropped
+    /// connection also makes the connection manager reconnect). Ends when it succeeds or
+    /// when every handle on this connection is gone.
+    fn start_prober(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.breaker.probe_ended();
+            return;
+        };
+        let conn = self.conn.clone();
+        let breaker = std::sync::Arc::downgrade(&self.breaker);
+        let timeout = self.op_timeout;
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(PROBE_INTERVAL).await;
+                let Some(breaker) = breaker.upgrade() else { return };
+                if !breaker.is_open() {
+                    return; // a query's call closed it (and reset the prober flag)
+                }
+                let ping = async {
+                    let ping = redis::cmd("PING");
+                    match conn.clone() {
+                        Conn::Single(mut c) => ping.query_async::<String>(&mut c).await,
+                        Conn::Cluster(mut c) => ping.query_async::<String>(&mut c).await,
+                    }
+                };
+                if let Ok(Ok(_)) = tokio::time::timeout(timeout, ping).await {
+                    breaker.success();
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// How often the background prober checks a Redis that stopped answering.
+const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// A script handle (kept here so callers need no redis import).
 pub(crate) fn script(source: &str) -> Script {
