@@ -50,6 +50,14 @@ export interface CacheOptions {
    * data is never served as live data. Name a transparent proxy of the live exchange `live`.
    */
   source?: string;
+  /**
+   * A cryptocache relay (`cryptocache serve`) to fetch through instead of the exchanges: whole
+   * verified segments with the relay's expiry; no exchange is contacted from this process.
+   * Values are stored under the relay's source namespaces unless `source` names one.
+   */
+  relayUrl?: string;
+  /** The relay's API key (default `$CRYPTOCACHE_API_KEY` when `relayUrl` is set). Never logged. */
+  apiKey?: string;
   /** Seconds after a segment's end before it is final (default 120). See docs/options.md. */
   settleSecs?: number;
   /** Largest random delay (s) added to an open segment's expiry (default 2). */

@@ -198,8 +198,9 @@ class Cache {
   #native;
 
   /**
-   * @param {object} [options] `{ memoryMb, diskPath, redisUrl, exchangeUrl, exchangeUrls }`;
-   * `diskPath: false` turns the disk tier off. Throws a `CONFIG_ERROR` for bad options.
+   * @param {object} [options] `{ memoryMb, diskPath, redisUrl, exchangeUrl, exchangeUrls,
+   * relayUrl, apiKey, ... }` (index.d.ts); `diskPath: false` turns the disk tier off. Throws a
+   * `CONFIG_ERROR` for bad options.
    */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
@@ -209,6 +210,9 @@ class Cache {
     if (o.diskPath === false || o.diskPath === null) {
       delete o.diskPath;
       o.noDisk = true;
+    }
+    if (o.relayUrl !== undefined && o.apiKey === undefined && process.env.CRYPTOCACHE_API_KEY) {
+      o.apiKey = process.env.CRYPTOCACHE_API_KEY;
     }
     try {
       this.#native = new native.NativeCache(o);

@@ -207,6 +207,15 @@ typedef struct cc_config {
    * unreachable; negative = the default (0.25).
    */
   double offline_budget_share;
+  /**
+   * A cryptocache relay (`cryptocache serve`) to fetch through instead of the exchanges
+   * (no exchange is then contacted from this process); NULL = none.
+   */
+  const char *relay_url;
+  /**
+   * The relay's API key; NULL = none. Never logged.
+   */
+  const char *api_key;
 } cc_config;
 
 /**

@@ -77,6 +77,8 @@ struct Config {
     std::optional<std::int64_t> disk_max_mb;   ///< Disk tier size bound (MiB); unset = unbounded.
     std::optional<double> redis_ttl_secs;      ///< TTL of closed segments in Redis (s); unset = none.
     std::optional<double> offline_budget_share; ///< Budget share while Redis is unreachable (0.01-1).
+    std::optional<std::string> relay_url;      ///< Fetch through this relay instead of the exchanges.
+    std::optional<std::string> api_key;        ///< The relay's API key.
 };
 
 /// A candle, trade or funding query over [start_ms, end_ms).
@@ -234,6 +236,8 @@ class Cache {
         if (config.disk_max_mb) c.disk_max_mb = static_cast<double>(*config.disk_max_mb);
         if (config.redis_ttl_secs) c.redis_ttl_secs = *config.redis_ttl_secs;
         if (config.offline_budget_share) c.offline_budget_share = *config.offline_budget_share;
+        c.relay_url = detail::opt(config.relay_url);
+        c.api_key = detail::opt(config.api_key);
         cc_cache *raw = nullptr;
         detail::check(cc_cache_new(&c, &raw));
         raw_.reset(raw);

@@ -374,6 +374,11 @@ pub struct cc_config {
     /// Share (0.01-1) of each exchange budget spent while the shared budget in Redis is
     /// unreachable; negative = the default (0.25).
     pub offline_budget_share: f64,
+    /// A cryptocache relay (`cryptocache serve`) to fetch through instead of the exchanges
+    /// (no exchange is then contacted from this process); NULL = none.
+    pub relay_url: *const c_char,
+    /// The relay's API key; NULL = none. Never logged.
+    pub api_key: *const c_char,
 }
 
 /// The default options: 256 MiB memory, the default disk directory, no Redis, the live
@@ -400,6 +405,8 @@ pub extern "C" fn cc_config_default() -> cc_config {
         disk_max_mb: -1.0,
         redis_ttl_secs: -1.0,
         offline_budget_share: -1.0,
+        relay_url: std::ptr::null(),
+        api_key: std::ptr::null(),
     }
 }
 
@@ -438,6 +445,10 @@ pub unsafe extern "C" fn cc_cache_new(config: *const cc_config, out: *mut *mut c
             unsafe { opt_str(config.exchange_url, "config.exchange_url") }?.map(String::from);
         // SAFETY: as above.
         options.source = unsafe { opt_str(config.source, "config.source") }?.map(String::from);
+        // SAFETY: as above.
+        options.relay_url = unsafe { opt_str(config.relay_url, "config.relay_url") }?.map(String::from);
+        // SAFETY: as above.
+        options.api_key = unsafe { opt_str(config.api_key, "config.api_key") }?.map(String::from);
         // Negative = the default; everything else is checked by the core.
         for (name, value) in [
             ("max_retries", f64::from(config.max_retries)),

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{compile, manifest_dir, run, start_sim, NOW};
+use common::{compile, manifest_dir, run, start_relay, start_sim, NOW};
 use cryptocache_sim::{binance_klines, BinanceMarket, Sim};
 
 const START: i64 = 1_717_027_200_000;
@@ -73,6 +73,38 @@ fn c_program_fetches_exact_values_and_then_hits_the_cache() {
     });
     assert_candles_match(&stdout);
     assert_eq!(klines_requests(&sim), before, "no candle request on the second run");
+}
+
+#[test]
+fn c_program_through_a_relay_gets_the_same_values_and_never_calls_the_exchange_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("test_cryptocache");
+    compile(&[manifest_dir().join("tests/c/test_cryptocache.c")], false, &exe);
+    let sim = start_sim();
+    let relay = start_relay(&sim.url());
+    let through = |disk: &str| {
+        let mut c = Command::new(&exe);
+        c.env("CC_TEST_RELAY", "1").arg(&relay).arg(tmp.path().join(disk)).arg("5").arg("nofork");
+        run(c).0
+    };
+    // The whole program (values, trades, funding, book, typed errors) through the relay.
+    let stdout = through("disk-a");
+    assert!(stdout.contains("\nOK"), "{stdout}");
+    assert_candles_match(&stdout);
+    assert!(stdout.contains("E CC_STATUS_UNKNOWN_SYMBOL "), "the relay's error, typed:\n{stdout}");
+    // Another process through the same relay: the exchange is not asked again for history
+    // (order books are live: the relay keeps one for a second; and the relay checks the
+    // program's unknown symbol again, as unknown symbols are not remembered).
+    let history = |sim: &Sim| -> std::collections::BTreeMap<String, u64> {
+        sim.stats()
+            .endpoints
+            .into_iter()
+            .filter(|(path, _)| !path.contains("depth") && !path.contains("exchangeInfo"))
+            .collect()
+    };
+    let before = history(&sim);
+    assert_candles_match(&through("disk-b"));
+    assert_eq!(history(&sim), before, "no exchange request for history");
 }
 
 #[test]

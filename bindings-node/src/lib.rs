@@ -56,9 +56,10 @@ async fn guarded<T>(fut: impl Future<Output = napi::Result<T>>) -> napi::Result<
     }
 }
 
-/// Options of `new Cache(options)`; every field is optional.
+/// Options of `new Cache(options)`; every field is optional. (No `Debug`: it holds the
+/// relay's API key.)
 #[napi(object)]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CacheOptions {
     /// Memory tier size in MiB (default 256); `0` turns the memory tier off.
     pub memory_mb: Option<f64>,
@@ -77,6 +78,11 @@ pub struct CacheOptions {
     /// The namespace cached values are stored under (`a-z 0-9 . _ -`); default `live` for
     /// the exchanges' own endpoints, derived from the URL for any other.
     pub source: Option<String>,
+    /// A cryptocache relay to fetch through instead of the exchanges (no exchange is
+    /// then contacted from this process).
+    pub relay_url: Option<String>,
+    /// The relay's API key (`index.js` defaults it to `$CRYPTOCACHE_API_KEY`). Never logged.
+    pub api_key: Option<String>,
     /// Seconds after a segment's end before it is final (default 120).
     pub settle_secs: Option<f64>,
     /// Largest random delay (s) added to an open segment's expiry (default 2).
@@ -127,6 +133,8 @@ impl CacheOptions {
         options.exchange_url = self.exchange_url.clone();
         options.exchange_urls = exchange_urls;
         options.source = self.source.clone();
+        options.relay_url = self.relay_url.clone();
+        options.api_key = self.api_key.clone();
         for (name, value) in [
             ("settle_secs", self.settle_secs),
             ("open_jitter_secs", self.open_jitter_secs),

@@ -26,16 +26,27 @@ function cliPath() {
   return found.sort((a, b) => b[0] - a[0])[0][1];
 }
 
-/** Starts `cryptocache sim --port 0`, fixes its clock at NOW; `{ url, stats(), reset(), faults(), delay(), stop() }`. */
-async function startSim() {
-  const child = spawn(cliPath(), ['sim', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts the CLI with `args` (a server that prints its URL first); `{ url, stop() }`. */
+async function serveCli(args, what) {
+  const child = spawn(cliPath(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout });
     rl.once('line', (line) => resolve(line.trim()));
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
   child.stdout.resume();
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+  return { url, stop };
+}
+
+/** Starts `cryptocache sim --port 0`, fixes its clock at NOW; `{ url, stats(), reset(), faults(), delay(), stop() }`. */
+async function startSim() {
+  const { url, stop } = await serveCli(['sim', '--port', '0'], 'simulator');
   const post = (p, body) =>
     fetch(url + p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) }).then((r) => r.json());
   await post('/_sim/clock', { now_ms: NOW });
@@ -46,12 +57,13 @@ async function startSim() {
     faults: (list) => post('/_sim/faults', list),
     delay: (ms) => post('/_sim/delay', { ms }),
     get: (p) => fetch(url + p).then((r) => r.json()),
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    }),
+    stop,
   };
+}
+
+/** Starts `cryptocache serve --port 0 --no-disk --exchange-url SIM`; `{ url, stop() }`. */
+function startRelay(sim) {
+  return serveCli(['serve', '--port', '0', '--no-disk', '--exchange-url', sim.url], 'relay');
 }
 
 function freePort() {
@@ -119,4 +131,4 @@ async function simKlines(sim, symbol, interval, start, end) {
   }));
 }
 
-module.exports = { NOW, workspace, cliPath, startSim, startRedis, runCli, tempDir, simKlines };
+module.exports = { NOW, workspace, cliPath, startSim, startRelay, startRedis, runCli, tempDir, simKlines };

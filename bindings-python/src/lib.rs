@@ -275,7 +275,7 @@ impl NativeCache {
     /// Builds a cache from the options (see `cryptocache.Cache`).
     #[new]
     #[allow(clippy::too_many_arguments)] // mirrors the Python signature
-    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new(), source=None, settings=Vec::new()))]
+    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new(), source=None, settings=Vec::new(), relay_url=None, api_key=None))]
     fn new(
         py: Python<'_>,
         memory_mb: Option<u64>,
@@ -286,6 +286,8 @@ impl NativeCache {
         exchange_urls: Vec<(String, String)>,
         source: Option<String>,
         settings: Vec<(String, f64)>,
+        relay_url: Option<String>,
+        api_key: Option<String>,
     ) -> PyResult<Self> {
         guarded(py, || {
             let mut options = CacheOptions::default();
@@ -296,6 +298,8 @@ impl NativeCache {
             options.exchange_url = exchange_url;
             options.exchange_urls = exchange_urls;
             options.source = source;
+            options.relay_url = relay_url;
+            options.api_key = api_key;
             for (name, value) in &settings {
                 options.set(name, *value).map_err(|e| to_py(py, &e))?;
             }

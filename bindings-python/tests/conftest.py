@@ -35,16 +35,20 @@ def _cli() -> str:
     raise AssertionError
 
 
+def _serve(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Starts the CLI with `args` (a server printing its URL first); returns it and the URL."""
+    proc = subprocess.Popen([_cli(), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().decode().strip()
+    assert url.startswith("http://"), url
+    return proc, url
+
+
 class Sim:
     """A running simulator: its URL, counters and control endpoints."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [_cli(), "sim", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().decode().strip()
-        assert self.url.startswith("http://"), self.url
+        self.proc, self.url = _serve("sim", "--port", "0")
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=10) as r:
@@ -91,6 +95,28 @@ def cache(sim: Sim, tmp_path: Path):
 
     with cryptocache.Cache(exchange_url=sim.url, disk_path=tmp_path / "disk") as c:
         yield c
+
+
+class Relay:
+    """A `cryptocache serve` child in front of the simulator (no disk), on a free port."""
+
+    def __init__(self, sim: Sim) -> None:
+        self.proc, self.url = _serve("serve", "--port", "0", "--no-disk", "--exchange-url", sim.url)
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def relay(sim: Sim):
+    r = Relay(sim)
+    yield r
+    r.stop()
 
 
 def free_port() -> int:

@@ -141,6 +141,13 @@ pub struct CacheArgs {
     /// Base URL for every exchange (e.g. the simulator's URL).
     #[arg(long, value_name = "URL")]
     exchange_url: Option<String>,
+    /// Fetch through a cryptocache relay (`cryptocache serve`) instead of the exchanges:
+    /// a team shares one cache and one rate budget; no exchange is contacted from here.
+    #[arg(long, value_name = "URL", conflicts_with = "exchange_url")]
+    relay: Option<String>,
+    /// The relay's API key (used only with --relay).
+    #[arg(long, value_name = "KEY", env = "CRYPTOCACHE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
     /// Namespace to store values under [default: `live` for the exchanges' own endpoints,
     /// one derived from --exchange-url otherwise, so simulated data is never served as live].
     #[arg(long, value_name = "NAME")]
@@ -173,6 +180,8 @@ impl CacheArgs {
         options.no_disk = self.no_disk;
         options.redis_url = self.redis.clone();
         options.exchange_url = self.exchange_url.clone();
+        options.relay_url = self.relay.clone();
+        options.api_key = self.relay.as_ref().and(self.api_key.clone());
         options.source = self.source.clone();
         options.set("prefetch", 0.0).map_err(|e| e.to_string())?;
         let flags =

@@ -398,6 +398,45 @@ async fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
     );
     assert!(csv.contains("open_time,open,high,low,close,volume,quote_volume,trades"), "{csv}");
     assert_eq!(csv.lines().filter(|l| l.starts_with("170")).count(), 24, "{csv}");
+    // `--relay`: the same rows through the relay, and the exchange is not asked again.
+    let exchange_requests = sim.stats().total;
+    let relay = format!("http://{addr}");
+    let through = cryptocache(&[
+        "fetch",
+        "binance",
+        "BTCUSDT",
+        "1h",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-01-02",
+        "--relay",
+        &relay,
+        "--no-disk",
+    ]);
+    assert!(through.status.success(), "{}", text(&through.stderr));
+    let body = csv.split("\r\n\r\n").nth(1).unwrap_or_default();
+    assert_eq!(text(&through.stdout).lines().collect::<Vec<_>>(), body.lines().collect::<Vec<_>>());
+    assert_eq!(sim.stats().total, exchange_requests);
+    let both = cryptocache(&[
+        "fetch",
+        "binance",
+        "BTCUSDT",
+        "1h",
+        "--from",
+        "0",
+        "--to",
+        "1",
+        "--relay",
+        &relay,
+        "--exchange-url",
+        &sim.url(),
+    ]);
+    assert!(
+        !both.status.success() && text(&both.stderr).contains("--exchange-url"),
+        "{}",
+        text(&both.stderr)
+    );
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();

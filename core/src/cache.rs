@@ -18,6 +18,7 @@ use crate::funding::FundingRates;
 use crate::invalidate::{Invalidation, InvalidationReport};
 use crate::model::{Exchange, KlineQuery, RangeQuery};
 use crate::policy::Policy;
+use crate::relay::{RelayClient, RelayConfig};
 use crate::stats::{Stats, UpstreamCounters};
 use crate::tier::memory::MemoryTier;
 use crate::tier::{Tier, TierKind};
@@ -245,6 +246,7 @@ pub struct CacheBuilder {
     disk_max_bytes: Option<u64>,
     #[cfg(feature = "redis")]
     redis_ttl: Option<std::time::Duration>,
+    relay: Option<RelayConfig>,
 }
 
 impl Default for CacheBuilder {
@@ -273,6 +275,7 @@ impl Default for CacheBuilder {
             disk_max_bytes: None,
             #[cfg(feature = "redis")]
             redis_ttl: None,
+            relay: None,
         }
     }
 }
@@ -334,6 +337,48 @@ impl CacheBuilder {
     pub fn source(mut self, name: impl Into<String>) -> Self {
         self.source = Some(name.into());
         self
+    }
+
+    /// Fetches through a cryptocache relay (`cryptocache serve`) instead of the
+    /// exchanges: whole verified segments with the relay's expiry, order books, and the
+    /// relay's errors; this cache then never contacts an exchange. Values are stored
+    /// under the relay's source namespaces (asked at [`build`](Self::build)), or under
+    /// the [`source`](Self::source) named here, which the relay's answers must then match.
+    pub fn relay(mut self, url: impl Into<String>, api_key: Option<String>) -> Self {
+        self.relay = Some(RelayConfig { url: url.into(), api_key });
+        self
+    }
+
+    /// The source namespace of every venue when fetching through `relay`: the one named
+    /// with [`source`](Self::source), else the relay's own.
+    async fn relay_sources(&self, relay: &RelayClient) -> Result<[Arc<str>; 4]> {
+        if let Some(name) = &self.source {
+            crate::source::validate_name(name)?;
+            return Ok(std::array::from_fn(|_| Arc::from(name.as_str())));
+        }
+        let theirs = relay.sources().await.map_err(|e| {
+            Error::Config(format!(
+                "cannot learn the relay's source namespaces ({e}); name the source to start without the relay"
+            ))
+        })?;
+        let of = |exchange: Exchange| {
+            theirs
+                .iter()
+                .find(|(e, _)| *e == exchange)
+                .map(|(_, s)| Arc::from(s.as_str()))
+                .ok_or_else(|| Error::Config(format!("the relay names no source for {exchange}")))
+        };
+        Ok([of(Exchange::Binance)?, of(Exchange::Bybit)?, of(Exchange::Okx)?, of(Exchange::Deribit)?])
+    }
+
+    /// Whether any exchange base URL differs from the exchange's own.
+    fn exchange_urls_changed(&self) -> bool {
+        let live = CacheBuilder::default();
+        self.binance.spot_url != live.binance.spot_url
+            || self.binance.usdm_url != live.binance.usdm_url
+            || self.bybit.url != live.bybit.url
+            || self.okx.url != live.okx.url
+            || self.deribit.url != live.deribit.url
     }
 
     /// The namespace of each venue's values (see [`source`](Self::source)).
@@ -496,7 +541,22 @@ impl CacheBuilder {
         if order.iter().position(|&k| k == TierKind::Memory).is_some_and(|at| at != 0) {
             return Err(Error::Config("the memory tier, when used, comes first".into()));
         }
-        let [binance_source, bybit_source, okx_source, deribit_source] = self.sources()?;
+        if self.relay.is_some() && self.exchange_urls_changed() {
+            return Err(Error::Config(
+                "a relay and exchange URLs are exclusive: through a relay, no exchange is contacted".into(),
+            ));
+        }
+        let counters = Arc::new(UpstreamCounters::default());
+        let relay = match &self.relay {
+            Some(config) => {
+                Some(Arc::new(RelayClient::new(config, &self.http, self.retry, Arc::clone(&counters))?))
+            }
+            None => None,
+        };
+        let [binance_source, bybit_source, okx_source, deribit_source] = match &relay {
+            Some(relay) => self.relay_sources(relay).await?,
+            None => self.sources()?,
+        };
         let memory = self.memory_mb.map(|mb| MemoryTier::new(mb.saturating_mul(1 << 20)));
         let disk_dir = match &self.disk {
             DiskChoice::Default => Some(default_disk_dir()),
@@ -543,7 +603,6 @@ impl CacheBuilder {
                 TierKind::Redis => {}
             }
         }
-        let counters = Arc::new(UpstreamCounters::default());
         let requester = Requester {
             http: HttpClient::new(&self.http)?,
             retry: self.retry,
@@ -594,6 +653,7 @@ impl CacheBuilder {
             upstream_counters: counters,
             max_wait: self.retry.max_wait,
         });
+        engine.relay = relay;
         #[cfg(feature = "redis")]
         if let Some(shared) = shared {
             engine.lock = Some(crate::redis::SegmentLock::new(shared.clone()));

@@ -114,6 +114,79 @@ impl Error {
         }
     }
 
+    /// This error as the JSON a relay answers: `code`, `message` (for a person) and the
+    /// variant's fields, so a client rebuilds exactly this error with [`Error::from_wire`].
+    pub fn to_wire(&self) -> serde_json::Value {
+        use serde_json::json;
+        let mut body = match self {
+            Error::InvalidQuery(detail)
+            | Error::Unsupported(detail)
+            | Error::Cache(detail)
+            | Error::Config(detail) => json!({ "detail": detail }),
+            Error::UnknownSymbol { exchange, symbol } => json!({ "exchange": exchange, "symbol": symbol }),
+            Error::RateLimited { exchange, retry_after, message } => json!({
+                "exchange": exchange,
+                "retry_after_ms": retry_after.map(|d| d.as_millis() as u64),
+                "detail": message,
+            }),
+            Error::OutOfRetention { exchange, symbol, what, earliest, retention_days, start } => json!({
+                "exchange": exchange, "symbol": symbol, "what": what, "earliest": earliest,
+                "retention_days": retention_days, "start": start,
+            }),
+            Error::Exchange { exchange, code, status, message } => json!({
+                "exchange": exchange, "exchange_code": code, "status": status, "detail": message,
+            }),
+            Error::Network { exchange, message } | Error::MalformedResponse { exchange, message } => {
+                json!({ "exchange": exchange, "detail": message })
+            }
+        };
+        body["code"] = json!(self.code());
+        body["message"] = json!(self.to_string());
+        body
+    }
+
+    /// The error a relay's JSON error body stands for; `None` when the body is not one of
+    /// the core's errors (e.g. the relay's own `UNAUTHORIZED`).
+    pub fn from_wire(body: &serde_json::Value) -> Option<Error> {
+        let text = |name: &str| body.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        let int = |name: &str| body.get(name).and_then(serde_json::Value::as_i64);
+        let detail = || text("detail");
+        Some(match body.get("code")?.as_str()? {
+            "INVALID_QUERY" => Error::InvalidQuery(detail()?),
+            "UNSUPPORTED" => Error::Unsupported(detail()?),
+            "CACHE_ERROR" => Error::Cache(detail()?),
+            "CONFIG_ERROR" => Error::Config(detail()?),
+            "UNKNOWN_SYMBOL" => Error::UnknownSymbol { exchange: text("exchange")?, symbol: text("symbol")? },
+            "RATE_LIMITED" => Error::RateLimited {
+                exchange: text("exchange")?,
+                retry_after: body
+                    .get("retry_after_ms")
+                    .and_then(serde_json::Value::as_u64)
+                    .map(Duration::from_millis),
+                message: detail()?,
+            },
+            "OUT_OF_RETENTION" => Error::OutOfRetention {
+                exchange: text("exchange")?,
+                symbol: text("symbol")?,
+                what: text("what")?,
+                earliest: int("earliest")?,
+                retention_days: int("retention_days")?,
+                start: int("start")?,
+            },
+            "EXCHANGE_ERROR" => Error::Exchange {
+                exchange: text("exchange")?,
+                code: int("exchange_code"),
+                status: int("status").and_then(|s| u16::try_from(s).ok()),
+                message: detail()?,
+            },
+            "NETWORK_ERROR" => Error::Network { exchange: text("exchange")?, message: detail()? },
+            "MALFORMED_RESPONSE" => {
+                Error::MalformedResponse { exchange: text("exchange")?, message: detail()? }
+            }
+            _ => return None,
+        })
+    }
+
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidQuery(message.into())
     }
@@ -133,6 +206,50 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_survives_the_wire() {
+        let errors = [
+            Error::InvalidQuery("start must be before end".into()),
+            Error::UnknownSymbol { exchange: "binance-spot".into(), symbol: "NOPE".into() },
+            Error::Unsupported("no trades".into()),
+            Error::RateLimited {
+                exchange: "okx".into(),
+                retry_after: Some(Duration::from_millis(1500)),
+                message: "slow down".into(),
+            },
+            Error::RateLimited { exchange: "okx".into(), retry_after: None, message: "slow down".into() },
+            Error::OutOfRetention {
+                exchange: "okx".into(),
+                symbol: "BTC-USDT".into(),
+                what: "trades".into(),
+                earliest: 1_700_000_000_000,
+                retention_days: 89,
+                start: 1_600_000_000_000,
+            },
+            Error::Exchange {
+                exchange: "bybit".into(),
+                code: Some(10001),
+                status: Some(200),
+                message: "bad".into(),
+            },
+            Error::Exchange { exchange: "bybit".into(), code: None, status: None, message: "bad".into() },
+            Error::Network { exchange: "deribit".into(), message: "timeout".into() },
+            Error::MalformedResponse { exchange: "deribit".into(), message: "eof".into() },
+            Error::Cache("disk full".into()),
+            Error::Config("bad url".into()),
+        ];
+        for e in errors {
+            let wire = e.to_wire();
+            assert_eq!(wire["code"], e.code());
+            assert_eq!(wire["message"], e.to_string());
+            let back = Error::from_wire(&wire).expect("rebuilt");
+            assert_eq!(back.to_string(), e.to_string());
+            assert_eq!(back.code(), e.code());
+        }
+        assert!(Error::from_wire(&serde_json::json!({"code": "UNAUTHORIZED", "message": "no key"})).is_none());
+        assert!(Error::from_wire(&serde_json::json!({"code": "UNKNOWN_SYMBOL"})).is_none(), "fields missing");
+    }
 
     #[test]
     fn messages_are_clear() {

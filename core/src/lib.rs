@@ -38,6 +38,8 @@ pub mod options;
 pub mod policy;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "http")]
+pub mod relay;
 pub mod segment;
 pub mod singleflight;
 pub mod source;

@@ -31,6 +31,11 @@ pub struct CacheOptions {
     /// The source namespace to store values under (see [`CacheBuilder::source`]); `None`
     /// = `live` for the exchanges' own endpoints, derived from the URL otherwise.
     pub source: Option<String>,
+    /// A cryptocache relay to fetch through instead of the exchanges (see
+    /// [`CacheBuilder::relay`]); exclusive with the exchange URLs.
+    pub relay_url: Option<String>,
+    /// The relay's API key, if it wants one. Never printed.
+    pub api_key: Option<String>,
     /// Numeric settings by name (see [`SETTINGS`]), set through [`CacheOptions::set`].
     settings: Vec<(&'static str, f64)>,
 }
@@ -83,7 +88,7 @@ pub const SETTINGS: &[Setting] = &[
 ];
 
 impl std::fmt::Debug for CacheOptions {
-    /// Never prints a Redis password.
+    /// Never prints a Redis password or the relay's API key.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheOptions")
             .field("memory_mb", &self.memory_mb)
@@ -93,6 +98,8 @@ impl std::fmt::Debug for CacheOptions {
             .field("exchange_url", &self.exchange_url)
             .field("exchange_urls", &self.exchange_urls)
             .field("source", &self.source)
+            .field("relay_url", &self.relay_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("settings", &self.settings)
             .finish()
     }
@@ -210,6 +217,13 @@ impl CacheOptions {
         if let Some(name) = &self.source {
             b = b.source(name);
         }
+        match (&self.relay_url, &self.api_key) {
+            (Some(url), key) => b = b.relay(url, key.clone()),
+            (None, Some(_)) => {
+                return Err(Error::Config("an API key is for a relay: set the relay URL too".into()))
+            }
+            (None, None) => {}
+        }
         Ok(b)
     }
 }
@@ -231,7 +245,13 @@ mod tests {
         assert_eq!(cache.stats().tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["disk"]);
         let bad = CacheOptions { exchange_urls: vec![("ftx".into(), "x".into())], ..CacheOptions::default() };
         assert!(matches!(bad.builder(), Err(Error::Config(m)) if m.contains("unknown exchange")));
-        let secret = CacheOptions { redis_url: Some("redis://:pw123@h:1".into()), ..CacheOptions::default() };
+        let secret = CacheOptions {
+            redis_url: Some("redis://:pw123@h:1".into()),
+            relay_url: Some("http://relay:8080".into()),
+            api_key: Some("k-secret-42".into()),
+            ..CacheOptions::default()
+        };
+        assert!(!format!("{secret:?}").contains("k-secret-42"));
         assert!(!format!("{secret:?}").contains("pw123"));
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -1,5 +1,7 @@
 //! Every error the relay answers: JSON `{"code": "...", "message": "..."}` with the HTTP
-//! status its code means. The codes are the core's stable ones plus the relay's own.
+//! status its code means. The codes are the core's stable ones plus the relay's own. A
+//! core error also carries its fields (`Error::to_wire`), so a cache using this relay as
+//! its upstream gets back exactly the error the exchange caused.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,12 +18,14 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to wait before asking again (sent as `Retry-After`).
     pub retry_after: Option<u64>,
+    /// The core error's JSON form, when this is one.
+    pub wire: Option<serde_json::Value>,
 }
 
 impl ApiError {
     /// An error with `status` and `code`.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, wire: None }
     }
 
     /// A 400 `INVALID_QUERY`.
@@ -53,13 +57,14 @@ impl From<Error> for ApiError {
             Error::RateLimited { retry_after, .. } => retry_after.map(|d| d.as_secs_f64().ceil() as u64),
             _ => None,
         };
-        ApiError { status, code: e.code(), message: e.to_string(), retry_after }
+        ApiError { status, code: e.code(), message: e.to_string(), retry_after, wire: Some(e.to_wire()) }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "code": self.code, "message": self.message });
+        let body =
+            self.wire.unwrap_or_else(|| serde_json::json!({ "code": self.code, "message": self.message }));
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));

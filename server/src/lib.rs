@@ -89,6 +89,8 @@ pub mod paths {
     pub const BOOK: &str = "/v1/book";
     /// Coverage reports.
     pub const COVERAGE: &str = "/v1/coverage";
+    /// The source namespace of each exchange's values.
+    pub const SOURCES: &str = "/v1/sources";
     /// Raw segments.
     pub const SEGMENTS: &str = "/v1/segments/{exchange}/{market}/{what}/{symbol}/{start}";
     /// Liveness and tiers.
@@ -96,7 +98,7 @@ pub mod paths {
     /// Prometheus text.
     pub const METRICS: &str = "/metrics";
     /// Every route.
-    pub const ALL: [&str; 8] = [KLINES, TRADES, FUNDING, BOOK, COVERAGE, SEGMENTS, HEALTH, METRICS];
+    pub const ALL: [&str; 9] = [KLINES, TRADES, FUNDING, BOOK, COVERAGE, SOURCES, SEGMENTS, HEALTH, METRICS];
 }
 
 /// The relay's routes: `/v1/*` behind the keys (when configured), `/health` and
@@ -108,6 +110,7 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .route(paths::FUNDING, get(data::funding))
         .route(paths::BOOK, get(data::book))
         .route(paths::COVERAGE, get(data::coverage))
+        .route(paths::SOURCES, get(sources))
         .route(paths::SEGMENTS, get(segments::segment))
         .layer(middleware::from_fn_with_state(Arc::clone(&relay), authenticate));
     Router::new()
@@ -227,6 +230,15 @@ async fn health(State(relay): State<Arc<Relay>>) -> Response {
         .map(|t| serde_json::json!({"name": t.name, "hits": t.hits, "misses": t.misses, "errors": t.errors}))
         .collect();
     Json(serde_json::json!({ "status": "ok", "tiers": tiers, "queries": stats.queries })).into_response()
+}
+
+/// `GET /v1/sources`: the source namespace each exchange's values are stored under
+/// (`live` for the exchanges' own endpoints). A cache using this relay as its upstream
+/// stores what it gets under the same names.
+async fn sources(State(relay): State<Arc<Relay>>) -> Response {
+    let sources: serde_json::Map<String, serde_json::Value> =
+        relay.cache.sources().into_iter().map(|(e, s)| (e.to_string(), s.to_string().into())).collect();
+    Json(sources).into_response()
 }
 
 async fn not_found() -> ApiError {

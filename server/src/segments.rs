@@ -18,8 +18,7 @@ use cryptocache::{codec, Exchange, Market};
 use crate::error::ApiError;
 use crate::Relay;
 
-/// The media type of an encoded segment.
-pub const SEGMENT_TYPE: &str = "application/vnd.cryptocache.segment";
+pub use cryptocache::relay::SEGMENT_TYPE;
 
 /// One year: the `max-age` of a closed segment.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -60,7 +59,7 @@ pub async fn segment(
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| ApiError::invalid(e.to_string()));
     out.insert(header::ETAG, value(&etag)?);
     out.insert(header::CACHE_CONTROL, value(&cache_control)?);
-    out.insert("x-cryptocache-source", value(&segment.key.series.source)?);
+    out.insert(cryptocache::relay::SOURCE_HEADER, value(&segment.key.series.source)?);
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

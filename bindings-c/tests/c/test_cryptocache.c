@@ -103,14 +103,18 @@ static void on_progress(void *user_data, size_t done, size_t total) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s BASE_URL DISK_DIR [CALLS_PER_THREAD]\n", argv[0]);
+        fprintf(stderr, "usage: %s BASE_URL DISK_DIR [CALLS_PER_THREAD [nofork]]\n"
+                        "  with CC_TEST_RELAY=1, BASE_URL is a relay's (cryptocache serve)\n", argv[0]);
         return 2;
     }
     int calls = argc > 3 ? atoi(argv[3]) : 50;
     CHECK(strcmp(cc_version(), CRYPTOCACHE_VERSION) == 0);
 
     cc_config config = cc_config_default();
-    config.exchange_url = argv[1];
+    if (getenv("CC_TEST_RELAY") != NULL)
+        config.relay_url = argv[1]; /* everything below then goes through the relay */
+    else
+        config.exchange_url = argv[1];
     config.disk_path = argv[2];
     config.max_retries = 1;
     config.prefetch = 0; /* no background fetches: upstream counts are exact */

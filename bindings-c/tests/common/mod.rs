@@ -13,11 +13,36 @@ pub const NOW: i64 = 1_717_245_000_000;
 /// A simulator of its own for each test (tests run in parallel and count requests), on
 /// a runtime that outlives every test of this file.
 pub fn start_sim() -> Sim {
+    runtime().block_on(Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() })).unwrap()
+}
+
+/// The runtime every simulator and relay of a test file runs on.
+fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    let rt = RT.get_or_init(|| {
+    RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-    });
-    rt.block_on(Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() })).unwrap()
+    })
+}
+
+/// A relay (the `cryptocache-server` router) in front of `sim_url`, on a loopback port;
+/// returns its URL. It serves until the test process ends.
+pub fn start_relay(sim_url: &str) -> String {
+    let rt = runtime();
+    let cache = rt
+        .block_on(
+            cryptocache::Cache::builder()
+                .exchange_url(sim_url)
+                .no_disk()
+                .clock(std::sync::Arc::new(cryptocache::ManualClock::new(NOW)))
+                .build(),
+        )
+        .unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = cryptocache_server::router(std::sync::Arc::new(cryptocache_server::Relay::new(cache)));
+    let forever = std::future::pending::<()>();
+    rt.spawn(cryptocache_server::serve(listener, app, forever, std::time::Duration::from_secs(1)));
+    url
 }
 
 pub fn manifest_dir() -> PathBuf {

@@ -118,6 +118,12 @@ class Cache:
             default the exchanges' own endpoints are ``"live"`` and any other URL gets a
             namespace derived from it, so simulator or testnet data is never served as
             live data. Name a transparent proxy of the live exchange ``"live"``.
+        relay_url: fetch through a cryptocache relay (``cryptocache serve``) instead of
+            the exchanges: whole verified segments with the relay's expiry; no exchange
+            is contacted from this process. Values are stored under the relay's source
+            namespaces (asked when the cache is built) unless ``source`` names one.
+        api_key: the relay's API key (default ``$CRYPTOCACHE_API_KEY`` when
+            ``relay_url`` is set). Never logged.
         no_disk: no disk tier at all.
         settle_secs, open_jitter_secs, empty_ttl_secs, instruments_ttl_secs,
         order_book_ttl_secs, prefetch, upstream_concurrency, max_wait_secs, max_retries,
@@ -150,6 +156,8 @@ class Cache:
         *,
         no_disk: bool = False,
         source: Optional[str] = None,
+        relay_url: Optional[str] = None,
+        api_key: Optional[str] = None,
         settle_secs: Optional[float] = None,
         open_jitter_secs: Optional[float] = None,
         empty_ttl_secs: Optional[float] = None,
@@ -195,6 +203,10 @@ class Cache:
             exchange_urls=sorted((exchange_urls or {}).items()),
             source=source,
             settings=[(k, float(v)) for k, v in settings.items() if v is not None],
+            relay_url=relay_url,
+            api_key=api_key
+            if api_key is not None or relay_url is None
+            else os.environ.get("CRYPTOCACHE_API_KEY"),
         )
 
     def klines(
@@ -365,6 +377,8 @@ class AsyncCache:
         *,
         no_disk: bool = False,
         source: Optional[str] = None,
+        relay_url: Optional[str] = None,
+        api_key: Optional[str] = None,
         max_workers: int = 16,
         **settings: Optional[float],
     ) -> None:
@@ -376,6 +390,8 @@ class AsyncCache:
             exchange_urls,
             no_disk=no_disk,
             source=source,
+            relay_url=relay_url,
+            api_key=api_key,
             **settings,  # type: ignore[arg-type]
         )
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="cryptocache")

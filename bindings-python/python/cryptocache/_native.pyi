@@ -23,6 +23,8 @@ class NativeCache:
         exchange_urls: list[tuple[str, str]] = ...,
         source: Optional[str] = None,
         settings: list[tuple[str, float]] = ...,
+        relay_url: Optional[str] = None,
+        api_key: Optional[str] = None,
     ) -> NativeCache: ...
     def klines(
         self,

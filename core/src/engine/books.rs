@@ -30,7 +30,11 @@ impl Engine {
         }
         self.book_flights
             .run(&key, || async {
-                let book = Arc::new(upstream.order_book(market, &key.2, q.depth).await?.normalized(q.depth));
+                let book = match &self.relay {
+                    Some(relay) => relay.order_book(q.exchange, market, &key.2, q.depth).await?,
+                    None => upstream.order_book(market, &key.2, q.depth).await?,
+                };
+                let book = Arc::new(book.normalized(q.depth));
                 self.books.insert(
                     key.clone(),
                     (Arc::clone(&book), self.policy.order_book_expiry(self.clock.now_ms())),

@@ -20,7 +20,7 @@ impl Engine {
         let spec = SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: q.kind };
         let (upstream, series, range) = self.series(spec, q.interval, q.start, q.end)?;
         let now = self.clock.now_ms();
-        let edge = upstream.retention(&series).map(|r| now - r.days * DAY_MS);
+        let edge = self.retention(upstream, &series).map(|r| now - r.days * DAY_MS);
         let first = SegmentKey::containing(&series, range.start).index;
         let last = SegmentKey::containing(&series, range.end - 1).index;
         let keys: Vec<SegmentKey> =

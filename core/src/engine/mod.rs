@@ -93,6 +93,10 @@ pub(crate) struct Engine {
     instruments: moka::sync::Cache<SymbolKey, (Option<Instrument>, i64)>,
     /// One symbol check at a time per symbol, however many queries need it.
     instrument_flights: Singleflight<SymbolKey, Result<Option<Instrument>>>,
+    /// A cryptocache relay that serves whole segments and books instead of the exchanges
+    /// (then no exchange is ever contacted: symbol checks, probes and retention are the
+    /// relay's).
+    pub relay: Option<Arc<crate::relay::RelayClient>>,
     /// The cross-process lock, when Redis is configured.
     #[cfg(feature = "redis")]
     pub lock: Option<crate::redis::SegmentLock>,
@@ -173,6 +177,7 @@ impl Engine {
             failures: moka::sync::Cache::new(100_000),
             instruments: moka::sync::Cache::new(100_000),
             instrument_flights: Singleflight::default(),
+            relay: None,
             #[cfg(feature = "redis")]
             lock: None,
             #[cfg(feature = "redis")]

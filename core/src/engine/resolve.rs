@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 
 use super::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exchange::Upstream;
 use crate::model::TimeRange;
 use crate::segment::{Segment, SegmentKey};
@@ -37,7 +37,21 @@ impl Engine {
         }
         // The upstream path's state is large: boxed, so a hit's future stays small (it is
         // moved whole when polled from `block_on` or a binding).
-        Box::pin(self.fill_missing(upstream, keys, found, edge, now)).await
+        Box::pin(self.fill_missing(upstream, keys, found, edge, now)).await.map_err(|e| match e {
+            // A segment's own answer (a relay's) names where the segment starts: the
+            // query's missing part starts no earlier than the query.
+            Error::OutOfRetention { exchange, symbol, what, earliest, retention_days, start } => {
+                Error::OutOfRetention {
+                    exchange,
+                    symbol,
+                    what,
+                    earliest,
+                    retention_days,
+                    start: start.max(range.start),
+                }
+            }
+            other => other,
+        })
     }
 
     /// The segments the tiers lacked, from the exchange: symbol check, "nothing before"
@@ -52,10 +66,15 @@ impl Engine {
     ) -> Result<Vec<Arc<Segment>>> {
         let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
         let series = &keys[0].series;
-        // Going upstream: the symbol must exist. A published listing time is only a hint
-        // of where to ask: segments are skipped only on the exchange's own answer.
-        let listed = self.instrument(upstream, series).await?.and_then(|i| i.listed);
         let mut empty_before = None;
+        // Through a relay, segments come whole: the symbol check and the "nothing
+        // before" answers are the relay's.
+        let listed = match self.relay {
+            Some(_) => None,
+            // Going upstream: the symbol must exist. A published listing time is only a hint
+            // of where to ask: segments are skipped only on the exchange's own answer.
+            None => self.instrument(upstream, series).await?.and_then(|i| i.listed),
+        };
         if let Some(listed) = listed {
             let boundary = SegmentKey::containing(series, listed).span().start;
             let spared = missing.iter().filter(|&&i| keys[i].span().end <= boundary).count();
@@ -63,7 +82,7 @@ impl Engine {
                 empty_before = self.empty_before(upstream, series, Some(boundary), now).await?;
             }
         }
-        if empty_before.is_none() && missing.len() >= LISTING_PROBE_MIN_MISSING {
+        if empty_before.is_none() && self.relay.is_none() && missing.len() >= LISTING_PROBE_MIN_MISSING {
             // Long cold range: fetch its first segment alone; only if that is empty (the
             // range may start before listing) ask the exchange where the series starts.
             let first = missing.remove(0);

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::exchange::Upstream;
-use crate::model::TimeRange;
+use crate::exchange::{Retention, Upstream};
+use crate::model::{SeriesKey, TimeRange};
 use crate::segment::{Segment, SegmentKey};
 use crate::time::DAY_MS;
 
@@ -28,7 +28,7 @@ impl Engine {
         now: i64,
     ) -> Result<Option<i64>> {
         let Some(series) = keys.first().map(|k| &k.series) else { return Ok(None) };
-        let Some(retention) = upstream.retention(series) else { return Ok(None) };
+        let Some(retention) = self.retention(upstream, series) else { return Ok(None) };
         let edge = now - retention.days * DAY_MS;
         if range.start >= edge {
             return Ok(Some(edge));
@@ -49,6 +49,18 @@ impl Engine {
                 retention_days: retention.days,
                 start: key.span().start.max(range.start),
             }),
+        }
+    }
+}
+
+impl Engine {
+    /// How far back the exchange serves `series`, when this cache applies that itself:
+    /// never through a relay (it may hold final values from before the edge, and says
+    /// when it cannot serve a range).
+    pub(super) fn retention(&self, upstream: &Arc<dyn Upstream>, series: &SeriesKey) -> Option<Retention> {
+        match self.relay {
+            Some(_) => None,
+            None => upstream.retention(series),
         }
     }
 }

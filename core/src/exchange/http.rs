@@ -57,7 +57,20 @@ impl HttpClient {
 
     /// GET `url`; `Err` carries a transport error description (connect, timeout, reset).
     pub(crate) async fn get(&self, url: &str) -> std::result::Result<Reply, String> {
-        let resp = self.client.get(url).send().await.map_err(describe)?;
+        self.get_with(url, &[]).await
+    }
+
+    /// GET `url` with extra request headers (e.g. a relay's API key).
+    pub(crate) async fn get_with(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> std::result::Result<Reply, String> {
+        let mut request = self.client.get(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let resp = request.send().await.map_err(describe)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(describe)?.to_vec();

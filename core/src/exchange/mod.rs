@@ -21,11 +21,11 @@ mod limiter;
 pub use limiter::{SharedBudget, Spend};
 pub mod okx;
 mod request;
-mod retry;
+pub(crate) mod retry;
 mod wire;
 
-pub(crate) use http::HttpClient;
 pub use http::HttpConfig;
+pub(crate) use http::{HttpClient, Reply};
 pub(crate) use request::Requester;
 pub use retry::RetryPolicy;
 
