@@ -211,6 +211,12 @@ impl Cache {
     pub fn sources(&self) -> Vec<(Exchange, Arc<str>)> {
         self.engine.sources()
     }
+
+    /// "Now" by this cache's clock (ms since 1970): the system's, or a test's
+    /// [`ManualClock`](crate::ManualClock).
+    pub fn now_ms(&self) -> i64 {
+        self.engine.clock.now_ms()
+    }
 }
 
 #[derive(Debug, Clone)]

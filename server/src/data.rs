@@ -36,7 +36,7 @@ fn respond(batch: &Batch, format: Format, extras: Extras) -> Result<Response, Ap
     let typed = |content_type: &'static str, body: Vec<u8>| {
         let headers = [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))];
         let mut response = (headers, body).into_response();
-        response.headers_mut().insert("x-cryptocache-source", source.clone());
+        response.headers_mut().insert(cryptocache::relay::SOURCE_HEADER, source.clone());
         response
     };
     Ok(match format {
@@ -66,6 +66,17 @@ fn range(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<(i64, i64
     if end <= start {
         return Err(ApiError::invalid(format!("end ({end}) must be after start ({start})")));
     }
+    check_range(relay, caller, start, end)?;
+    Ok((start, end))
+}
+
+/// `413 RANGE_TOO_LARGE` when `[start, end)` is longer than the relay or the caller's key allows.
+pub(crate) fn check_range(
+    relay: &Relay,
+    caller: Option<&Caller>,
+    start: i64,
+    end: i64,
+) -> Result<(), ApiError> {
     let limit =
         caller.and_then(|c| c.max_range).unwrap_or(relay.limits.max_range).min(relay.limits.max_range);
     let asked = Duration::from_millis(u64::try_from(end - start).unwrap_or(u64::MAX));
@@ -76,7 +87,7 @@ fn range(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<(i64, i64
             format!("a request may cover at most {} days; split the range", limit.as_secs() / 86_400),
         ));
     }
-    Ok((start, end))
+    Ok(())
 }
 
 /// `GET /v1/klines?exchange=&symbol=&interval=&start=&end=&market=&format=`.
@@ -156,10 +167,15 @@ fn range_query(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<Ran
     Ok(RangeQuery { market: p.market()?, ..RangeQuery::new(p.exchange()?, p.symbol()?, start, end) })
 }
 
+/// The source namespace of `exchange`'s values.
+pub(crate) fn source_of(relay: &Relay, exchange: cryptocache::Exchange) -> String {
+    let source = relay.cache.sources().into_iter().find(|(e, _)| *e == exchange).map(|(_, s)| s.to_string());
+    source.unwrap_or_default()
+}
+
 /// The extras of an answer from `exchange`: `fields` plus the source namespace.
 fn extras(relay: &Relay, exchange: cryptocache::Exchange, fields: Value) -> Extras {
-    let source = relay.cache.sources().into_iter().find(|(e, _)| *e == exchange).map(|(_, s)| s.to_string());
-    let source = source.unwrap_or_default();
+    let source = source_of(relay, exchange);
     let mut fields = match fields {
         Value::Object(fields) => fields,
         _ => serde_json::Map::new(),
@@ -168,19 +184,31 @@ fn extras(relay: &Relay, exchange: cryptocache::Exchange, fields: Value) -> Extr
     Extras { fields, source }
 }
 
+/// One side of a book as `[price, quantity]` exact decimal strings, best first.
+pub(crate) fn levels(levels: &[cryptocache::Level]) -> Vec<[String; 2]> {
+    levels.iter().map(|l| [l.price.to_string(), l.quantity.to_string()]).collect()
+}
+
+/// The order book of `exchange`, `symbol` (and `market`), `depth` levels a side.
+pub(crate) async fn order_book(
+    relay: &Relay,
+    p: &Params,
+    depth: usize,
+) -> Result<(OrderBookQuery, Arc<cryptocache::OrderBook>), ApiError> {
+    let query =
+        OrderBookQuery { market: p.market()?, ..OrderBookQuery::new(p.exchange()?, p.symbol()?, depth) };
+    let book = relay.cache.order_book(&query).await?;
+    Ok((query, book))
+}
+
 /// `GET /v1/book?exchange=&symbol=&market=&depth=`: the order book now (short-TTL cache).
 pub async fn book(
     State(relay): State<Arc<Relay>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
-    let depth = p.number("depth", 20, 1..=1000)? as usize;
-    let query =
-        OrderBookQuery { market: p.market()?, ..OrderBookQuery::new(p.exchange()?, p.symbol()?, depth) };
-    let book = relay.cache.order_book(&query).await?;
-    let side = |levels: &[cryptocache::Level]| -> Vec<[String; 2]> {
-        levels.iter().map(|l| [l.price.to_string(), l.quantity.to_string()]).collect()
-    };
+    let (query, book) = order_book(&relay, &p, p.number("depth", 20, 1..=1000)? as usize).await?;
+    let side = levels;
     Ok(Json(json!({
         "exchange": query.exchange.to_string(),
         "symbol": query.symbol,

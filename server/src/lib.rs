@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `lib.rs` | [`Relay`] (the cache and the limits), the router, serving with graceful shutdown |
 //! | `data.rs` | `/v1/klines`, `/v1/trades`, `/v1/funding` (JSON, CSV, Arrow), `/v1/book`, `/v1/coverage` |
+//! | `compat.rs` | the seed relay's `/v1/historical/klines` and `/v1/historical/orderbook` shapes |
 //! | `segments.rs` | `/v1/segments/...`: raw encoded segments with ETags and cache headers |
 //! | `auth.rs` | API keys (hashed in a TOML file), quotas |
 //! | `params.rs` | query-parameter parsing and checks |
@@ -14,6 +15,7 @@
 //! | `error.rs` | the JSON error answer and its statuses |
 
 pub mod auth;
+pub mod compat;
 pub mod data;
 pub mod error;
 pub mod metrics;
@@ -93,12 +95,28 @@ pub mod paths {
     pub const SOURCES: &str = "/v1/sources";
     /// Raw segments.
     pub const SEGMENTS: &str = "/v1/segments/{exchange}/{market}/{what}/{symbol}/{start}";
+    /// Candles in the seed relay's shape (Binance kline arrays).
+    pub const HISTORICAL_KLINES: &str = "/v1/historical/klines";
+    /// The order book in the seed relay's shape (Binance depth).
+    pub const HISTORICAL_ORDERBOOK: &str = "/v1/historical/orderbook";
     /// Liveness and tiers.
     pub const HEALTH: &str = "/health";
     /// Prometheus text.
     pub const METRICS: &str = "/metrics";
     /// Every route.
-    pub const ALL: [&str; 9] = [KLINES, TRADES, FUNDING, BOOK, COVERAGE, SOURCES, SEGMENTS, HEALTH, METRICS];
+    pub const ALL: [&str; 11] = [
+        KLINES,
+        TRADES,
+        FUNDING,
+        BOOK,
+        COVERAGE,
+        SOURCES,
+        SEGMENTS,
+        HISTORICAL_KLINES,
+        HISTORICAL_ORDERBOOK,
+        HEALTH,
+        METRICS,
+    ];
 }
 
 /// The relay's routes: `/v1/*` behind the keys (when configured), `/health` and
@@ -111,6 +129,8 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .route(paths::BOOK, get(data::book))
         .route(paths::COVERAGE, get(data::coverage))
         .route(paths::SOURCES, get(sources))
+        .route(paths::HISTORICAL_KLINES, get(compat::klines))
+        .route(paths::HISTORICAL_ORDERBOOK, get(compat::orderbook))
         .route(paths::SEGMENTS, get(segments::segment))
         .layer(middleware::from_fn_with_state(Arc::clone(&relay), authenticate));
     Router::new()

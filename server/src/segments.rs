@@ -49,9 +49,7 @@ pub async fn segment(
     let cache_control = match segment.expires_at {
         None => IMMUTABLE.to_owned(),
         Some(at) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
+            let now = relay.cache.now_ms();
             format!("public, max-age={}", ((at - now).max(0) / 1000))
         }
     };

@@ -397,3 +397,65 @@ async fn responses_are_compressed_by_accept_encoding() {
     assert!(!segment.headers().contains_key("content-encoding"));
     relay.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_shaped_endpoints_agree_with_v1_klines() {
+    let sim = sim().await;
+    let relay = Running::start(Relay::new(cache(&sim, None).await)).await;
+    let library = cache(&sim, None).await;
+    const HOUR: i64 = 3_600_000;
+    let start = 1_709_251_200_000; // 2024-03-01
+    let want = library
+        .klines(&KlineQuery::new(
+            Exchange::Binance,
+            "BTCUSDT",
+            "1h".parse().unwrap(),
+            start,
+            start + 200 * HOUR,
+        ))
+        .await
+        .unwrap();
+    let seed = |query: String| {
+        let url =
+            format!("{}/v1/historical/klines?exchange=binance&symbol=BTCUSDT&interval=1h{query}", relay.url);
+        async move { json(&url).await }
+    };
+    // startTime and endTime inclusive on open time, at most `limit` rows from the start.
+    let (status, rows) = seed(format!("&startTime={start}&endTime={}&limit=50", start + 99 * HOUR)).await;
+    assert_eq!(status, 200, "{rows}");
+    let rows = rows.as_array().unwrap().clone();
+    assert_eq!(rows.len(), 50);
+    for (row, candle) in rows.iter().zip(want.iter()) {
+        assert_eq!(row[0], candle.open_time);
+        assert_eq!(row[4], candle.close.to_string(), "exact decimal strings");
+        assert_eq!(row[5], candle.volume.to_string());
+        assert_eq!(row[6], candle.open_time + HOUR - 1, "close time");
+        assert_eq!(row[7], candle.quote_volume.to_string());
+        assert_eq!(row[8], candle.trades.unwrap());
+    }
+    // endTime is inclusive: a candle opening exactly at it is included.
+    let (_, rows) = seed(format!("&startTime={start}&endTime={}", start + 9 * HOUR)).await;
+    assert_eq!(rows.as_array().unwrap().len(), 10);
+    // Without startTime: the newest `limit` opening by endTime (default now).
+    let end = start + 150 * HOUR;
+    let (_, rows) = seed(format!("&endTime={end}&limit=20")).await;
+    let opens: Vec<i64> = rows.as_array().unwrap().iter().map(|r| r[0].as_i64().unwrap()).collect();
+    assert_eq!(opens, (131..=150).map(|h| start + h * HOUR).collect::<Vec<_>>());
+    let (_, rows) = seed("&limit=3".into()).await;
+    let last = rows.as_array().unwrap().last().unwrap()[0].as_i64().unwrap();
+    assert_eq!(last, NOW - NOW % HOUR, "the newest (open) candle by the relay's clock");
+    // Errors are the relay's JSON errors.
+    let (status, error) = seed("&limit=0".into()).await;
+    assert_eq!((status, error["code"].as_str()), (400, Some("INVALID_QUERY")), "{error}");
+    let (status, _) =
+        json(&format!("{}/v1/historical/klines?exchange=binance&symbol=BTCUSDT", relay.url)).await;
+    assert_eq!(status, 400);
+
+    let (status, depth) =
+        json(&format!("{}/v1/historical/orderbook?exchange=binance&symbol=BTCUSDT&limit=5", relay.url)).await;
+    let (_, book) = json(&format!("{}/v1/book?exchange=binance&symbol=BTCUSDT&depth=5", relay.url)).await;
+    assert_eq!(status, 200, "{depth}");
+    assert_eq!((&depth["bids"], &depth["asks"]), (&book["bids"], &book["asks"]));
+    assert!(depth["lastUpdateId"].is_i64(), "{depth}");
+    relay.shutdown().await.unwrap();
+}
