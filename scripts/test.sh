@@ -17,7 +17,8 @@ done
 
 # Real servers and tools for the tests (never mocks): redis-server/redis-cli (Redis tier,
 # cluster), openssl (TLS certificates), valgrind (C leak check), pkg-config and cmake
-# (installing and linking the C library), python3-venv (the Python suite).
+# (installing and linking the C library), python3-venv (the Python suite), chromium (the
+# relay's status page in a real headless browser).
 missing=()
 need redis-server && missing+=(redis-server)
 need redis-cli && missing+=(redis-tools)
@@ -25,6 +26,7 @@ need openssl && missing+=(openssl)
 need valgrind && missing+=(valgrind)
 need pkg-config && missing+=(pkg-config)
 need cmake && missing+=(cmake)
+need chromium && [ -z "${CHROMIUM:-}" ] && missing+=(chromium)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]}"

@@ -5,7 +5,7 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | `lib.rs` | [`Relay`] (the cache and the limits), the router, serving with graceful shutdown |
+//! | `lib.rs` | [`Relay`] (the cache and the limits), the router, serving with graceful shutdown, `/health`, `/v1/sources`, the status page (`status.html`) |
 //! | `data.rs` | `/v1/klines`, `/v1/trades`, `/v1/funding` (JSON, CSV, Arrow), `/v1/book`, `/v1/coverage` |
 //! | `compat.rs` | the seed relay's `/v1/historical/klines` and `/v1/historical/orderbook` shapes |
 //! | `segments.rs` | `/v1/segments/...`: raw encoded segments with ETags and cache headers |
@@ -99,12 +99,14 @@ pub mod paths {
     pub const HISTORICAL_KLINES: &str = "/v1/historical/klines";
     /// The order book in the seed relay's shape (Binance depth).
     pub const HISTORICAL_ORDERBOOK: &str = "/v1/historical/orderbook";
+    /// The status page.
+    pub const STATUS: &str = "/";
     /// Liveness and tiers.
     pub const HEALTH: &str = "/health";
     /// Prometheus text.
     pub const METRICS: &str = "/metrics";
     /// Every route.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 12] = [
         KLINES,
         TRADES,
         FUNDING,
@@ -114,6 +116,7 @@ pub mod paths {
         SEGMENTS,
         HISTORICAL_KLINES,
         HISTORICAL_ORDERBOOK,
+        STATUS,
         HEALTH,
         METRICS,
     ];
@@ -135,6 +138,7 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&relay), authenticate));
     Router::new()
         .merge(v1)
+        .route(paths::STATUS, get(status_page))
         .route(paths::HEALTH, get(health))
         .route(paths::METRICS, get(metrics::metrics))
         .fallback(not_found)
@@ -241,7 +245,8 @@ async fn cors(State(relay): State<Arc<Relay>>, request: Request, next: Next) -> 
     response
 }
 
-/// `GET /health`: the tiers configured, and queries so far.
+/// `GET /health`: the tiers configured and their counts, upstream use per venue, queries
+/// so far, the source namespaces and the relay's clock (what the status page shows).
 async fn health(State(relay): State<Arc<Relay>>) -> Response {
     let stats = relay.cache.stats();
     let tiers: Vec<_> = stats
@@ -249,16 +254,35 @@ async fn health(State(relay): State<Arc<Relay>>) -> Response {
         .iter()
         .map(|t| serde_json::json!({"name": t.name, "hits": t.hits, "misses": t.misses, "errors": t.errors}))
         .collect();
-    Json(serde_json::json!({ "status": "ok", "tiers": tiers, "queries": stats.queries })).into_response()
+    let sources = source_map(&relay);
+    Json(serde_json::json!({
+        "status": "ok",
+        "tiers": tiers,
+        "queries": stats.queries,
+        "upstream": { "requests": stats.upstream.requests, "venues": stats.upstream.venues },
+        "sources": sources,
+        "now": relay.cache.now_ms(),
+    }))
+    .into_response()
+}
+
+/// `GET /`: the status page (one HTML file in the binary, nothing fetched from elsewhere):
+/// tier hit ratios, upstream use per venue, a candle chart drawn from `/v1/klines`.
+async fn status_page() -> Response {
+    let headers = [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))];
+    (headers, include_str!("status.html")).into_response()
 }
 
 /// `GET /v1/sources`: the source namespace each exchange's values are stored under
 /// (`live` for the exchanges' own endpoints). A cache using this relay as its upstream
 /// stores what it gets under the same names.
 async fn sources(State(relay): State<Arc<Relay>>) -> Response {
-    let sources: serde_json::Map<String, serde_json::Value> =
-        relay.cache.sources().into_iter().map(|(e, s)| (e.to_string(), s.to_string().into())).collect();
-    Json(sources).into_response()
+    Json(source_map(&relay)).into_response()
+}
+
+/// Exchange name → source namespace.
+fn source_map(relay: &Relay) -> serde_json::Map<String, serde_json::Value> {
+    relay.cache.sources().into_iter().map(|(e, s)| (e.to_string(), s.to_string().into())).collect()
 }
 
 async fn not_found() -> ApiError {
