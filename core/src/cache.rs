@@ -212,6 +212,14 @@ impl Cache {
         self.engine.sources()
     }
 
+    /// A number that changes whenever this process drops cached values on an
+    /// invalidation or a clear (its own, or another process's through Redis pub/sub). A
+    /// memo of answers built from final data ([`Candles::is_final`]) stays valid while
+    /// it is unchanged: the relay keys its rendered bodies by it.
+    pub fn generation(&self) -> u64 {
+        self.engine.changes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// "Now" by this cache's clock (ms since 1970): the system's, or a test's
     /// [`ManualClock`](crate::ManualClock).
     pub fn now_ms(&self) -> i64 {
@@ -663,10 +671,9 @@ impl CacheBuilder {
         #[cfg(feature = "redis")]
         if let Some(shared) = shared {
             engine.lock = Some(crate::redis::SegmentLock::new(shared.clone()));
-            if let Some(memory) = &engine.memory {
-                let alive = Arc::downgrade(&engine.alive);
-                crate::redis::listen(shared.clone(), memory.clone(), engine.origin, alive);
-            }
+            let alive = Arc::downgrade(&engine.alive);
+            let changes = Arc::clone(&engine.changes);
+            crate::redis::listen(shared.clone(), engine.memory.clone(), engine.origin, alive, changes);
             engine.shared = Some(shared);
         }
         let prefetch = (self.prefetch > 0).then(|| Arc::new(tokio::sync::Semaphore::new(self.prefetch)));

@@ -175,6 +175,13 @@ impl Candles {
         self.rows.is_stale()
     }
 
+    /// Whether every segment these candles came from is final (closed and confirmed by
+    /// the exchange): the same query always returns exactly these candles, until someone
+    /// invalidates them ([`Cache::generation`](crate::Cache::generation) then changes).
+    pub fn is_final(&self) -> bool {
+        self.rows.is_final()
+    }
+
     /// Whether the last candle is still open (its close time is in the future): its
     /// values will change, and the cache refetches it after it closes.
     pub fn last_is_open(&self) -> bool {

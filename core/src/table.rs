@@ -44,6 +44,7 @@ pub struct Rows<T> {
     table: Arc<T>,
     rows: Range<usize>,
     stale: bool,
+    final_rows: bool,
 }
 
 impl<T: Table> Rows<T> {
@@ -51,23 +52,34 @@ impl<T: Table> Rows<T> {
     pub(crate) fn assemble(parts: &[(&Arc<T>, Range<usize>)]) -> Self {
         let parts: Vec<_> = parts.iter().filter(|(_, r)| !r.is_empty()).collect();
         match parts.as_slice() {
-            [] => Rows { table: Arc::default(), rows: 0..0, stale: false },
-            [(table, rows)] => Rows { table: Arc::clone(table), rows: rows.clone(), stale: false },
+            [] => Rows { table: Arc::default(), rows: 0..0, stale: false, final_rows: false },
+            [(table, rows)] => {
+                Rows { table: Arc::clone(table), rows: rows.clone(), stale: false, final_rows: false }
+            }
             [(first, _), ..] => {
                 let total = parts.iter().map(|(_, r)| r.len()).sum();
                 let mut out = first.empty_like(total);
                 for (table, rows) in &parts {
                     out.extend_from(table, rows.clone());
                 }
-                Rows { table: Arc::new(out), rows: 0..total, stale: false }
+                Rows { table: Arc::new(out), rows: 0..total, stale: false, final_rows: false }
             }
         }
     }
 
-    /// Marks the view as served from a segment past its expiry (stale-while-revalidate).
-    pub(crate) fn with_stale(mut self, stale: bool) -> Self {
+    /// Marks the view as served from a segment past its expiry (stale-while-revalidate),
+    /// and as served only from final segments.
+    pub(crate) fn with_state(mut self, stale: bool, final_rows: bool) -> Self {
         self.stale = stale;
+        self.final_rows = final_rows;
         self
+    }
+
+    /// Whether every segment these rows came from is final (closed, and confirmed by the
+    /// exchange): the same query will always return exactly these rows, unless someone
+    /// invalidates them ([`Cache::generation`](crate::Cache::generation) then changes).
+    pub fn is_final(&self) -> bool {
+        self.final_rows
     }
 
     /// Whether some of these rows came from an open segment past its expiry, served at

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue};
+use axum::extract::{Query, RawQuery, State};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use cryptocache::columns::{Batch, ToBatch};
@@ -16,6 +16,7 @@ use cryptocache::{KlineQuery, OrderBookQuery, RangeQuery};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
+use crate::bodies::{BodyKey, Rendered};
 use crate::error::ApiError;
 use crate::params::{Format, Params};
 use crate::Relay;
@@ -31,13 +32,12 @@ struct Extras {
 }
 
 /// The rows of a ranged answer in the requested format.
-fn respond(batch: &Batch, format: Format, extras: Extras) -> Result<Response, ApiError> {
+fn render(batch: &Batch, format: Format, extras: Extras) -> Result<Rendered, ApiError> {
     let source = HeaderValue::from_str(&extras.source).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let typed = |content_type: &'static str, body: Vec<u8>| {
-        let headers = [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))];
-        let mut response = (headers, body).into_response();
-        response.headers_mut().insert(cryptocache::relay::SOURCE_HEADER, source.clone());
-        response
+    let typed = |content_type: &'static str, body: Vec<u8>| Rendered {
+        content_type,
+        source: source.clone(),
+        body: body.into(),
     };
     Ok(match format {
         Format::Json => {
@@ -94,10 +94,16 @@ pub(crate) fn check_range(
 pub async fn klines(
     State(relay): State<Arc<Relay>>,
     caller: Option<Extension<Caller>>,
+    RawQuery(raw): RawQuery,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
     let (start, end) = range(&p, &relay, caller.as_deref())?;
+    // Read before the data: an invalidation during this request leaves its answer unkept.
+    let key = BodyKey::new(crate::paths::KLINES, raw.as_deref(), relay.cache.generation());
+    if let Some(kept) = relay.bodies.get(&key) {
+        return Ok(kept.response());
+    }
     let query = KlineQuery {
         market: p.market()?,
         ..KlineQuery::new(p.exchange()?, p.symbol()?, p.interval("interval")?, start, end)
@@ -112,25 +118,37 @@ pub async fn klines(
         "stale": candles.is_stale(),
         "gaps": gaps,
     });
-    respond(&candles.to_batch(), p.format()?, extras(&relay, query.exchange, fields))
+    let rendered = render(&candles.to_batch(), p.format()?, extras(&relay, query.exchange, fields))?;
+    Ok(keep(&relay, key, rendered, candles.is_final()))
+}
+
+/// Keeps a rendered answer built only from final segments, and answers it.
+fn keep(relay: &Relay, key: BodyKey, rendered: Rendered, is_final: bool) -> Response {
+    let response = rendered.response();
+    if is_final {
+        relay.bodies.insert(key, rendered);
+    }
+    response
 }
 
 /// `GET /v1/trades?exchange=&symbol=&start=&end=&market=&format=`.
 pub async fn trades(
     State(relay): State<Arc<Relay>>,
     caller: Option<Extension<Caller>>,
+    RawQuery(raw): RawQuery,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    ranged(&relay, caller.as_deref(), q, Ranged::Trades).await
+    ranged(&relay, caller.as_deref(), (raw, q), Ranged::Trades).await
 }
 
 /// `GET /v1/funding?exchange=&symbol=&start=&end=&market=&format=`.
 pub async fn funding(
     State(relay): State<Arc<Relay>>,
     caller: Option<Extension<Caller>>,
+    RawQuery(raw): RawQuery,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    ranged(&relay, caller.as_deref(), q, Ranged::Funding).await
+    ranged(&relay, caller.as_deref(), (raw, q), Ranged::Funding).await
 }
 
 /// The ranged kinds without an interval.
@@ -139,27 +157,36 @@ enum Ranged {
     Funding,
 }
 
-/// Trades or funding rates of a range, in the requested format.
+/// Trades or funding rates of a range (raw and parsed query), in the requested format.
 async fn ranged(
     relay: &Relay,
     caller: Option<&Caller>,
-    q: HashMap<String, String>,
+    (raw, q): (Option<String>, HashMap<String, String>),
     kind: Ranged,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
     let query = range_query(&p, relay, caller)?;
-    let (batch, stale) = match kind {
+    let route = match kind {
+        Ranged::Trades => crate::paths::TRADES,
+        Ranged::Funding => crate::paths::FUNDING,
+    };
+    let key = BodyKey::new(route, raw.as_deref(), relay.cache.generation());
+    if let Some(kept) = relay.bodies.get(&key) {
+        return Ok(kept.response());
+    }
+    let (batch, stale, is_final) = match kind {
         Ranged::Trades => {
             let rows = relay.cache.trades(&query).await?;
-            (rows.to_batch(), rows.is_stale())
+            (rows.to_batch(), rows.is_stale(), rows.is_final())
         }
         Ranged::Funding => {
             let rows = relay.cache.funding_rates(&query).await?;
-            (rows.to_batch(), rows.is_stale())
+            (rows.to_batch(), rows.is_stale(), rows.is_final())
         }
     };
     let fields = json!({ "exchange": query.exchange.to_string(), "symbol": query.symbol, "stale": stale });
-    respond(&batch, p.format()?, extras(relay, query.exchange, fields))
+    let rendered = render(&batch, p.format()?, extras(relay, query.exchange, fields))?;
+    Ok(keep(relay, key, rendered, is_final))
 }
 
 fn range_query(p: &Params, relay: &Relay, caller: Option<&Caller>) -> Result<RangeQuery, ApiError> {

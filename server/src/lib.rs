@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `lib.rs` | [`Relay`] (the cache and the limits), the router, serving with graceful shutdown, `/health`, `/v1/sources`, the status page (`status.html`) |
 //! | `data.rs` | `/v1/klines`, `/v1/trades`, `/v1/funding` (JSON, CSV, Arrow), `/v1/book`, `/v1/coverage` |
+//! | `bodies.rs` | rendered answers of final ranges, keyed by query and cache generation |
 //! | `compat.rs` | the seed relay's `/v1/historical/klines` and `/v1/historical/orderbook` shapes |
 //! | `segments.rs` | `/v1/segments/...`: raw encoded segments with ETags and cache headers |
 //! | `auth.rs` | API keys (hashed in a TOML file), quotas |
@@ -15,6 +16,7 @@
 //! | `error.rs` | the JSON error answer and its statuses |
 
 pub mod auth;
+pub mod bodies;
 pub mod compat;
 pub mod data;
 pub mod error;
@@ -70,12 +72,21 @@ pub struct Relay {
     pub limits: Limits,
     /// HTTP metrics.
     pub http: HttpMetrics,
+    /// Rendered answers of final ranges.
+    pub bodies: bodies::Bodies,
 }
 
 impl Relay {
     /// A relay over `cache` with no keys, no CORS and the default limits.
     pub fn new(cache: Cache) -> Self {
-        Relay { cache, keys: None, cors: Vec::new(), limits: Limits::default(), http: HttpMetrics::default() }
+        Relay {
+            cache,
+            keys: None,
+            cors: Vec::new(),
+            limits: Limits::default(),
+            http: HttpMetrics::default(),
+            bodies: bodies::Bodies::new(bodies::DEFAULT_BODY_CACHE_BYTES),
+        }
     }
 }
 

@@ -459,3 +459,47 @@ async fn the_seed_shaped_endpoints_agree_with_v1_klines() {
     assert!(depth["lastUpdateId"].is_i64(), "{depth}");
     relay.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rendered_answers_of_final_ranges_are_kept_until_an_invalidation_anywhere() {
+    use cryptocache::invalidate::Invalidation;
+    use cryptocache::warm::Dataset;
+    assert!(redis_available(), "redis-server is required (scripts/test.sh installs it)");
+    let redis = RedisServer::start(RedisOptions::default()).unwrap();
+    let sim = sim().await;
+    let cache = cache(&sim, Some(&redis.url())).await;
+    let relay = Running::start(Relay::new(cache.clone())).await;
+    let closed = format!("{}{KLINES}", relay.url);
+    let first = get(&closed).await.bytes().await.unwrap();
+    let queries = cache.stats().queries;
+    // The same final range again: the kept bytes, without asking the cache.
+    assert_eq!(get(&closed).await.bytes().await.unwrap(), first);
+    assert_eq!(cache.stats().queries, queries, "answered from the kept body");
+    // Another process on the same Redis invalidates the range: the relay learns it (pub/sub)
+    // and renders again from refetched values.
+    let other = self::cache(&sim, Some(&redis.url())).await;
+    let hour: Dataset = "1h".parse().unwrap();
+    let inv = Invalidation::range(Exchange::Binance, "BTCUSDT", hour, 1_709_251_200_000, 1_710_115_200_000);
+    other.invalidate(&inv).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while cache.generation() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the invalidation reached the relay");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let exchange = sim.stats().total;
+    assert_eq!(get(&closed).await.bytes().await.unwrap(), first, "the same values, refetched");
+    assert_eq!(cache.stats().queries, queries + 1, "rendered again");
+    assert!(sim.stats().total > exchange, "refetched from the exchange");
+    // An answer that reaches the open candle is never kept.
+    let open = format!(
+        "{}/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1h&start={}&end={}",
+        relay.url,
+        NOW - 5 * 3_600_000,
+        NOW + 1
+    );
+    get(&open).await.bytes().await.unwrap();
+    let queries = cache.stats().queries;
+    get(&open).await.bytes().await.unwrap();
+    assert_eq!(cache.stats().queries, queries + 1, "open data is asked of the cache every time");
+    relay.shutdown().await.unwrap();
+}

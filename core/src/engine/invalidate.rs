@@ -29,6 +29,7 @@ impl Engine {
             }
         }
         keys.iter().for_each(|k| self.failures.invalidate(k));
+        self.changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         #[cfg(feature = "redis")]
         if let (Some(shared), Some(first), Some(last)) = (&self.shared, keys.first(), keys.last()) {
             let message = crate::redis::Invalidated {
@@ -74,6 +75,7 @@ impl Engine {
             }
         }
         self.failures.invalidate_all();
+        self.changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
             let message = crate::redis::Cleared { origin: self.origin, source: source.map(str::to_owned) };

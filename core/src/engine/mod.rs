@@ -105,6 +105,9 @@ pub(crate) struct Engine {
     pub shared: Option<crate::redis::Shared>,
     /// This cache's id in invalidation messages (it ignores its own).
     pub origin: u64,
+    /// Bumped whenever this process drops values on an invalidation or clear (its own
+    /// or, through Redis, another process's): see `Cache::generation`.
+    pub changes: Arc<AtomicU64>,
     /// Dropped with the engine: background listeners stop when they can't upgrade it.
     pub alive: Arc<()>,
     /// This engine, for background refreshes (set when it is put in its `Arc`).
@@ -183,6 +186,7 @@ impl Engine {
             #[cfg(feature = "redis")]
             shared: None,
             origin: fastrand::u64(..),
+            changes: Arc::default(),
             alive: Arc::new(()),
             me: std::sync::Weak::new(),
             revalidations: AtomicU64::new(0),

@@ -66,5 +66,6 @@ pub(super) fn slices<T: Table>(
     let parts: Vec<(&Arc<T>, std::ops::Range<usize>)> =
         segments.iter().filter_map(|s| table(&s.payload)).map(|t| (t, t.rows_in(range))).collect();
     let stale = segments.iter().any(|s| !s.is_fresh(now));
-    Rows::assemble(&parts).with_stale(stale)
+    let final_rows = segments.iter().all(|s| s.expires_at.is_none());
+    Rows::assemble(&parts).with_state(stale, final_rows)
 }

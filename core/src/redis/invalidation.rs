@@ -120,10 +120,17 @@ pub async fn publish(shared: &Shared, message: &str) -> crate::Result<()> {
     shared.query::<i64>(&cmd).await.map(|_| ())
 }
 
-/// Listens for other caches' invalidations and drops the named segments from `memory`,
-/// for as long as `alive` can be upgraded; reconnects after a second when Redis drops
-/// the subscription.
-pub fn listen(shared: Shared, memory: MemoryTier, origin: u64, alive: Weak<()>) {
+/// Listens for other caches' invalidations and clears: drops the named segments from
+/// `memory` (if any) and bumps `changes` (memos of final answers are then stale), for as
+/// long as `alive` can be upgraded; reconnects after a second when Redis drops the
+/// subscription.
+pub fn listen(
+    shared: Shared,
+    memory: Option<MemoryTier>,
+    origin: u64,
+    alive: Weak<()>,
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
     tokio::spawn(async move {
         let channel = channel(shared.prefix());
         let check = Duration::from_secs(1);
@@ -136,10 +143,16 @@ pub fn listen(shared: Shared, memory: MemoryTier, origin: u64, alive: Weak<()>) 
                             next = messages.next() => match next {
                                 Some(text) => {
                                     if let Some(m) = Invalidated::decode(&text).filter(|m| m.origin != origin) {
-                                        let _ = memory.remove(&m.keys()).await;
+                                        if let Some(memory) = &memory {
+                                            let _ = memory.remove(&m.keys()).await;
+                                        }
+                                        changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                     }
                                     if let Some(m) = Cleared::decode(&text).filter(|m| m.origin != origin) {
-                                        let _ = memory.clear(m.source.as_deref()).await;
+                                        if let Some(memory) = &memory {
+                                            let _ = memory.clear(m.source.as_deref()).await;
+                                        }
+                                        changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                     }
                                 }
                                 None => break,
