@@ -220,6 +220,30 @@ impl Cache {
         self.engine.changes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Counts one event of `scope` in the current fixed window of length `window` (aligned
+    /// to the epoch), together with every process on the same Redis: returns the events
+    /// counted in that window so far (this one included) and the time until it ends.
+    /// `None` without Redis; an error when Redis cannot be reached (count locally then).
+    /// The relay counts each API key's requests per minute with it.
+    pub async fn count_in_window(
+        &self,
+        scope: &str,
+        window: std::time::Duration,
+    ) -> Option<Result<(u64, std::time::Duration)>> {
+        #[cfg(feature = "redis")]
+        {
+            let shared = self.engine.shared.as_ref()?;
+            let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+            let counted = crate::redis::window::count(shared, scope, window_ms, self.now_ms()).await;
+            Some(counted.map(|(n, left)| (n, std::time::Duration::from_millis(left.max(0) as u64))))
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = (scope, window);
+            None
+        }
+    }
+
     /// "Now" by this cache's clock (ms since 1970): the system's, or a test's
     /// [`ManualClock`](crate::ManualClock).
     pub fn now_ms(&self) -> i64 {

@@ -126,6 +126,8 @@ pub struct Caller {
     pub name: String,
     /// Its range limit, if any.
     pub max_range: Option<Duration>,
+    /// Its quota, if any.
+    pub requests_per_minute: Option<u32>,
 }
 
 /// The loaded keys and each key's use in the current minute.
@@ -142,8 +144,8 @@ impl Keys {
         Keys { keys: file.keys, windows: Mutex::default() }
     }
 
-    /// The caller a request's headers identify, counted against its quota: `401` for no
-    /// key or a wrong or revoked one, `429` with `Retry-After` past the quota.
+    /// The caller a request's headers identify: `401` for no key or a wrong or revoked
+    /// one. Its quota is counted by [`admit`](Self::admit).
     pub fn check(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let presented = headers
             .get("x-api-key")
@@ -178,35 +180,51 @@ impl Keys {
             .ok_or_else(|| {
                 ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "the API key is not valid")
             })?;
-        if let Some(limit) = entry.requests_per_minute {
-            self.count(&entry.name, limit)?;
-        }
         let max_range = entry.max_range_days.map(|d| Duration::from_secs(u64::from(d) * 86_400));
-        Ok(Caller { name: entry.name.clone(), max_range })
+        Ok(Caller { name: entry.name.clone(), max_range, requests_per_minute: entry.requests_per_minute })
     }
 
-    /// Counts one request of `name` in its current one-minute window.
-    fn count(&self, name: &str, limit: u32) -> Result<(), ApiError> {
-        let minute = Duration::from_secs(60);
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let (start, used) = windows.entry(name.to_owned()).or_insert((now, 0));
-        if now.duration_since(*start) >= minute {
-            (*start, *used) = (now, 0);
-        }
-        if *used >= limit {
-            let wait = minute.saturating_sub(now.duration_since(*start)).as_secs_f64().ceil() as u64;
+    /// Counts one request of `caller` against its quota (`429` with `Retry-After` past
+    /// it). With Redis every relay on it counts together (one window per minute); without
+    /// Redis, or while it is unreachable, this relay counts alone.
+    pub async fn admit(&self, cache: &cryptocache::Cache, caller: &Caller) -> Result<(), ApiError> {
+        let Some(limit) = caller.requests_per_minute else { return Ok(()) };
+        let scope = format!("quota:{}", caller.name);
+        let (used, left) = match cache.count_in_window(&scope, MINUTE).await {
+            Some(Ok(counted)) => counted,
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "shared quota unavailable; counting locally");
+                self.count_locally(&caller.name)
+            }
+            None => self.count_locally(&caller.name),
+        };
+        if used > u64::from(limit) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "QUOTA_EXCEEDED",
-                format!("key {name:?} allows {limit} requests per minute"),
+                format!("key {:?} allows {limit} requests per minute", caller.name),
             )
-            .retry_after(wait));
+            .retry_after(left.as_secs_f64().ceil() as u64));
         }
-        *used += 1;
         Ok(())
     }
+
+    /// Counts one request of `name` in this relay's own one-minute window: the requests
+    /// so far (this one included) and the time left in the window.
+    fn count_locally(&self, name: &str) -> (u64, Duration) {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let (start, used) = windows.entry(name.to_owned()).or_insert((now, 0));
+        if now.duration_since(*start) >= MINUTE {
+            (*start, *used) = (now, 0);
+        }
+        *used = used.saturating_add(1);
+        (u64::from(*used), MINUTE.saturating_sub(now.duration_since(*start)))
+    }
 }
+
+/// The quota window.
+const MINUTE: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {
@@ -219,8 +237,8 @@ mod tests {
         h
     }
 
-    #[test]
-    fn keys_are_stored_hashed_and_checked_with_quotas() {
+    #[tokio::test]
+    async fn keys_are_stored_hashed_and_checked_with_quotas() {
         let mut file = KeysFile::default();
         let key = file.add("alice").unwrap();
         assert!(key.starts_with("cc_") && key.len() == 67);
@@ -229,9 +247,13 @@ mod tests {
         assert!(!stored.contains(&key[3..]), "the key itself is never stored");
         file.keys[0].requests_per_minute = Some(2);
         let keys = Keys::new(file);
-        assert_eq!(keys.check(&headers("x-api-key", &key)).unwrap().name, "alice");
-        assert!(keys.check(&headers("authorization", &format!("Bearer {key}"))).is_ok());
-        let over = keys.check(&headers("x-api-key", &key)).unwrap_err();
+        let cache = cryptocache::Cache::builder().no_disk().build().await.unwrap();
+        let alice = keys.check(&headers("x-api-key", &key)).unwrap();
+        assert_eq!(alice.name, "alice");
+        assert!(keys.admit(&cache, &alice).await.is_ok());
+        let again = keys.check(&headers("authorization", &format!("Bearer {key}"))).unwrap();
+        assert!(keys.admit(&cache, &again).await.is_ok());
+        let over = keys.admit(&cache, &again).await.unwrap_err();
         assert_eq!((over.status, over.code), (StatusCode::TOO_MANY_REQUESTS, "QUOTA_EXCEEDED"));
         assert!(over.retry_after.is_some_and(|s| (1..=60).contains(&s)));
         for bad in [headers("x-api-key", "cc_wrong"), HeaderMap::new(), headers("authorization", "Basic x")] {

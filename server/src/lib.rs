@@ -203,7 +203,11 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
 /// Middleware: the API key, when keys are configured; the caller goes into the request.
 async fn authenticate(State(relay): State<Arc<Relay>>, mut request: Request, next: Next) -> Response {
     if let Some(keys) = &relay.keys {
-        match keys.check(request.headers()) {
+        let admitted = match keys.check(request.headers()) {
+            Ok(caller) => keys.admit(&relay.cache, &caller).await.map(|()| caller),
+            Err(e) => Err(e),
+        };
+        match admitted {
             Ok(caller) => {
                 request.extensions_mut().insert(caller);
             }

@@ -503,3 +503,31 @@ async fn rendered_answers_of_final_ranges_are_kept_until_an_invalidation_anywher
     assert_eq!(cache.stats().queries, queries + 1, "open data is asked of the cache every time");
     relay.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_on_one_redis_count_a_keys_quota_together() {
+    assert!(redis_available(), "redis-server is required (scripts/test.sh installs it)");
+    let redis = RedisServer::start(RedisOptions::default()).unwrap();
+    let sim = sim().await;
+    let mut file = KeysFile::default();
+    let key = file.add("team").unwrap();
+    file.keys[0].requests_per_minute = Some(3);
+    let start = |file: KeysFile| {
+        let (sim, redis) = (&sim, redis.url());
+        async move {
+            let mut relay = Relay::new(cache(sim, Some(&redis)).await);
+            relay.keys = Some(Keys::new(file));
+            Running::start(relay).await
+        }
+    };
+    let (a, b) = (start(file.clone()).await, start(file).await);
+    let ask = |base: &str| {
+        let url = format!("{base}{KLINES}");
+        let key = key.clone();
+        async move { client().get(&url).header("x-api-key", key).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!([ask(&a.url).await, ask(&b.url).await, ask(&a.url).await], [200, 200, 200]);
+    assert_eq!(ask(&b.url).await, 429, "the fourth request of the minute, whichever relay gets it");
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}

@@ -12,6 +12,7 @@ mod conn;
 mod invalidation;
 mod lock;
 mod tier;
+pub(crate) mod window;
 
 pub use budget::RedisBudget;
 pub use conn::{redact, RedisConfig, Shared};
