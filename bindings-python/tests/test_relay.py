@@ -44,3 +44,33 @@ def test_a_bad_relay_is_a_config_error_that_never_shows_the_key(relay):
     assert "s3cret-key" not in str(e.value)
     with pytest.raises(cryptocache.ConfigError):
         cryptocache.Cache(api_key="s3cret-key", no_disk=True)
+
+
+def _get(url: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.read()
+
+
+def test_the_relays_arrow_and_metrics_read_with_the_usual_tools(relay, cache):
+    import io
+
+    import polars as pl
+    import pyarrow.ipc as paipc
+    from prometheus_client.parser import text_string_to_metric_families
+
+    query = f"exchange=binance&symbol=BTCUSDT&interval=1h&start={JAN}&end={JAN + 5 * DAY}"
+    body = _get(f"{relay.url}/v1/klines?{query}&format=arrow")
+    table = paipc.open_stream(io.BytesIO(body)).read_all()
+    direct = cache.klines("binance", "BTCUSDT", "1h", JAN, JAN + 5 * DAY)
+    assert table.num_rows == len(direct) == 120
+    assert table.column("close").to_pylist() == direct.close.tolist()
+    assert pl.read_ipc_stream(io.BytesIO(body))["open"].to_list() == direct.open.tolist()
+
+    text = _get(f"{relay.url}/metrics").decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    wanted = {"route": "/v1/klines", "status": "200"}
+    samples = families["cryptocache_http_requests"].samples
+    assert any(s.labels == wanted and s.value >= 1 for s in samples)
+    assert "cryptocache_http_request_duration_seconds" in families
