@@ -81,7 +81,7 @@ impl Cache {
         let Some(next) = self.engine.next_segment(query) else { return };
         let Ok(permit) = Arc::clone(slots).try_acquire_owned() else { return };
         let engine = Arc::clone(&self.engine);
-        tokio::spawn(async move {
+        crate::rt::spawn_background(async move {
             if let Err(e) = engine.prefetch(&next).await {
                 tracing::debug!(error = %e, "prefetch failed");
             }
@@ -597,9 +597,10 @@ impl CacheBuilder {
         };
         let memory = self.memory_mb.map(|mb| MemoryTier::new(mb.saturating_mul(1 << 20)));
         let disk_dir = match &self.disk {
-            DiskChoice::Default => Some(default_disk_dir()),
+            // Without the disk feature (e.g. WebAssembly) there is no disk tier to default to.
+            DiskChoice::Default if cfg!(feature = "disk") => Some(default_disk_dir()),
+            DiskChoice::Default | DiskChoice::Off => None,
             DiskChoice::At(dir) => Some(dir.clone()),
-            DiskChoice::Off => None,
         };
         #[cfg(feature = "redis")]
         let shared = match &self.redis {
@@ -614,6 +615,13 @@ impl CacheBuilder {
                         tiers.push(Arc::new(m.clone()));
                     }
                 }
+                #[cfg(not(feature = "disk"))]
+                TierKind::Disk => {
+                    if disk_dir.is_some() {
+                        return Err(Error::Unsupported("this build has no disk tier".into()));
+                    }
+                }
+                #[cfg(feature = "disk")]
                 TierKind::Disk => {
                     if let Some(dir) = &disk_dir {
                         let disk = crate::tier::disk::DiskTier::open(dir)?;
@@ -689,6 +697,7 @@ impl CacheBuilder {
             max_candles: self.max_candles_per_query,
             upstream_concurrency: self.upstream_concurrency,
             upstream_counters: counters,
+            #[cfg(feature = "redis")]
             max_wait: self.retry.max_wait,
         });
         engine.relay = relay;

@@ -33,6 +33,7 @@ pub mod error;
 pub mod exchange;
 pub mod funding;
 pub mod invalidate;
+pub mod memo;
 pub mod model;
 pub mod options;
 pub mod policy;
@@ -40,6 +41,7 @@ pub mod policy;
 pub mod redis;
 #[cfg(feature = "http")]
 pub mod relay;
+pub mod rt;
 pub mod segment;
 pub mod singleflight;
 pub mod source;

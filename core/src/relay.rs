@@ -10,9 +10,9 @@
 //! `/v1/book`. The relay's JSON errors become the same typed errors the exchanges give
 //! ([`Error::from_wire`]).
 
+use crate::rt::Instant;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::book::{Level, OrderBook};
 use crate::codec;
@@ -178,7 +178,7 @@ impl RelayClient {
         let url = format!("{}{path}", self.base);
         let bearer = self.api_key.as_ref().map(|k| format!("Bearer {k}"));
         let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
-        let deadline = tokio::time::Instant::now() + self.retry.max_wait;
+        let deadline = crate::rt::Instant::now() + self.retry.max_wait;
         retry::run(&self.retry, &self.counters, deadline, || async {
             self.counters.request(VENUE, 1);
             let started = Instant::now();

@@ -63,7 +63,7 @@ impl Engine {
     async fn coordinate(&self, key: &SegmentKey, now: i64) -> Result<Coordinated> {
         use crate::redis::Waited;
         let Some(lock) = &self.lock else { return Ok(Coordinated::Fetch(None)) };
-        let deadline = tokio::time::Instant::now() + lock.max_wait.min(self.max_wait);
+        let deadline = crate::rt::Instant::now() + lock.max_wait.min(self.max_wait);
         loop {
             let waited = match lock.try_lock(key).await {
                 // Won the lock: the previous holder may have stored it just before.
@@ -74,7 +74,10 @@ impl Engine {
                     }
                     None => return Ok(Coordinated::Fetch(Some(Box::new(token)))),
                 },
-                Ok(None) => lock.wait_for(key, || self.clock.now_ms(), deadline).await?,
+                Ok(None) => {
+                    let until = tokio::time::Instant::from_std(deadline);
+                    lock.wait_for(key, || self.clock.now_ms(), until).await?
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "segment lock unavailable; fetching");
                     return Ok(Coordinated::Fetch(None));
@@ -87,7 +90,7 @@ impl Engine {
                 }
                 // The holder let go without a value (it crashed, or its lease ran out):
                 // race for the lock again.
-                Waited::Released if tokio::time::Instant::now() < deadline => {}
+                Waited::Released if crate::rt::Instant::now() < deadline => {}
                 Waited::Released | Waited::TimedOut => {
                     tracing::debug!(segment = %key.storage_key("cc"), "lock holder did not deliver in time; fetching");
                     return Ok(Coordinated::Fetch(None));

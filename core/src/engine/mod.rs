@@ -30,6 +30,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::exchange::{Instrument, Upstream};
 use crate::funding::FundingRates;
+use crate::memo::Memo;
 use crate::model::{
     checked_range, DataKind, Exchange, Interval, KlineQuery, Market, RangeQuery, SeriesKey, TimeRange,
     LATEST_MS,
@@ -73,6 +74,7 @@ pub(crate) struct Engine {
     pub max_candles: u64,
     pub upstream_concurrency: usize,
     pub upstream_counters: Arc<UpstreamCounters>,
+    #[cfg(feature = "redis")]
     /// Longest wait for another process's fetch (also bounded by the lock's own limit).
     pub max_wait: std::time::Duration,
     pub queries: AtomicU64,
@@ -80,17 +82,17 @@ pub(crate) struct Engine {
     query_durations: stats::Histogram,
     pub prefetches: AtomicU64,
     /// Where the last kline query on each series ended (to spot sequential reads).
-    last_ends: moka::sync::Cache<Arc<SeriesKey>, i64>,
+    last_ends: Memo<Arc<SeriesKey>, i64>,
     flights: Singleflight<SegmentKey, Result<Arc<Segment>>>,
     /// The exchange's answers "nothing opens before t", per series and hint.
-    empty_before: moka::sync::Cache<ProbeKey, Option<i64>>,
+    empty_before: Memo<ProbeKey, Option<i64>>,
     empty_before_flights: Singleflight<ProbeKey, Result<Option<i64>>>,
-    books: moka::sync::Cache<books::BookKey, (Arc<OrderBook>, i64)>,
+    books: Memo<books::BookKey, (Arc<OrderBook>, i64)>,
     book_flights: Singleflight<books::BookKey, Result<Arc<OrderBook>>>,
     /// The last failed fetch per segment (time, error), for coverage reports.
-    failures: moka::sync::Cache<SegmentKey, (i64, String)>,
+    failures: Memo<SegmentKey, (i64, String)>,
     /// What the instruments lists said per symbol, until when.
-    instruments: moka::sync::Cache<SymbolKey, (Option<Instrument>, i64)>,
+    instruments: Memo<SymbolKey, (Option<Instrument>, i64)>,
     /// One symbol check at a time per symbol, however many queries need it.
     instrument_flights: Singleflight<SymbolKey, Result<Option<Instrument>>>,
     /// A cryptocache relay that serves whole segments and books instead of the exchanges
@@ -103,11 +105,13 @@ pub(crate) struct Engine {
     /// The Redis connection, for invalidation messages.
     #[cfg(feature = "redis")]
     pub shared: Option<crate::redis::Shared>,
+    #[cfg(feature = "redis")]
     /// This cache's id in invalidation messages (it ignores its own).
     pub origin: u64,
     /// Bumped whenever this process drops values on an invalidation or clear (its own
     /// or, through Redis, another process's): see `Cache::generation`.
     pub changes: Arc<AtomicU64>,
+    #[cfg(feature = "redis")]
     /// Dropped with the engine: background listeners stop when they can't upgrade it.
     pub alive: Arc<()>,
     /// This engine, for background refreshes (set when it is put in its `Arc`).
@@ -141,6 +145,7 @@ pub(crate) struct EngineParts {
     pub max_candles: u64,
     pub upstream_concurrency: usize,
     pub upstream_counters: Arc<UpstreamCounters>,
+    #[cfg(feature = "redis")]
     pub max_wait: std::time::Duration,
 }
 
@@ -167,26 +172,29 @@ impl Engine {
             max_candles: parts.max_candles,
             upstream_concurrency: parts.upstream_concurrency.max(1),
             upstream_counters: parts.upstream_counters,
+            #[cfg(feature = "redis")]
             max_wait: parts.max_wait,
             queries: AtomicU64::new(0),
             query_durations: stats::Histogram::default(),
             prefetches: AtomicU64::new(0),
-            last_ends: moka::sync::Cache::new(10_000),
+            last_ends: Memo::new(10_000),
             flights: Singleflight::default(),
-            empty_before: moka::sync::Cache::new(100_000),
+            empty_before: Memo::new(100_000),
             empty_before_flights: Singleflight::default(),
-            books: moka::sync::Cache::new(10_000),
+            books: Memo::new(10_000),
             book_flights: Singleflight::default(),
-            failures: moka::sync::Cache::new(100_000),
-            instruments: moka::sync::Cache::new(100_000),
+            failures: Memo::new(100_000),
+            instruments: Memo::new(100_000),
             instrument_flights: Singleflight::default(),
             relay: None,
             #[cfg(feature = "redis")]
             lock: None,
             #[cfg(feature = "redis")]
             shared: None,
+            #[cfg(feature = "redis")]
             origin: fastrand::u64(..),
             changes: Arc::default(),
+            #[cfg(feature = "redis")]
             alive: Arc::new(()),
             me: std::sync::Weak::new(),
             revalidations: AtomicU64::new(0),
@@ -311,7 +319,7 @@ impl Engine {
             return Err(Error::invalid(format!("the segment starting at {start} has not begun yet")));
         }
         self.queries.fetch_add(1, Ordering::Relaxed);
-        let started = std::time::Instant::now();
+        let started = crate::rt::Instant::now();
         let result = self.resolve(upstream, std::slice::from_ref(&key), span, now).await;
         self.query_durations.observe(started.elapsed());
         result?.pop().ok_or_else(|| Error::Cache("segment lookup returned nothing".into()))
@@ -358,7 +366,7 @@ impl Engine {
         end: i64,
     ) -> Result<(Arc<SeriesKey>, TimeRange, Vec<Arc<Segment>>, i64)> {
         self.queries.fetch_add(1, Ordering::Relaxed);
-        let started = std::time::Instant::now();
+        let started = crate::rt::Instant::now();
         let result = self.load_segments(spec, interval, start, end).await;
         self.query_durations.observe(started.elapsed());
         result

@@ -139,9 +139,7 @@ impl Engine {
         if stale.clone().next().is_none() {
             return;
         }
-        let (Some(engine), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current()) else {
-            return;
-        };
+        let Some(engine) = self.me.upgrade() else { return };
         // One background task per segment at a time, however many queries serve it stale.
         let stale: Vec<SegmentKey> = {
             let mut refreshing = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
@@ -151,8 +149,9 @@ impl Engine {
             return;
         }
         let upstream = Arc::clone(upstream);
-        self.revalidations.fetch_add(stale.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        runtime.spawn(async move {
+        let count = stale.len() as u64;
+        let keys = stale.clone();
+        let started = crate::rt::spawn_background(async move {
             for key in stale {
                 let loaded = engine.flights.run(&key, || engine.load(&upstream, &key, None, edge)).await;
                 engine.refreshing.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
@@ -161,6 +160,15 @@ impl Engine {
                 }
             }
         });
+        if started {
+            self.revalidations.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            // No runtime to refresh in: a later query will try again.
+            let mut refreshing = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+            keys.iter().for_each(|k| {
+                refreshing.remove(k);
+            });
+        }
     }
 
     /// What the tiers hold for `keys`, servable values only (fresh, or stale within the

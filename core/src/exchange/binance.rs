@@ -96,7 +96,7 @@ pub struct Binance {
     /// USD-M's instruments list (one call lists every symbol): kept for
     /// [`USDM_LIST_TTL`], fetched by one caller at a time, so checking many symbols
     /// costs one call.
-    usdm_list: tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<SymbolInfo>>)>>,
+    usdm_list: tokio::sync::Mutex<Option<(crate::rt::Instant, Arc<Vec<SymbolInfo>>)>>,
 }
 
 /// How long the USD-M instruments list is reused for symbol checks.
@@ -209,7 +209,7 @@ impl Binance {
         let url = format!("{}/fapi/v1/exchangeInfo", self.base(Api::UsdM));
         let info: ExchangeInfo = self.get(Api::UsdM, 1, &url).await?;
         let symbols = Arc::new(info.symbols);
-        *list = Some((std::time::Instant::now(), Arc::clone(&symbols)));
+        *list = Some((crate::rt::Instant::now(), Arc::clone(&symbols)));
         Ok(symbols)
     }
 

@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::rt::Instant;
 
 use futures_util::future::{BoxFuture, FutureExt};
 use serde::de::DeserializeOwned;

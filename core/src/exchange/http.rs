@@ -39,20 +39,28 @@ impl Reply {
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
     client: reqwest::Client,
+    /// Whole-request timeout (natively also set on the client).
+    timeout: Duration,
 }
 
 impl HttpClient {
     pub(crate) fn new(config: &HttpConfig) -> Result<Self> {
-        // reqwest is built without a default crypto provider (ring is lighter than aws-lc);
-        // installing fails harmlessly when the application already chose one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("cryptocache/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
-        Ok(HttpClient { client })
+        #[cfg(not(target_arch = "wasm32"))]
+        let builder = {
+            // reqwest is built without a default crypto provider (ring is lighter than
+            // aws-lc); installing fails harmlessly when the application already chose one.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .timeout(config.timeout)
+                .connect_timeout(config.connect_timeout)
+                .user_agent(concat!("cryptocache/", env!("CARGO_PKG_VERSION")))
+        };
+        // On WebAssembly the host's `fetch` does the HTTP (and a browser sets the user
+        // agent itself); each request carries the timeout instead.
+        #[cfg(target_arch = "wasm32")]
+        let builder = reqwest::Client::builder();
+        let client = builder.build().map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
+        Ok(HttpClient { client, timeout: config.timeout })
     }
 
     /// GET `url`; `Err` carries a transport error description (connect, timeout, reset).
@@ -66,22 +74,29 @@ impl HttpClient {
         url: &str,
         headers: &[(&str, &str)],
     ) -> std::result::Result<Reply, String> {
-        let mut request = self.client.get(url);
+        let mut request = self.client.get(url).timeout(self.timeout);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let resp = request.send().await.map_err(describe)?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(describe)?.to_vec();
-        Ok(Reply { status, headers, body })
+        crate::rt::assert_send(async move {
+            let resp = request.send().await.map_err(describe)?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.map_err(describe)?.to_vec();
+            Ok(Reply { status, headers, body })
+        })
+        .await
     }
 }
 
 fn describe(e: reqwest::Error) -> String {
+    #[cfg(not(target_arch = "wasm32"))]
+    let connect = e.is_connect();
+    #[cfg(target_arch = "wasm32")]
+    let connect = false;
     let kind = if e.is_timeout() {
         "timeout"
-    } else if e.is_connect() {
+    } else if connect {
         "connect failed"
     } else {
         "request failed"

@@ -4,9 +4,11 @@
 
 use std::fmt::Debug;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use tokio::time::Instant;
+use web_time::{SystemTime, UNIX_EPOCH};
+
+use crate::rt::Instant;
 
 use futures_util::future::BoxFuture;
 
@@ -206,7 +208,7 @@ impl WeightLimiter {
             }
             counters.throttle_wait();
             tracing::debug!(wait_ms, weight, venue = self.name, "{why}, waiting");
-            tokio::time::sleep(wait_for).await;
+            crate::rt::sleep(wait_for).await;
         }
     }
 

@@ -45,7 +45,7 @@ impl Requester {
     ) -> Result<T, Error> {
         let counters = &*self.counters;
         // No wait of this request (budget, pause, backoff) runs past `max_wait`.
-        let deadline = tokio::time::Instant::now() + self.retry.max_wait;
+        let deadline = crate::rt::Instant::now() + self.retry.max_wait;
         retry::run(&self.retry, counters, deadline, || async {
             let budget = self.budget.as_deref();
             if let Err(e) = limiter.acquire(weight, counters, budget, self.offline_share, deadline).await {
@@ -54,7 +54,7 @@ impl Requester {
             let venue = dialect.name();
             counters.request(venue, weight);
             tracing::debug!(exchange = venue, url, weight, "upstream request");
-            let sent = std::time::Instant::now();
+            let sent = crate::rt::Instant::now();
             let reply = match self.http.get(url).await {
                 Ok(reply) => {
                     counters.answered(venue, &reply.status.to_string(), sent.elapsed());

@@ -58,7 +58,7 @@ pub(crate) enum Verdict<T> {
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     counters: &UpstreamCounters,
-    deadline: tokio::time::Instant,
+    deadline: crate::rt::Instant,
     mut attempt: F,
 ) -> Result<T, Error>
 where
@@ -72,12 +72,12 @@ where
             Verdict::Fail(e) => return Err(e),
             Verdict::Retry { after, error } => {
                 let delay = after.unwrap_or_default().max(policy.backoff(tries));
-                if tries >= policy.max_retries || tokio::time::Instant::now() + delay > deadline {
+                if tries >= policy.max_retries || crate::rt::Instant::now() + delay > deadline {
                     return Err(error);
                 }
                 tracing::debug!(retry = tries + 1, delay_ms = delay.as_millis() as u64, %error, "retrying upstream request");
                 counters.retry();
-                tokio::time::sleep(delay).await;
+                crate::rt::sleep(delay).await;
                 tries += 1;
             }
         }

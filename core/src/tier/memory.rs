@@ -1,20 +1,20 @@
-//! L1: decoded segments in process memory (moka, TinyLFU admission, weighed by bytes).
+//! L1: decoded segments in process memory, weighed by bytes (moka with TinyLFU admission
+//! natively, a least-recently-used map on WebAssembly: see `memo.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::{self, BoxFuture, FutureExt};
-use moka::notification::RemovalCause;
-use moka::sync::Cache;
 
 use super::{Lookup, Stored, Tier};
 use crate::error::Result;
+use crate::memo::Memo;
 use crate::segment::{Segment, SegmentKey};
 
 /// In-process tier holding `Arc` decoded segments: a hit is a pointer copy.
 #[derive(Debug, Clone)]
 pub struct MemoryTier {
-    cache: Cache<SegmentKey, Arc<Segment>>,
+    cache: Memo<SegmentKey, Arc<Segment>>,
     evictions: Arc<AtomicU64>,
 }
 
@@ -22,16 +22,8 @@ impl MemoryTier {
     /// A tier holding at most `capacity_bytes` of decoded candles.
     pub fn new(capacity_bytes: u64) -> Self {
         let evictions = Arc::new(AtomicU64::new(0));
-        let counted = Arc::clone(&evictions);
-        let cache = Cache::builder()
-            .max_capacity(capacity_bytes)
-            .weigher(|_k: &SegmentKey, v: &Arc<Segment>| v.weight())
-            .eviction_listener(move |_k, _v, cause| {
-                if cause == RemovalCause::Size {
-                    counted.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-            .build();
+        let cache =
+            Memo::weighted(capacity_bytes, |v: &Arc<Segment>| v.weight(), Some(Arc::clone(&evictions)));
         MemoryTier { cache, evictions }
     }
 
@@ -40,10 +32,9 @@ impl MemoryTier {
         self.cache.get(key)
     }
 
-    /// Number of segments held (approximate until moka runs its pending tasks).
+    /// Number of segments held.
     pub fn len(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+        self.cache.len()
     }
 
     /// Whether nothing is held.
@@ -90,18 +81,18 @@ impl Tier for MemoryTier {
     }
 
     fn clear<'a>(&'a self, source: Option<&'a str>) -> BoxFuture<'a, Result<u64>> {
-        let doomed: Vec<Arc<SegmentKey>> = self
+        let doomed: Vec<SegmentKey> = self
             .cache
-            .iter()
-            .map(|(key, _)| key)
+            .keys()
+            .into_iter()
             .filter(|key| source.is_none_or(|s| &*key.series.source == s))
             .collect();
-        doomed.iter().for_each(|key| self.cache.invalidate(&**key));
+        doomed.iter().for_each(|key| self.cache.invalidate(key));
         future::ready(Ok(doomed.len() as u64)).boxed()
     }
 
     fn evictions(&self) -> u64 {
-        self.cache.run_pending_tasks();
+        let _ = self.cache.len(); // lets pending evictions run
         self.evictions.load(Ordering::Relaxed)
     }
 }
