@@ -34,15 +34,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-echo "== WebAssembly: the core builds for wasm32-unknown-unknown (one read path, no disk or Redis)"
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-    rustup target add wasm32-unknown-unknown || {
-        echo "error: cannot add the wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)" >&2
-        exit 1
-    }
-fi
-cargo check -p cryptocache --target wasm32-unknown-unknown --no-default-features --features http
-
 echo "== Rust: unit, integration and doc tests (simulator over real HTTP, real redis-server, C/C++ programs)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
@@ -52,3 +43,6 @@ bash bindings-python/test.sh
 
 echo "== Node binding (npm install, node --test, tsc)"
 bash bindings-node/test.sh
+
+echo "== WebAssembly package (wasm32 target, wasm-bindgen, node --test, headless Chromium)"
+bash bindings-wasm/test.sh
