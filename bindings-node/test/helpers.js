@@ -61,9 +61,9 @@ async function startSim() {
   };
 }
 
-/** Starts `cryptocache serve --port 0 --no-disk --exchange-url SIM`; `{ url, stop() }`. */
-function startRelay(sim) {
-  return serveCli(['serve', '--port', '0', '--no-disk', '--exchange-url', sim.url], 'relay');
+/** Starts `cryptocache serve --port 0 --no-disk --exchange-url SIM [extra...]`; `{ url, stop() }`. */
+function startRelay(sim, extra = []) {
+  return serveCli(['serve', '--port', '0', '--no-disk', '--exchange-url', sim.url, ...extra], 'relay');
 }
 
 function freePort() {
