@@ -23,7 +23,7 @@ echo "== building cryptocache-wasm (release, wasm32-unknown-unknown)"
 cargo build -q --release -p cryptocache-wasm --target wasm32-unknown-unknown
 rm -rf bindings-wasm/pkg
 wasm-bindgen --target web --out-dir bindings-wasm/pkg "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/cryptocache_wasm.wasm"
-cp bindings-wasm/js/index.mjs bindings-wasm/js/index.d.ts bindings-wasm/js/package.json bindings-wasm/pkg/
+cp bindings-wasm/js/index.mjs bindings-wasm/js/index.d.mts bindings-wasm/js/package.json bindings-wasm/pkg/
 raw=$(stat -c %s bindings-wasm/pkg/cryptocache_wasm_bg.wasm)
 gz=$(gzip -9 -c bindings-wasm/pkg/cryptocache_wasm_bg.wasm | wc -c)
 echo "== bindings-wasm/pkg: cryptocache_wasm_bg.wasm $raw bytes, $gz gzipped"

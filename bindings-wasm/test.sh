@@ -13,4 +13,8 @@ export CRYPTOCACHE_BIN="${CRYPTOCACHE_BIN:-${CARGO_TARGET_DIR:-$root/target}/deb
 echo "== wasm: node --test"
 cd "$here"
 node --test --test-concurrency=1 --test-timeout=120000 test/
+echo "== wasm: tsc --noEmit on test/example.mts (TypeScript from bindings-node's npm install)"
+tsc="$root/bindings-node/node_modules/.bin/tsc"
+[ -x "$tsc" ] || { echo "bindings-wasm/test.sh: run bindings-node/test.sh first (it installs TypeScript)" >&2; exit 1; }
+"$tsc" --noEmit -p test/tsconfig.json
 echo "== wasm: all passed"
