@@ -19,8 +19,13 @@ export interface CacheOptions {
   exchangeUrl?: string;
   /** The source namespace to store values under (default: the relay's, or derived). */
   source?: string;
-  /** Memory tier size in MiB (default 256). */
+  /** Memory tier size in MiB (default 256; 0 = none). */
   memoryMb?: number;
+  /**
+   * A persistent tier in the host's Cache Storage (browsers, Deno, workers; not Node):
+   * `true` for the cache named `cryptocache`, or a name. Survives reloads.
+   */
+  persistent?: boolean | string;
   /** Longest any wait may last (s), else `RATE_LIMITED` at once (default 60). */
   maxWaitSecs?: number;
   /** Retries of a failed upstream request (default 5). */

@@ -46,7 +46,7 @@ const CANDLE_KEYS = ['openTime', 'open', 'high', 'low', 'close', 'volume', 'quot
 export class Cache {
   #native;
 
-  /** Options: `{ relayUrl, apiKey, exchangeUrl, source, memoryMb, maxWaitSecs, maxRetries, prefetch }`. */
+  /** Options: `{ relayUrl, apiKey, exchangeUrl, source, memoryMb, persistent, maxWaitSecs, maxRetries, prefetch }`. */
   constructor(options = {}) {
     this.#native = load().then(() => open(options));
     this.#native.catch(() => {}); // surfaced by ready() or the first call

@@ -90,12 +90,35 @@ pub struct NativeCache {
     cache: Arc<Cache>,
 }
 
+/// The Cache Storage name of `persistent` (`true`: `cryptocache`; a string: that name).
+fn storage_name(o: &JsValue) -> Result<Option<String>, JsValue> {
+    match field(o, "persistent") {
+        None => Ok(None),
+        Some(v) if v.as_bool() == Some(false) => Ok(None),
+        Some(v) if v.as_bool() == Some(true) => Ok(Some("cryptocache".into())),
+        Some(v) => v.as_string().filter(|s| !s.is_empty()).map(Some).ok_or_else(|| {
+            coded("CONFIG_ERROR", "configuration error: persistent must be true, false or a cache name")
+        }),
+    }
+}
+
 /// Builds a cache from the options (asking the relay for its source namespaces when
 /// `relayUrl` is set).
 #[wasm_bindgen]
 pub async fn open(options_object: JsValue) -> Result<NativeCache, JsValue> {
     let options = options(&options_object)?;
-    let cache = options.builder().map_err(|e| js_error(&e))?.build().await.map_err(|e| js_error(&e))?;
+    let storage = storage_name(&options_object)?;
+    #[allow(unused_mut)] // the storage tier exists only in the wasm build
+    let mut builder = options.builder().map_err(|e| js_error(&e))?;
+    #[cfg(target_arch = "wasm32")]
+    if let Some(name) = storage {
+        builder = builder.browser_storage(name);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    if storage.is_some() {
+        return Err(coded("UNSUPPORTED", "unsupported: a persistent tier needs the WebAssembly build"));
+    }
+    let cache = builder.build().await.map_err(|e| js_error(&e))?;
     Ok(NativeCache { cache: Arc::new(cache) })
 }
 

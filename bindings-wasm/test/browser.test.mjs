@@ -1,16 +1,15 @@
 // The WebAssembly package where it matters most: a page in a real headless browser
 // (Debian's `chromium`) loads the package from a static server, reads candles from a
-// relay of another origin (`--cors`), and reports the values back through the DOM;
-// and a relay answer corrupted in transit is refused, never cached.
+// relay of another origin (`--cors`), keeps them in Cache Storage, and posts what it got
+// back to the test; and a relay answer corrupted in transit is refused, never cached.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import helpers from '../../bindings-node/test/helpers.js';
 import { Cache } from '../pkg/index.mjs';
 
@@ -51,23 +50,41 @@ try {
   const requests = (await cache.stats()).upstream.requests;
   const again = await cache.klines(q);
   const after = (await cache.stats()).upstream.requests;
+  // The persistent tier: a second cache without memory reads what the first stored.
+  const writer = await Cache.open({ relayUrl, persistent: 'cc-test' });
+  await writer.klines(q);
+  const reader = await Cache.open({ relayUrl, persistent: 'cc-test', memoryMb: 0 });
+  const stored = await reader.klines(q);
+  const readerStats = await reader.stats();
   out.textContent = JSON.stringify({
     length: first.length, openTime: Array.from(first.openTime), close: Array.from(first.close),
     same: Array.from(again.close).every((c, i) => c === first.close[i]), secondCallRequests: after - requests,
+    storedSame: Array.from(stored.close).every((c, i) => c === first.close[i]) && stored.length === first.length,
+    storageHits: readerStats.tiers.find((t) => t.name === 'browser')?.hits ?? 0,
+    readerSegmentsFetched: readerStats.upstream.segments_fetched,
   });
 } catch (e) {
   out.textContent = JSON.stringify({ error: String(e.code) + ': ' + e.message });
 }
+await fetch('/result', { method: 'POST', body: out.textContent });
 </script>`;
 
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
-test('a page in headless Chromium reads candles from a relay with the package', async (t) => {
+test('a page in headless Chromium reads candles from a relay with the package, and keeps them in Cache Storage', async (t) => {
   const browser = process.env.CHROMIUM || 'chromium';
+  let report;
+  const reported = new Promise((resolve) => { report = resolve; });
   const site = await serve((req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+      return;
+    }
+    if (url.pathname === '/result') {
+      let body = '';
+      req.on('data', (chunk) => { body += chunk; });
+      req.on('end', () => { res.writeHead(204).end(); report(body); });
       return;
     }
     const file = path.join(pkg, path.basename(url.pathname));
@@ -80,14 +97,16 @@ test('a page in headless Chromium reads candles from a relay with the package', 
   });
   t.after(() => site.close());
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-wasm-chromium-'));
-  const { stdout } = await promisify(execFile)(browser, [
+  const chromium = spawn(browser, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-    `--user-data-dir=${profile}`, '--virtual-time-budget=30000', '--dump-dom',
+    `--user-data-dir=${profile}`, '--remote-debugging-port=0',
     `${site.url}/?relay=${encodeURIComponent(relay.url)}`,
-  ], { maxBuffer: 64 << 20 });
-  const text = stdout.match(/<pre id="out">([^<]*)<\/pre>/)?.[1];
-  assert.ok(text, `no result in the page:\n${stdout.slice(0, 2000)}`);
-  const got = JSON.parse(text.replaceAll('&quot;', '"').replaceAll('&amp;', '&'));
+  ], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => chromium.once('exit', (code) => resolve(`chromium exited (${code})`)));
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the page sent no report within 60 s')), 60000).unref());
+  const text = await Promise.race([reported, exited.then((m) => { throw new Error(m); }), timeout]);
+  chromium.kill('SIGKILL');
+  const got = JSON.parse(text);
   assert.equal(got.error, undefined, got.error);
   const want = await simKlines(sim, 'BTCUSDT', '1h', JAN, JAN + 10 * DAY);
   assert.equal(got.length, 240);
@@ -95,6 +114,9 @@ test('a page in headless Chromium reads candles from a relay with the package', 
   assert.deepEqual(got.close, want.map((k) => k.close), 'identical to the native values');
   assert.equal(got.same, true);
   assert.equal(got.secondCallRequests, 0, 'the second call is served from the page\'s memory');
+  assert.equal(got.storedSame, true, 'the persistent tier gives back the same candles');
+  assert.ok(got.storageHits > 0, 'read from Cache Storage');
+  assert.equal(got.readerSegmentsFetched, 0, 'nothing fetched by the second cache');
 });
 
 test('a segment corrupted in transit is refused and nothing is cached', async (t) => {

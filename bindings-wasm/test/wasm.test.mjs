@@ -87,4 +87,9 @@ test('errors carry the core\'s codes', async () => {
     (e) => e.code === 'INVALID_QUERY',
   );
   await assert.rejects(Cache.open({ relayUrl: 'ftp://nowhere' }), (e) => e.code === 'CONFIG_ERROR');
+  await assert.rejects(
+    Cache.open({ exchangeUrl: sim.url, persistent: true }),
+    (e) => e.code === 'CONFIG_ERROR' && /Cache Storage/.test(e.message),
+    'Node has no Cache Storage: said at once, not skipped silently',
+  );
 });

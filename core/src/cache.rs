@@ -285,6 +285,8 @@ pub struct CacheBuilder {
     #[cfg(feature = "redis")]
     redis_ttl: Option<std::time::Duration>,
     relay: Option<RelayConfig>,
+    #[cfg(target_arch = "wasm32")]
+    browser_storage: Option<String>,
 }
 
 impl Default for CacheBuilder {
@@ -314,6 +316,8 @@ impl Default for CacheBuilder {
             #[cfg(feature = "redis")]
             redis_ttl: None,
             relay: None,
+            #[cfg(target_arch = "wasm32")]
+            browser_storage: None,
         }
     }
 }
@@ -374,6 +378,14 @@ impl CacheBuilder {
     /// transparent proxy of the live exchange `live` to share the live namespace.
     pub fn source(mut self, name: impl Into<String>) -> Self {
         self.source = Some(name.into());
+        self
+    }
+
+    /// A persistent tier in the host's Cache Storage (browsers, Deno, workers), in the
+    /// cache named `name`, at the disk tier's place in the order (WebAssembly only).
+    #[cfg(target_arch = "wasm32")]
+    pub fn browser_storage(mut self, name: impl Into<String>) -> Self {
+        self.browser_storage = Some(name.into());
         self
     }
 
@@ -619,6 +631,10 @@ impl CacheBuilder {
                 TierKind::Disk => {
                     if disk_dir.is_some() {
                         return Err(Error::Unsupported("this build has no disk tier".into()));
+                    }
+                    #[cfg(target_arch = "wasm32")]
+                    if let Some(name) = &self.browser_storage {
+                        tiers.push(Arc::new(crate::tier::browser::BrowserStorageTier::new(name.clone())?));
                     }
                 }
                 #[cfg(feature = "disk")]

@@ -11,6 +11,8 @@ use futures_util::future::BoxFuture;
 use crate::error::Result;
 use crate::segment::{Segment, SegmentKey};
 
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 #[cfg(feature = "disk")]
 pub mod disk;
 #[cfg(feature = "disk")]
@@ -94,7 +96,7 @@ pub trait Tier: Send + Sync + std::fmt::Debug {
 pub enum TierKind {
     /// In-process memory (always first when present).
     Memory,
-    /// Local segment files.
+    /// Local segment files (in a browser: its Cache Storage, when asked for).
     Disk,
     /// Redis or Redis Cluster.
     Redis,
