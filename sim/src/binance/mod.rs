@@ -2,6 +2,7 @@
 //! parameters, weights, `X-MBX-USED-WEIGHT-1M`, 429/418 escalation and error
 //! bodies, written from the exchange specification (not from the core crate).
 
+mod archive;
 pub(crate) mod catalog;
 pub(crate) mod depth;
 mod error;
@@ -64,6 +65,28 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/fapi/v1/trades", get(um_trades))
         .route("/fapi/v1/depth", get(um_depth))
         .route("/fapi/v1/fundingRate", get(um_funding_rate))
+        .route("/data/{*path}", get(archive_file))
+}
+
+/// A file of the bulk archive (data.binance.vision layout, `archive.rs`); archive
+/// downloads cost no request weight. 404 (an empty body, as the archive's host answers)
+/// for anything not published.
+async fn archive_file(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Response {
+    match archive::serve(&path, shared.clock.now_ms()) {
+        Some((content_type, body)) => {
+            let mut r = Response::new(Body::from(body));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            r
+        }
+        None => {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        }
+    }
 }
 
 /// Key of UM's funding-history budget in `SimStats::max_window_weight`.

@@ -1,0 +1,232 @@
+//! Binance's bulk archive (data.binance.vision), served beside the REST endpoints:
+//! `GET /data/{spot|futures/um}/{monthly|daily}/klines/{SYMBOL}/{INTERVAL}/{SYMBOL}-{INTERVAL}-{DATE}.zip`
+//! and its `.zip.CHECKSUM`. Written from `spec/archives.md` (binance/binance-public-data),
+//! with the traps that break clients:
+//! - a zip of one CSV with the 12 kline columns; `1mo` in paths and names, not `1M`;
+//!   daily files only for intervals up to `1d` (README);
+//! - spot open and close times in **microseconds** from 2025-01-01 (README note; issues
+//!   #386, #387, #474); futures stay in milliseconds;
+//! - no header in spot files; futures files carry one from 2022 on (issues #177, #246,
+//!   #283: the exact date varies by data type; 2022-01-01 is modelled here);
+//! - `.zip.CHECKSUM` = `<sha256 hex>  <file name>`, two spaces, no trailing newline;
+//! - publication lags: a daily file appears the next day (modelled: 08:00 UTC), a monthly
+//!   one in the first days of the next month (modelled: the 3rd); before that, and for
+//!   periods with no candle (before listing), the answer is 404, never an empty file.
+
+use std::io::Write as _;
+
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+
+use super::catalog::{BinanceMarket, Series};
+use crate::data::calendar::days_from_civil;
+
+const DAY: i64 = 86_400_000;
+
+/// The CSV header futures files carry from [`FUTURES_HEADER_FROM`] on.
+const HEADER: &str = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore";
+/// 2022-01-01: futures files from here on have a header line (modelled date).
+const FUTURES_HEADER_FROM: i64 = 1_640_995_200_000;
+/// 2025-01-01: spot files from here on give times in microseconds.
+const SPOT_MICROS_FROM: i64 = 1_735_689_600_000;
+
+/// What an archive path asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ArchiveFile {
+    market: BinanceMarket,
+    symbol: String,
+    /// The REST spelling (`1M` for the archive's `1mo`).
+    interval: String,
+    /// The period's first and last-plus-one milliseconds.
+    start: i64,
+    end: i64,
+    daily: bool,
+    name: String,
+    checksum: bool,
+}
+
+/// The file an archive path names, if it is one of Binance's kline files.
+fn parse(path: &str) -> Option<ArchiveFile> {
+    let (market, rest) = if let Some(rest) = path.strip_prefix("spot/") {
+        (BinanceMarket::Spot, rest)
+    } else {
+        (BinanceMarket::UsdM, path.strip_prefix("futures/um/")?)
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    let [period, "klines", symbol, interval, file] = parts.as_slice() else { return None };
+    let (name, checksum) = match file.strip_suffix(".CHECKSUM") {
+        Some(name) => (name, true),
+        None => (*file, false),
+    };
+    let date = name.strip_suffix(".zip")?.strip_prefix(&format!("{symbol}-{interval}-"))?;
+    let number = |s: &str| s.parse::<i64>().ok();
+    let (daily, start, end) = match (*period, date.split('-').collect::<Vec<_>>().as_slice()) {
+        ("monthly", [y, m]) if m.len() == 2 => {
+            let (y, m) = (number(y)?, u32::try_from(number(m)?).ok().filter(|m| (1..=12).contains(m))?);
+            let start = days_from_civil(y, m, 1) * DAY;
+            let next = if m == 12 { days_from_civil(y + 1, 1, 1) } else { days_from_civil(y, m + 1, 1) };
+            (false, start, next * DAY)
+        }
+        ("daily", [y, m, d]) if m.len() == 2 && d.len() == 2 => {
+            let (m, d) = (u32::try_from(number(m)?).ok()?, u32::try_from(number(d)?).ok()?);
+            if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+                return None;
+            }
+            let start = days_from_civil(number(y)?, m, d) * DAY;
+            (true, start, start + DAY)
+        }
+        _ => return None,
+    };
+    let rest_interval = if *interval == "1mo" { "1M".to_owned() } else { (*interval).to_owned() };
+    if *interval == "1M"
+        || (daily
+            && !matches!(
+                *interval,
+                "1s" | "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "8h" | "12h" | "1d"
+            ))
+    {
+        return None;
+    }
+    Some(ArchiveFile {
+        market,
+        symbol: (*symbol).to_owned(),
+        interval: rest_interval,
+        start,
+        end,
+        daily,
+        name: name.to_owned(),
+        checksum,
+    })
+}
+
+/// When the file for `[start, end)` is published.
+fn published_at(daily: bool, end: i64) -> i64 {
+    if daily {
+        end + 8 * 3_600_000
+    } else {
+        end + 2 * DAY
+    }
+}
+
+/// The body for an archive path at simulated `now`: `Some((content type, bytes))`, or
+/// `None` for 404 (not a kline file, unknown symbol, not published yet, no candle).
+pub(crate) fn serve(path: &str, now: i64) -> Option<(&'static str, Vec<u8>)> {
+    let file = parse(path)?;
+    if now < published_at(file.daily, file.end) {
+        return None;
+    }
+    let zip = zip_file(&file, now)?;
+    if file.checksum {
+        let digest = ring::digest::digest(&ring::digest::SHA256, &zip);
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        return Some(("text/plain", format!("{hex}  {}", file.name).into_bytes()));
+    }
+    Some(("application/zip", zip))
+}
+
+/// The zip of one period's candles, or `None` when the period has none.
+fn zip_file(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
+    let series = Series::lookup(file.market, &file.symbol, &file.interval).ok()?;
+    let candles = series.forward(file.start, file.end - 1, usize::MAX, now);
+    if candles.is_empty() {
+        return None;
+    }
+    let micros = file.market == BinanceMarket::Spot && file.start >= SPOT_MICROS_FROM;
+    let time = |ms: i64, last: bool| if micros { ms * 1000 + if last { 999 } else { 0 } } else { ms };
+    let mut csv = String::with_capacity(candles.len() * 120);
+    if file.market == BinanceMarket::UsdM && file.start >= FUTURES_HEADER_FROM {
+        csv.push_str(HEADER);
+        csv.push('\n');
+    }
+    for c in &candles {
+        let row = series.wire(c);
+        let t = &row.text;
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},0\n",
+            time(row.open_time, false),
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[4],
+            time(row.close_time, true),
+            t[5],
+            row.trades,
+            t[6],
+            t[7]
+        ));
+    }
+    Some(zip_one(&file.name.replace(".zip", ".csv"), csv.as_bytes()))
+}
+
+/// A zip archive holding one deflated file.
+fn zip_one(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    let deflated = encoder.finish().unwrap_or_default();
+    let crc = crc32fast::hash(data);
+    let (size, packed) = (data.len() as u32, deflated.len() as u32);
+    let name_len = name.len() as u16;
+    let mut out = Vec::with_capacity(deflated.len() + 2 * name.len() + 100);
+    // Local file header: version 2.0, no flags, deflate, no time, CRC, sizes, name.
+    out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+    for v in [20u16, 0, 8, 0, 0x21] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [crc, packed, size] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&name_len.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(&deflated);
+    let central_at = out.len() as u32;
+    // Central directory entry for it.
+    out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+    for v in [20u16, 20, 0, 8, 0, 0x21] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [crc, packed, size] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [name_len, 0, 0, 0, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+    out.extend_from_slice(&0u32.to_le_bytes()); // local header offset
+    out.extend_from_slice(name.as_bytes());
+    let central_len = out.len() as u32 - central_at;
+    // End of central directory.
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    for v in [0u16, 0, 1, 1] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&central_len.to_le_bytes());
+    out.extend_from_slice(&central_at.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_paths_are_parsed_like_binances() {
+        let f = parse("spot/monthly/klines/BTCUSDT/1mo/BTCUSDT-1mo-2024-01.zip").unwrap();
+        assert_eq!((f.interval.as_str(), f.start, f.daily), ("1M", 1_704_067_200_000, false));
+        assert_eq!(f.end, 1_706_745_600_000);
+        let d = parse("futures/um/daily/klines/ETHUSDT/1h/ETHUSDT-1h-2023-10-27.zip.CHECKSUM").unwrap();
+        assert!(d.checksum && d.daily && d.market == BinanceMarket::UsdM && d.end - d.start == DAY);
+        for bad in [
+            "spot/daily/klines/BTCUSDT/1w/BTCUSDT-1w-2024-01-01.zip",
+            "spot/monthly/klines/BTCUSDT/1M/BTCUSDT-1M-2024-01.zip",
+            "spot/monthly/klines/BTCUSDT/1h/ETHUSDT-1h-2024-01.zip",
+            "spot/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2024-13.zip",
+            "options/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2024-01.zip",
+        ] {
+            assert!(parse(bad).is_none(), "{bad}");
+        }
+    }
+}

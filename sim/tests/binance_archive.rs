@@ -1,0 +1,96 @@
+//! The bulk archive beside the REST endpoints (data.binance.vision layout): zipped CSVs
+//! equal to the REST candles, checksums, microsecond spot times from 2025, futures
+//! headers, and 404 for what is not published.
+
+mod common;
+
+use std::io::Read;
+
+use common::*;
+use cryptocache_sim::{binance_klines, BinanceMarket};
+
+/// 2025-03-10T12:00:00Z.
+const NOW: i64 = 1_741_608_000_000;
+
+/// The one file in a zip, inflated.
+fn unzip(zip: &[u8]) -> String {
+    assert_eq!(&zip[..4], b"PK\x03\x04", "a zip");
+    let le16 = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]) as usize;
+    let le32 = |at: usize| u32::from_le_bytes([zip[at], zip[at + 1], zip[at + 2], zip[at + 3]]) as usize;
+    assert_eq!(le16(8), 8, "deflated");
+    let (packed, size, name_len) = (le32(18), le32(22), le16(26));
+    let data = &zip[30 + name_len..30 + name_len + packed];
+    let mut text = String::new();
+    flate2::read::DeflateDecoder::new(data).read_to_string(&mut text).unwrap();
+    assert_eq!(text.len(), size);
+    assert_eq!(crc32fast::hash(text.as_bytes()) as usize, le32(14), "CRC-32");
+    text
+}
+
+#[tokio::test]
+async fn monthly_spot_klines_equal_rest_with_a_checksum() {
+    let sim = sim_at(NOW).await;
+    let path = "/data/spot/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2024-01.zip";
+    let zip = get(&sim, path).await;
+    assert_eq!(zip.status, 200);
+    let csv = unzip(&zip.body);
+    let want =
+        binance_klines(BinanceMarket::Spot, "BTCUSDT", "1h", 1_704_067_200_000, 1_706_745_600_000, NOW)
+            .unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), want.len(), "no header in spot files");
+    assert_eq!(rows.len(), 744);
+    for (row, k) in rows.iter().zip(&want) {
+        assert_eq!(row.len(), 12);
+        assert_eq!(row[0].parse::<i64>().unwrap(), k.open_time, "milliseconds before 2025");
+        assert_eq!(row[4].parse::<f64>().unwrap(), k.close);
+        assert_eq!(row[6].parse::<i64>().unwrap(), k.close_time);
+        assert_eq!(row[8].parse::<u64>().unwrap(), k.trades);
+    }
+    let sum = get(&sim, &format!("{path}.CHECKSUM")).await.text();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &zip.body);
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(sum, format!("{hex}  BTCUSDT-1h-2024-01.zip"), "two spaces, no newline");
+}
+
+#[tokio::test]
+async fn spot_times_are_microseconds_from_2025_and_futures_files_have_a_header() {
+    let sim = sim_at(NOW).await;
+    let daily = unzip(&get(&sim, "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-05.zip").await.body);
+    let first: Vec<&str> = daily.lines().next().unwrap().split(',').collect();
+    let day = 1_736_035_200_000; // 2025-01-05
+    assert_eq!(first[0].parse::<i64>().unwrap(), day * 1000, "microseconds");
+    assert_eq!(first[6].parse::<i64>().unwrap(), (day + MIN - 1) * 1000 + 999);
+    assert_eq!(daily.lines().count(), 1440);
+    let um =
+        unzip(&get(&sim, "/data/futures/um/monthly/klines/BTCUSDT/1d/BTCUSDT-1d-2023-05.zip").await.body);
+    let mut lines = um.lines();
+    assert!(lines.next().unwrap().starts_with("open_time,open,high"), "a header line");
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(row[0].parse::<i64>().unwrap(), 1_682_899_200_000, "futures stay in milliseconds");
+    assert_eq!(um.lines().count(), 32);
+    let monthly = get(&sim, "/data/spot/monthly/klines/BTCUSDT/1mo/BTCUSDT-1mo-2024-01.zip").await;
+    assert_eq!(
+        (monthly.status, unzip(&monthly.body).lines().count()),
+        (200, 1),
+        "`1mo` names the 1M interval"
+    );
+}
+
+#[tokio::test]
+async fn what_is_not_published_is_404() {
+    let sim = sim_at(NOW).await;
+    for path in [
+        "/data/spot/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-03-10.zip", // today
+        "/data/spot/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2025-03.zip",  // this month
+        "/data/spot/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2010-01.zip",  // before the exchange
+        "/data/spot/monthly/klines/NOPEUSDT/1h/NOPEUSDT-1h-2024-01.zip", // no such symbol
+        "/data/spot/daily/klines/BTCUSDT/1w/BTCUSDT-1w-2024-01-01.zip", // no daily weeks
+        "/data/spot/monthly/klines/BTCUSDT/1M/BTCUSDT-1M-2024-01.zip",  // `1mo`, not `1M`
+    ] {
+        let reply = get(&sim, path).await;
+        assert_eq!((reply.status, reply.body.len()), (404, 0), "{path}");
+    }
+    // Yesterday's daily file is out by 08:00 UTC.
+    assert_eq!(get(&sim, "/data/spot/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-03-09.zip").await.status, 200);
+}
