@@ -90,3 +90,13 @@ pub const OKX_HISTORY_TRADES_KEPT_MS: i64 = 90 * DAY_MS;
 pub const OKX_FUNDING_HISTORY_KEPT_MS: i64 = 90 * DAY_MS;
 /// OKX `market/history-candles` keeps `1s` bars for three months (90 days).
 pub const OKX_ONE_SECOND_KEPT_MS: i64 = 90 * DAY_MS;
+
+// ---------------------------------------------------------------------------
+// Binance's bulk archive (data.binance.vision)
+
+/// A day whose daily archive files are missing (404 for every symbol and interval)
+/// although REST serves its candles: 2024-02-14 00:00 UTC. Monthly files still hold it.
+pub const BINANCE_ARCHIVE_MISSING_DAY_MS: i64 = 1_707_868_800_000;
+/// A day whose daily archive files come with a `.CHECKSUM` that does not match the
+/// zip (for every symbol and interval): 2024-03-20 00:00 UTC. The zip itself is right.
+pub const BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS: i64 = 1_710_892_800_000;

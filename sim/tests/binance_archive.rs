@@ -94,3 +94,35 @@ async fn what_is_not_published_is_404() {
     // Yesterday's daily file is out by 08:00 UTC.
     assert_eq!(get(&sim, "/data/spot/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-03-09.zip").await.status, 200);
 }
+
+#[tokio::test]
+async fn a_missing_day_and_a_wrong_checksum_as_in_the_real_archive() {
+    use cryptocache_sim::quirks::{BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS, BINANCE_ARCHIVE_MISSING_DAY_MS};
+    let sim = sim_at(NOW).await;
+    assert_eq!(BINANCE_ARCHIVE_MISSING_DAY_MS, 1_707_868_800_000);
+    let missing = get(&sim, "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-02-14.zip").await;
+    assert_eq!(missing.status, 404, "the day is missing from the archive");
+    let rest = binance_klines(
+        BinanceMarket::Spot,
+        "BTCUSDT",
+        "1m",
+        BINANCE_ARCHIVE_MISSING_DAY_MS,
+        BINANCE_ARCHIVE_MISSING_DAY_MS + DAY,
+        NOW,
+    );
+    assert_eq!(rest.unwrap().len(), 1440, "REST has it");
+    let monthly = unzip(&get(&sim, "/data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-02.zip").await.body);
+    assert_eq!(monthly.lines().count(), 29 * 1440, "the monthly file holds it");
+
+    assert_eq!(BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS, 1_710_892_800_000);
+    let path = "/data/futures/um/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2024-03-20.zip";
+    let zip = get(&sim, path).await;
+    assert_eq!(unzip(&zip.body).lines().count(), 25, "the file itself is fine (header + 24)");
+    let digest = ring::digest::digest(&ring::digest::SHA256, &zip.body);
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let sum = get(&sim, &format!("{path}.CHECKSUM")).await.text();
+    assert!(
+        sum.ends_with("  BTCUSDT-1h-2024-03-20.zip") && !sum.starts_with(&hex),
+        "the checksum does not match"
+    );
+}

@@ -11,7 +11,8 @@
 //! - `.zip.CHECKSUM` = `<sha256 hex>  <file name>`, two spaces, no trailing newline;
 //! - publication lags: a daily file appears the next day (modelled: 08:00 UTC), a monthly
 //!   one in the first days of the next month (modelled: the 3rd); before that, and for
-//!   periods with no candle (before listing), the answer is 404, never an empty file.
+//!   periods with no candle (before listing), the answer is 404, never an empty file;
+//! - a missing day and a day with wrong checksums (`quirks::BINANCE_ARCHIVE_*`).
 
 use std::io::Write as _;
 
@@ -20,6 +21,7 @@ use flate2::Compression;
 
 use super::catalog::{BinanceMarket, Series};
 use crate::data::calendar::days_from_civil;
+use crate::quirks;
 
 const DAY: i64 = 86_400_000;
 
@@ -115,9 +117,16 @@ pub(crate) fn serve(path: &str, now: i64) -> Option<(&'static str, Vec<u8>)> {
     if now < published_at(file.daily, file.end) {
         return None;
     }
+    if file.daily && file.start == quirks::BINANCE_ARCHIVE_MISSING_DAY_MS {
+        return None;
+    }
     let zip = zip_file(&file, now)?;
     if file.checksum {
-        let digest = ring::digest::digest(&ring::digest::SHA256, &zip);
+        let mut hashed = zip.clone();
+        if file.daily && file.start == quirks::BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS {
+            hashed.push(0); // the published hash is of other bytes
+        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, &hashed);
         let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
         return Some(("text/plain", format!("{hex}  {}", file.name).into_bytes()));
     }
