@@ -113,7 +113,9 @@ impl RelayClient {
             .collect()
     }
 
-    /// One segment, verified, with the expiry the relay gave it.
+    /// One segment, verified, with the expiry the relay gave it. Bytes that fail the
+    /// verification (damaged in transit) are fetched again, as many times as the retry
+    /// policy allows; then the error is `MALFORMED_RESPONSE` and nothing is kept.
     pub(crate) async fn segment(&self, key: &SegmentKey) -> Result<Segment> {
         let series = &key.series;
         let what = match series.kind {
@@ -128,15 +130,26 @@ impl RelayClient {
             series.symbol,
             key.span().start
         );
-        let reply = self.get(&path).await?;
-        if let Some(theirs) = reply.header(SOURCE_HEADER).filter(|s| *s != &*series.source) {
-            return Err(Error::Config(format!(
-                "the relay at {} serves {} values from source {theirs:?}, but this cache stores them as {:?}: \
-                 leave the source unset (it is then the relay's) or point at a relay of that source",
-                self.base, series.exchange, series.source
-            )));
+        let mut retries = 0;
+        loop {
+            let reply = self.get(&path).await?;
+            if let Some(theirs) = reply.header(SOURCE_HEADER).filter(|s| *s != &*series.source) {
+                return Err(Error::Config(format!(
+                    "the relay at {} serves {} values from source {theirs:?}, but this cache stores them as {:?}: \
+                     leave the source unset (it is then the relay's) or point at a relay of that source",
+                    self.base, series.exchange, series.source
+                )));
+            }
+            match codec::decode(key, &reply.body) {
+                Ok(segment) => return Ok(segment),
+                Err(e) if retries < self.retry.max_retries => {
+                    tracing::warn!(segment = %path, why = %e.0, "damaged segment from the relay; fetching it again");
+                    self.counters.retry();
+                    retries += 1;
+                }
+                Err(e) => return Err(self.malformed(format!("segment {path}: {}", e.0))),
+            }
         }
-        codec::decode(key, &reply.body).map_err(|e| self.malformed(format!("segment {path}: {}", e.0)))
     }
 
     /// The order book now (`GET /v1/book`).

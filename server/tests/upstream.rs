@@ -255,3 +255,66 @@ async fn concurrent_cold_queries_through_a_relay_ask_it_once_per_segment() {
     .len() as u64;
     assert_eq!(relay.relay.cache.stats().queries, segments, "one segment request per segment");
 }
+
+/// A proxy in front of `relay` that damages the body of the first `damaged` segment
+/// answers (one byte flipped); returns its URL.
+async fn damaging_proxy(relay: &str, damaged: usize) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let relay = relay.to_owned();
+    let left = Arc::new(AtomicUsize::new(damaged));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let (relay, left, client) = (relay.clone(), Arc::clone(&left), client.clone());
+        async move {
+            let answer = client.get(format!("{relay}{uri}")).send().await.unwrap();
+            let status = answer.status().as_u16();
+            let headers: Vec<(String, String)> = answer
+                .headers()
+                .iter()
+                .filter(|(k, _)| *k == "content-type" || *k == "x-cryptocache-source")
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                .collect();
+            let mut body = answer.bytes().await.unwrap().to_vec();
+            let damage = uri.path().starts_with("/v1/segments/")
+                && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+            if damage {
+                let middle = body.len() / 2;
+                body[middle] ^= 0x55;
+            }
+            let mut response = axum::response::Response::new(axum::body::Body::from(body));
+            *response.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+            for (k, v) in headers {
+                response.headers_mut().insert(
+                    axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    axum::http::HeaderValue::from_str(&v).unwrap(),
+                );
+            }
+            response
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_segment_damaged_in_transit_is_fetched_again_and_never_kept() {
+    let sim = sim().await;
+    let (relay, library) = relay_and_library(&sim).await;
+    let q = klines("BTCUSDT", "1d", NOW - 600 * DAY, NOW - 400 * DAY);
+    // Damaged once: verified, refused, fetched again; the values are right.
+    let once = damaging_proxy(&relay.url, 1).await;
+    let client = builder().relay(&once, None).build().await.unwrap();
+    assert_eq!(client.klines(&q).await.unwrap().to_columns(), library.klines(&q).await.unwrap().to_columns());
+    assert_eq!(client.stats().upstream.retries, 1, "one refetch");
+    // Damaged every time: MALFORMED_RESPONSE once the retries are spent, nothing kept.
+    let always = damaging_proxy(&relay.url, usize::MAX).await;
+    let retry = cryptocache::exchange::RetryPolicy { max_retries: 2, ..Default::default() };
+    let client = builder().relay(&always, None).retry(retry).build().await.unwrap();
+    let e = client.klines(&q).await.unwrap_err();
+    assert!(matches!(&e, Error::MalformedResponse { message, .. } if message.contains("checksum")), "{e}");
+    assert_eq!(client.stats().upstream.retries, 2);
+    assert_eq!(client.stats().tiers.iter().map(|t| t.writes).sum::<u64>(), 0, "nothing kept");
+}
