@@ -57,7 +57,9 @@ async fn stale_while_revalidate_serves_at_once_and_refreshes_once() {
     while w.kline_requests() == before {
         let reads = (0..20).map(|_| cache.klines(&q));
         for got in futures_util::future::join_all(reads).await {
-            assert!(got.unwrap().is_stale());
+            // A read may come after the refresh it (or a sibling) started has been stored:
+            // a fresh answer is only possible once the exchange has been asked.
+            assert!(got.unwrap().is_stale() || w.kline_requests() > before, "fresh without a refresh");
         }
         assert!(Instant::now() < deadline, "no background refresh started");
         tokio::time::sleep(Duration::from_millis(5)).await;
