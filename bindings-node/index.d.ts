@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'MALFORMED_RESPONSE'
   | 'CACHE_ERROR'
   | 'CONFIG_ERROR'
-  | 'OUT_OF_RETENTION';
+  | 'OUT_OF_RETENTION'
+  | 'NOT_ARCHIVED';
 
 /** Every code `CryptocacheError.code` can take. */
 export const codes: readonly ErrorCode[];
@@ -58,6 +59,13 @@ export interface CacheOptions {
   relayUrl?: string;
   /** The relay's API key (default `$CRYPTOCACHE_API_KEY` when `relayUrl` is set). Never logged. */
   apiKey?: string;
+  /**
+   * Closed history from the exchanges' checksum-verified bulk archives: `auto` (default:
+   * archives first for history older than two days, REST for the rest and wherever a file
+   * is missing or damaged), `off` (REST only) or `only` (no REST call; what archives lack
+   * rejects with `NOT_ARCHIVED`). Binance klines today; docs/archives.md.
+   */
+  archives?: 'auto' | 'off' | 'only';
   /** Seconds after a segment's end before it is final (default 120). See docs/options.md. */
   settleSecs?: number;
   /** Largest random delay (s) added to an open segment's expiry (default 2). */

@@ -21,6 +21,7 @@ try {
 const codes = Object.freeze([
   'INVALID_QUERY', 'UNKNOWN_SYMBOL', 'UNSUPPORTED', 'RATE_LIMITED', 'EXCHANGE_ERROR',
   'NETWORK_ERROR', 'MALFORMED_RESPONSE', 'CACHE_ERROR', 'CONFIG_ERROR', 'OUT_OF_RETENTION',
+  'NOT_ARCHIVED',
 ]);
 
 /** The error every method rejects with: a plain `Error` with a stable `code`. */

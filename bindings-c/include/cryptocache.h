@@ -83,6 +83,11 @@ typedef enum cc_status {
    */
   CC_STATUS_OUT_OF_RETENTION = 109,
   /**
+   * The exchange's bulk archive cannot serve the range (with `archives = "only"`): a file
+   * is not published yet, failed its checksum, or lacks rows. Nothing was cached.
+   */
+  CC_STATUS_NOT_ARCHIVED = 110,
+  /**
    * An error kind newer than this binding (the message says what it is).
    */
   CC_STATUS_UNKNOWN_ERROR = 199,
@@ -216,6 +221,11 @@ typedef struct cc_config {
    * The relay's API key; NULL = none. Never logged.
    */
   const char *api_key;
+  /**
+   * `"auto"` (NULL: the default), `"off"` or `"only"`: closed history from the
+   * exchanges' bulk archives (docs/archives.md).
+   */
+  const char *archives;
 } cc_config;
 
 /**

@@ -79,6 +79,7 @@ struct Config {
     std::optional<double> offline_budget_share; ///< Budget share while Redis is unreachable (0.01-1).
     std::optional<std::string> relay_url;      ///< Fetch through this relay instead of the exchanges.
     std::optional<std::string> api_key;        ///< The relay's API key.
+    std::optional<std::string> archives;       ///< "auto" (default), "off" or "only".
 };
 
 /// A candle, trade or funding query over [start_ms, end_ms).
@@ -238,6 +239,7 @@ class Cache {
         if (config.offline_budget_share) c.offline_budget_share = *config.offline_budget_share;
         c.relay_url = detail::opt(config.relay_url);
         c.api_key = detail::opt(config.api_key);
+        c.archives = detail::opt(config.archives);
         cc_cache *raw = nullptr;
         detail::check(cc_cache_new(&c, &raw));
         raw_.reset(raw);

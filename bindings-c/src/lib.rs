@@ -70,11 +70,14 @@ pub enum cc_status {
     /// The range reaches further back than the exchange serves (e.g. OKX trades and funding:
     /// about three months); the message names the earliest available time. Nothing was cached.
     OutOfRetention = 109,
+    /// The exchange's bulk archive cannot serve the range (with `archives = "only"`): a file
+    /// is not published yet, failed its checksum, or lacks rows. Nothing was cached.
+    NotArchived = 110,
     /// An error kind newer than this binding (the message says what it is).
     UnknownError = 199,
 }
 
-const ALL_STATUSES: [cc_status; 16] = [
+const ALL_STATUSES: [cc_status; 17] = [
     cc_status::Ok,
     cc_status::InvalidArgument,
     cc_status::Panic,
@@ -89,6 +92,7 @@ const ALL_STATUSES: [cc_status; 16] = [
     cc_status::CacheError,
     cc_status::ConfigError,
     cc_status::OutOfRetention,
+    cc_status::NotArchived,
     cc_status::UnknownError,
     cc_status::UnknownError,
 ];
@@ -107,6 +111,7 @@ impl cc_status {
             "CACHE_ERROR" => cc_status::CacheError,
             "CONFIG_ERROR" => cc_status::ConfigError,
             "OUT_OF_RETENTION" => cc_status::OutOfRetention,
+            "NOT_ARCHIVED" => cc_status::NotArchived,
             _ => cc_status::UnknownError,
         }
     }
@@ -127,6 +132,7 @@ impl cc_status {
             cc_status::CacheError => c"CC_STATUS_CACHE_ERROR",
             cc_status::ConfigError => c"CC_STATUS_CONFIG_ERROR",
             cc_status::OutOfRetention => c"CC_STATUS_OUT_OF_RETENTION",
+            cc_status::NotArchived => c"CC_STATUS_NOT_ARCHIVED",
             cc_status::UnknownError => c"CC_STATUS_UNKNOWN_ERROR",
         }
     }
@@ -379,6 +385,9 @@ pub struct cc_config {
     pub relay_url: *const c_char,
     /// The relay's API key; NULL = none. Never logged.
     pub api_key: *const c_char,
+    /// `"auto"` (NULL: the default), `"off"` or `"only"`: closed history from the
+    /// exchanges' bulk archives (docs/archives.md).
+    pub archives: *const c_char,
 }
 
 /// The default options: 256 MiB memory, the default disk directory, no Redis, the live
@@ -407,6 +416,7 @@ pub extern "C" fn cc_config_default() -> cc_config {
         offline_budget_share: -1.0,
         relay_url: std::ptr::null(),
         api_key: std::ptr::null(),
+        archives: std::ptr::null(),
     }
 }
 
@@ -449,6 +459,8 @@ pub unsafe extern "C" fn cc_cache_new(config: *const cc_config, out: *mut *mut c
         options.relay_url = unsafe { opt_str(config.relay_url, "config.relay_url") }?.map(String::from);
         // SAFETY: as above.
         options.api_key = unsafe { opt_str(config.api_key, "config.api_key") }?.map(String::from);
+        // SAFETY: as above.
+        options.archives = unsafe { opt_str(config.archives, "config.archives") }?.map(String::from);
         // Negative = the default; everything else is checked by the core.
         for (name, value) in [
             ("max_retries", f64::from(config.max_retries)),
@@ -1272,7 +1284,7 @@ mod tests {
     fn every_status_has_a_distinct_name() {
         let mut names: Vec<_> = ALL_STATUSES.iter().map(|s| s.name()).collect();
         names.dedup();
-        assert_eq!(names.len(), 15);
+        assert_eq!(names.len(), 16);
         // SAFETY: static NUL-terminated strings.
         let name = |s: i32| unsafe { CStr::from_ptr(cc_status_name(s)) }.to_str().unwrap().to_string();
         assert_eq!(name(100), "CC_STATUS_INVALID_QUERY");
@@ -1302,6 +1314,17 @@ mod tests {
             ),
             (Error::Cache("c".into()), cc_status::CacheError),
             (Error::Config("c".into()), cc_status::ConfigError),
+            (
+                Error::NotArchived {
+                    exchange: "e".into(),
+                    symbol: "s".into(),
+                    start: 0,
+                    end: 1,
+                    reason: "r".into(),
+                    available_from: None,
+                },
+                cc_status::NotArchived,
+            ),
         ];
         for (error, status) in errors {
             let Failure(got, message) = Failure::from(error);

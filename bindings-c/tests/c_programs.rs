@@ -37,8 +37,12 @@ fn upstream_after_first(stdout: &str) -> i64 {
         .expect("UPSTREAM_AFTER_FIRST line")
 }
 
+/// Kline requests of any upstream: REST pages and (with the default `archives = auto`,
+/// for closed history) archive files.
 fn klines_requests(sim: &Sim) -> u64 {
-    sim.stats().endpoints.get("/api/v3/klines").copied().unwrap_or(0)
+    let stats = sim.stats();
+    let archive: u64 = stats.endpoints.iter().filter(|(p, _)| p.starts_with("/data/")).map(|(_, n)| n).sum();
+    archive + stats.endpoints.get("/api/v3/klines").copied().unwrap_or(0)
 }
 
 #[test]

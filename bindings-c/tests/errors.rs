@@ -23,13 +23,20 @@ fn message() -> String {
     unsafe { CStr::from_ptr(cc_last_error_message()) }.to_string_lossy().into_owned()
 }
 
+/// A cache on the simulator's REST path (`archives = "off"`: these tests count REST
+/// requests and inject REST faults).
 fn new_cache(url: &str, retries: i32) -> *mut cc_cache {
+    new_cache_with(url, retries, c"off")
+}
+
+fn new_cache_with(url: &str, retries: i32, archives: &CStr) -> *mut cc_cache {
     let url = CString::new(url).unwrap();
     let config = cc_config {
         exchange_url: url.as_ptr(),
         no_disk: true,
         max_retries: retries,
         prefetch: 0,
+        archives: archives.as_ptr(),
         ..cc_config_default()
     };
     let mut cache = ptr::null_mut();
@@ -148,6 +155,7 @@ fn network_config_panic_and_null_errors() {
         cc_config { no_disk: true, redis_ttl_secs: 0.0, ..cc_config_default() },
         cc_config { no_disk: true, offline_budget_share: 2.0, ..cc_config_default() },
         cc_config { no_disk: true, stale_while_revalidate_secs: f64::INFINITY, ..cc_config_default() },
+        cc_config { no_disk: true, archives: c"sometimes".as_ptr(), ..cc_config_default() },
     ] {
         // SAFETY: valid config and out pointer.
         expect(unsafe { cc_cache_new(&config, &mut cache) }, cc_status::ConfigError);
@@ -177,6 +185,31 @@ fn network_config_panic_and_null_errors() {
     // SAFETY: NULL handle is checked.
     expect(unsafe { cc_trades(ptr::null(), &q, &mut out) }, cc_status::InvalidArgument);
     assert!(out.is_null());
+    free(cache);
+}
+
+#[test]
+fn archives_only_reads_files_and_says_not_archived_for_the_rest() {
+    let sim = start_sim();
+    let cache = new_cache_with(&sim.url(), 0, c"only");
+    // 2024-05-30 is in the archive (its segment of 1h candles ends with May).
+    assert_eq!(klines(cache, "binance", "spot", "BTCUSDT", "1h"), cc_status::Ok, "{}", message());
+    // The simulator's "now" is 2024-06-01 12:30: that day's file is not published yet.
+    let q = cc_query {
+        exchange: c"binance".as_ptr(),
+        market: ptr::null(),
+        symbol: c"BTCUSDT".as_ptr(),
+        interval: c"1m".as_ptr(),
+        start_ms: 1_717_200_000_000,
+        end_ms: 1_717_210_800_000,
+    };
+    let mut out = ptr::null_mut();
+    // SAFETY: valid handle, query and out pointer.
+    let status = unsafe { cc_klines(cache, &q, &mut out) };
+    assert_eq!(status, cc_status::NotArchived, "{}", message());
+    assert!(out.is_null());
+    assert!(message().contains("BTCUSDT-1m-2024-06-01.zip is not published"), "{}", message());
+    assert_eq!(sim.stats().endpoints.get("/api/v3/klines"), None, "no REST call");
     free(cache);
 }
 

@@ -83,6 +83,9 @@ pub struct CacheOptions {
     pub relay_url: Option<String>,
     /// The relay's API key (`index.js` defaults it to `$CRYPTOCACHE_API_KEY`). Never logged.
     pub api_key: Option<String>,
+    /// `auto` (default), `off` or `only`: closed history from the exchanges' bulk
+    /// archives (docs/archives.md).
+    pub archives: Option<String>,
     /// Seconds after a segment's end before it is final (default 120).
     pub settle_secs: Option<f64>,
     /// Largest random delay (s) added to an open segment's expiry (default 2).
@@ -135,6 +138,7 @@ impl CacheOptions {
         options.source = self.source.clone();
         options.relay_url = self.relay_url.clone();
         options.api_key = self.api_key.clone();
+        options.archives = self.archives.clone();
         for (name, value) in [
             ("settle_secs", self.settle_secs),
             ("open_jitter_secs", self.open_jitter_secs),

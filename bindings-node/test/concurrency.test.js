@@ -11,7 +11,7 @@ test.before(async () => { sim = await startSim(); });
 test.after(async () => { await sim.stop(); });
 
 test('100 concurrent cold klines() calls: one upstream request per segment, identical results', async () => {
-  const cache = new Cache({ diskPath: false, exchangeUrl: sim.url });
+  const cache = new Cache({ diskPath: false, exchangeUrl: sim.url, archives: 'off' });
   // Symbol list first, so the count below is klines pages only.
   await cache.klines({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', start: '2023-01-01', end: '2023-01-01T00:01:00Z' });
   const base = (await sim.stats()).endpoints['/api/v3/klines'] ?? 0;

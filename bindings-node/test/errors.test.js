@@ -118,7 +118,7 @@ test('every setting is accepted in its range, and results say whether they are s
 });
 
 test('maxRetries and maxWaitSecs take effect', async () => {
-  const c = new Cache({ diskPath: false, exchangeUrl: sim.url, maxRetries: 0, maxWaitSecs: 1, prefetch: 0 });
+  const c = new Cache({ diskPath: false, exchangeUrl: sim.url, maxRetries: 0, maxWaitSecs: 1, prefetch: 0, archives: 'off' });
   try {
     await c.klines({ ...good, start: '2023-07-01', end: '2023-07-02' });
     await sim.reset();

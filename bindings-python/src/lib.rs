@@ -124,6 +124,7 @@ fn to_py(py: Python<'_>, error: &Error) -> PyErr {
         "CACHE_ERROR" => "CacheError",
         "CONFIG_ERROR" => "ConfigError",
         "OUT_OF_RETENTION" => "OutOfRetention",
+        "NOT_ARCHIVED" => "NotArchived",
         _ => "Error",
     };
     exception(py, class, &error.to_string(), |e| {
@@ -141,6 +142,13 @@ fn to_py(py: Python<'_>, error: &Error) -> PyErr {
                 e.setattr("exchange", exchange)?;
                 e.setattr("symbol", symbol)?;
                 e.setattr("earliest", *earliest)?;
+            }
+            Error::NotArchived { exchange, symbol, start, end, available_from, .. } => {
+                e.setattr("exchange", exchange)?;
+                e.setattr("symbol", symbol)?;
+                e.setattr("start", *start)?;
+                e.setattr("end", *end)?;
+                e.setattr("available_from", *available_from)?;
             }
             Error::Exchange { exchange, code, status, .. } => {
                 e.setattr("exchange", exchange)?;
@@ -275,7 +283,7 @@ impl NativeCache {
     /// Builds a cache from the options (see `cryptocache.Cache`).
     #[new]
     #[allow(clippy::too_many_arguments)] // mirrors the Python signature
-    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new(), source=None, settings=Vec::new(), relay_url=None, api_key=None))]
+    #[pyo3(signature = (memory_mb=None, disk_path=None, no_disk=false, redis_url=None, exchange_url=None, exchange_urls=Vec::new(), source=None, settings=Vec::new(), relay_url=None, api_key=None, archives=None))]
     fn new(
         py: Python<'_>,
         memory_mb: Option<u64>,
@@ -288,6 +296,7 @@ impl NativeCache {
         settings: Vec<(String, f64)>,
         relay_url: Option<String>,
         api_key: Option<String>,
+        archives: Option<String>,
     ) -> PyResult<Self> {
         guarded(py, || {
             let mut options = CacheOptions::default();
@@ -300,6 +309,7 @@ impl NativeCache {
             options.source = source;
             options.relay_url = relay_url;
             options.api_key = api_key;
+            options.archives = archives;
             for (name, value) in &settings {
                 options.set(name, *value).map_err(|e| to_py(py, &e))?;
             }

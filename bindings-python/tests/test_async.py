@@ -13,7 +13,9 @@ START = 28_600 * SEG
 
 def test_100_concurrent_awaits_make_one_request_per_segment(sim, tmp_path):
     async def main() -> None:
-        async with cryptocache.AsyncCache(exchange_url=sim.url, disk_path=tmp_path) as cache:
+        async with cryptocache.AsyncCache(
+            exchange_url=sim.url, disk_path=tmp_path, archives="off"
+        ) as cache:
             await cache.klines("binance", "BTCUSDT", "1m", START - SEG, START - SEG + 60_000)
             before = (await cache.stats())["upstream"]["segments_fetched"]
             sim.post("/_sim/reset")

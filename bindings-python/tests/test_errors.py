@@ -229,7 +229,12 @@ def test_disk_max_mb_bounds_the_disk_tier(sim, tmp_path):
 def test_settings_take_effect(sim):
     # max_retries=0: one failed request is the answer; max_wait_secs=1: a 10 s ban fails at once.
     with cryptocache.Cache(
-        exchange_url=sim.url, no_disk=True, max_retries=0, max_wait_secs=1, prefetch=0
+        exchange_url=sim.url,
+        no_disk=True,
+        max_retries=0,
+        max_wait_secs=1,
+        prefetch=0,
+        archives="off",
     ) as c:
         c.klines("binance", "BTCUSDT", "1m", START, START + 60_000)
         sim.post("/_sim/reset")

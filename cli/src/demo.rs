@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use cryptocache::{time, Cache, Dataset, Exchange, KlineQuery, RangeQuery};
+use cryptocache::{time, ArchiveMode, Cache, Dataset, Exchange, KlineQuery, RangeQuery};
 use cryptocache_sim::{Sim, SimConfig};
 
 use crate::what::What;
@@ -67,8 +67,11 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     );
     println!("simulator at {}, disk cache at {}\n", sim.url(), dir.display());
 
+    // The demo measures the tiers against the exchange's API (REST); bulk archives are
+    // another upstream, measured by bench/backfill.
     let build = || async {
-        Cache::builder().exchange_url(sim.url()).disk(&dir).build().await.map_err(|e| e.to_string())
+        let builder = Cache::builder().exchange_url(sim.url()).disk(&dir).archives(ArchiveMode::Off);
+        builder.build().await.map_err(|e| e.to_string())
     };
     let fetch = |cache: Cache| {
         let symbol = symbol.clone();

@@ -148,6 +148,12 @@ pub struct CacheArgs {
     /// The relay's API key (used only with --relay).
     #[arg(long, value_name = "KEY", env = "CRYPTOCACHE_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// Closed history from the exchanges' bulk archives: `auto` (archives first for
+    /// history older than two days, REST for the rest and wherever a file is missing or
+    /// damaged), `off` (REST only) or `only` (no REST call; what archives lack is a
+    /// NOT_ARCHIVED error). Binance klines today (docs/archives.md).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "off", "only"])]
+    archives: String,
     /// Namespace to store values under [default: `live` for the exchanges' own endpoints,
     /// one derived from --exchange-url otherwise, so simulated data is never served as live].
     #[arg(long, value_name = "NAME")]
@@ -183,6 +189,7 @@ impl CacheArgs {
         options.relay_url = self.relay.clone();
         options.api_key = self.relay.as_ref().and(self.api_key.clone());
         options.source = self.source.clone();
+        options.archives = Some(self.archives.clone());
         options.set("prefetch", 0.0).map_err(|e| e.to_string())?;
         let flags =
             [("disk_max_mb", self.disk_max_mb.map(|mb| mb as f64)), ("redis_ttl_secs", self.redis_ttl)];

@@ -337,7 +337,8 @@ async fn invalidate_makes_the_next_fetch_go_upstream_for_that_range_only() {
     let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (url, disk) = (sim.url(), dir.path().to_str().unwrap().to_string());
-    let common = ["--exchange-url", url.as_str(), "--disk", disk.as_str()];
+    // The REST path: archive files would serve this closed range instead.
+    let common = ["--exchange-url", url.as_str(), "--disk", disk.as_str(), "--archives", "off"];
     let run = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(common);

@@ -38,7 +38,7 @@ fn process_b_reads_what_process_a_fetched(sim: &Sim, redis: &str) {
     let fetch = |from: &str| {
         let mut a =
             args(&["fetch", "binance", "BTCUSDT", "1h", "--from", from, "--to", "2024-05-01", "--no-disk"]);
-        a.extend(args(&["--redis", redis, "--exchange-url", &sim.url()]));
+        a.extend(args(&["--redis", redis, "--exchange-url", &sim.url(), "--archives", "off"]));
         finish(cryptocache(&a))
     };
     let a = fetch("2024-01-01");
@@ -64,7 +64,7 @@ fn four_processes_fetch_each_segment_once(sim: &Sim, redis: &str, dir: &std::pat
     let children: Vec<Child> = (0..4)
         .map(|_| {
             let mut a = args(&["warm", list.to_str().unwrap(), "--concurrency", "16", "--no-disk"]);
-            a.extend(args(&["--redis", redis, "--exchange-url", &sim.url()]));
+            a.extend(args(&["--redis", redis, "--exchange-url", &sim.url(), "--archives", "off"]));
             cryptocache(&a)
         })
         .collect();
@@ -123,7 +123,15 @@ async fn four_processes_stay_under_one_shared_weight_budget() {
             let mut a = args(&[
                 "fetch", "binance", "BTCUSDT", "1h", "--market", "linear", "--from", from, "--to", &to,
             ]);
-            a.extend(args(&["--no-disk", "--redis", &redis_url, "--exchange-url", &url]));
+            a.extend(args(&[
+                "--no-disk",
+                "--redis",
+                &redis_url,
+                "--exchange-url",
+                &url,
+                "--archives",
+                "off",
+            ]));
             a.extend(args(&["--weight-limit", "40", "--weight-window-secs", "2"]));
             cryptocache(&a)
         })

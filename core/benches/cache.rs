@@ -58,6 +58,7 @@ fn fixture() -> Fixture {
         payload: Payload::Candles(Arc::new(candles.to_columns())),
         fetched_at: NOW,
         expires_at: None,
+        origin: cryptocache::segment::Origin::Api,
     };
     Fixture { runtime, _sim: sim, _dir: dir, memory, disk_only, aligned, straddling, segment }
 }

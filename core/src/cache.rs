@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::archive::{ArchiveMode, BINANCE_ARCHIVE_URL};
 use crate::book::{OrderBook, OrderBookQuery};
 use crate::candles::Candles;
 use crate::clock::{Clock, SystemClock};
@@ -285,6 +286,11 @@ pub struct CacheBuilder {
     #[cfg(feature = "redis")]
     redis_ttl: Option<std::time::Duration>,
     relay: Option<RelayConfig>,
+    archives: ArchiveMode,
+    /// Base URL of Binance's bulk archive (data.binance.vision).
+    binance_archive_url: String,
+    /// An exchange whose archive URL was set although its archive is not read yet.
+    unread_archive_url: Option<Exchange>,
     #[cfg(target_arch = "wasm32")]
     browser_storage: Option<String>,
 }
@@ -316,6 +322,9 @@ impl Default for CacheBuilder {
             #[cfg(feature = "redis")]
             redis_ttl: None,
             relay: None,
+            archives: ArchiveMode::default(),
+            binance_archive_url: BINANCE_ARCHIVE_URL.into(),
+            unread_archive_url: None,
             #[cfg(target_arch = "wasm32")]
             browser_storage: None,
         }
@@ -356,12 +365,14 @@ impl CacheBuilder {
         self
     }
 
-    /// Points one exchange at a base URL (Binance: spot and USD-M alike).
+    /// Points one exchange at a base URL (Binance: spot and USD-M alike, and its bulk
+    /// archive: a simulator serves the archive paths beside its REST endpoints).
     pub fn exchange_url_for(mut self, exchange: Exchange, url: impl Into<String>) -> Self {
         let url = url.into();
         match exchange {
             Exchange::Binance => {
                 self.binance.spot_url = url.clone();
+                self.binance_archive_url = url.clone();
                 self.binance.usdm_url = url;
             }
             Exchange::Bybit => self.bybit.url = url,
@@ -386,6 +397,24 @@ impl CacheBuilder {
     #[cfg(target_arch = "wasm32")]
     pub fn browser_storage(mut self, name: impl Into<String>) -> Self {
         self.browser_storage = Some(name.into());
+        self
+    }
+
+    /// Whether closed history comes from the exchanges' bulk archives (default
+    /// [`ArchiveMode::Auto`]; see `docs/archives.md`).
+    pub fn archives(mut self, mode: ArchiveMode) -> Self {
+        self.archives = mode;
+        self
+    }
+
+    /// Points an exchange's bulk archive at a base URL (after
+    /// [`exchange_url_for`](Self::exchange_url_for), which sets it too). Only Binance's
+    /// archive is read today; for the others this is a [`Error::Config`] at build.
+    pub fn archive_url_for(mut self, exchange: Exchange, url: impl Into<String>) -> Self {
+        match exchange {
+            Exchange::Binance => self.binance_archive_url = url.into(),
+            other => self.unread_archive_url = Some(other),
+        }
         self
     }
 
@@ -596,6 +625,9 @@ impl CacheBuilder {
                 "a relay and exchange URLs are exclusive: through a relay, no exchange is contacted".into(),
             ));
         }
+        if let Some(exchange) = self.unread_archive_url {
+            return Err(Error::Config(format!("{exchange}'s archive is not read yet: only Binance's is")));
+        }
         let counters = Arc::new(UpstreamCounters::default());
         let relay = match &self.relay {
             Some(config) => {
@@ -717,6 +749,18 @@ impl CacheBuilder {
             max_wait: self.retry.max_wait,
         });
         engine.relay = relay;
+        engine.archives.mode = self.archives;
+        #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+        if self.archives != ArchiveMode::Off {
+            let downloader = crate::archive::Downloader {
+                http: requester.http.clone(),
+                retry: self.retry,
+                counters: Arc::clone(&engine.upstream_counters),
+                venue: "binance-archive",
+            };
+            let archive = crate::archive::BinanceArchive::new(&self.binance_archive_url, downloader);
+            engine.archives.binance = Some(Arc::new(archive));
+        }
         #[cfg(feature = "redis")]
         if let Some(shared) = shared {
             engine.lock = Some(crate::redis::SegmentLock::new(shared.clone()));

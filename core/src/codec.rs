@@ -13,6 +13,8 @@
 //! [trades]                                  varint per candle, if the exchange reports them
 //! crc32 (LE) of everything above
 //! ```
+//! Flags: 1 trade counts present, 2 off-grid open times, 4 `expires_at` present, 8 the
+//! rows came from the exchange's archive files (the segment's origin; unset = its API).
 //! Timestamps are implied by the segment start plus the bitmap, so a gap costs one bit.
 //! Decimal columns are stored as integers at the smallest power-of-ten scale that gives
 //! back every `f64` bit for bit; a column where that fails is stored raw. Decoding is
@@ -23,7 +25,7 @@ use std::sync::Arc;
 use crate::candles::CandleColumns;
 use crate::funding::FundingColumns;
 use crate::model::DataKind;
-use crate::segment::{Payload, Segment, SegmentKey, SEGMENT_SLOTS};
+use crate::segment::{Origin, Payload, Segment, SegmentKey, SEGMENT_SLOTS};
 use crate::table::Table;
 use crate::trades::{Side, TradeColumns};
 
@@ -35,6 +37,8 @@ const MAGIC: &[u8; 4] = b"CCSG";
 const FLAG_TRADES: u8 = 1;
 const FLAG_OFF_GRID: u8 = 2;
 const FLAG_EXPIRES: u8 = 4;
+/// The rows came from the exchange's bulk archive files, not its API.
+const FLAG_ARCHIVE: u8 = 8;
 const MODE_SCALED: u8 = 0;
 const MODE_RAW: u8 = 1;
 const MAX_SCALE: usize = 15;
@@ -59,6 +63,9 @@ pub fn encode(segment: &Segment) -> Vec<u8> {
     let mut flags = 0;
     if segment.expires_at.is_some() {
         flags |= FLAG_EXPIRES;
+    }
+    if segment.origin == Origin::Archive {
+        flags |= FLAG_ARCHIVE;
     }
     let mut body = Vec::with_capacity(64 + segment.payload.len() * 24);
     match &segment.payload {
@@ -200,7 +207,8 @@ pub fn decode(key: &SegmentKey, bytes: &[u8]) -> Result<Segment, CorruptSegment>
     if r.pos != body.len() {
         return Err(corrupt("trailing bytes"));
     }
-    Ok(Segment { key: key.clone(), payload, fetched_at, expires_at })
+    let origin = if flags & FLAG_ARCHIVE != 0 { Origin::Archive } else { Origin::Api };
+    Ok(Segment { key: key.clone(), payload, fetched_at, expires_at, origin })
 }
 
 fn decode_candles(
@@ -524,6 +532,7 @@ mod tests {
             payload: Payload::Candles(Arc::new(cols)),
             fetched_at: 1_700_000_000_123,
             expires_at: None,
+            origin: Origin::Api,
         }
     }
 
@@ -624,6 +633,7 @@ mod tests {
             payload: Payload::Trades(Arc::new(t)),
             fetched_at: 1,
             expires_at: Some(2),
+            origin: Origin::Api,
         };
         let bytes = encode(&seg);
         assert_eq!(decode(&k, &bytes).unwrap(), seg);
@@ -644,6 +654,7 @@ mod tests {
             payload: Payload::Funding(Arc::new(f)),
             fetched_at: 1,
             expires_at: None,
+            origin: Origin::Archive,
         };
         assert_eq!(decode(&k, &encode(&seg)).unwrap(), seg);
         // A trades value read as funding is another segment.

@@ -61,6 +61,8 @@ pub struct SegmentCoverage {
     pub gaps: Vec<TimeRange>,
     /// When it was fetched, when cached.
     pub fetched_at: Option<i64>,
+    /// Where its rows came from (the exchange's API or its archive files), when cached.
+    pub origin: Option<crate::segment::Origin>,
     /// When it expires, when cached and not final.
     pub expires_at: Option<i64>,
     /// Why the last fetch failed, for `Failed`.

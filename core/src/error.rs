@@ -59,6 +59,29 @@ pub enum Error {
         /// Where the missing part of the query starts (ms).
         start: i64,
     },
+    /// The exchange's bulk archive cannot answer for this range (with archives `only`):
+    /// a file is not published (yet), failed its checksum, or lacks rows. Nothing was
+    /// cached; `available_from`, when known, is when the missing file should appear.
+    #[error(
+        "{exchange} archive cannot serve {symbol} from {} to {}: {reason}{}",
+        crate::time::format_time(*start),
+        crate::time::format_time(*end),
+        available_from.map(|t| format!(" (expected from {})", crate::time::format_time(t))).unwrap_or_default()
+    )]
+    NotArchived {
+        /// Exchange name, e.g. `binance-spot`.
+        exchange: String,
+        /// The symbol.
+        symbol: String,
+        /// Start of the span the archive could not serve (ms).
+        start: i64,
+        /// End of that span (ms, exclusive).
+        end: i64,
+        /// Why: which file is missing or damaged, or what is not archived.
+        reason: String,
+        /// When the missing file is expected to be published, when that is known (ms).
+        available_from: Option<i64>,
+    },
     /// The exchange answered with an error we cannot recover from (after retries for 5xx).
     #[error("{exchange} error{}{}: {message}", code.map(|c| format!(" {c}")).unwrap_or_default(), status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
     Exchange {
@@ -106,6 +129,7 @@ impl Error {
             Error::Unsupported(_) => "UNSUPPORTED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::OutOfRetention { .. } => "OUT_OF_RETENTION",
+            Error::NotArchived { .. } => "NOT_ARCHIVED",
             Error::Exchange { .. } => "EXCHANGE_ERROR",
             Error::Network { .. } => "NETWORK_ERROR",
             Error::MalformedResponse { .. } => "MALFORMED_RESPONSE",
@@ -132,6 +156,10 @@ impl Error {
             Error::OutOfRetention { exchange, symbol, what, earliest, retention_days, start } => json!({
                 "exchange": exchange, "symbol": symbol, "what": what, "earliest": earliest,
                 "retention_days": retention_days, "start": start,
+            }),
+            Error::NotArchived { exchange, symbol, start, end, reason, available_from } => json!({
+                "exchange": exchange, "symbol": symbol, "start": start, "end": end,
+                "detail": reason, "available_from": available_from,
             }),
             Error::Exchange { exchange, code, status, message } => json!({
                 "exchange": exchange, "exchange_code": code, "status": status, "detail": message,
@@ -172,6 +200,14 @@ impl Error {
                 earliest: int("earliest")?,
                 retention_days: int("retention_days")?,
                 start: int("start")?,
+            },
+            "NOT_ARCHIVED" => Error::NotArchived {
+                exchange: text("exchange")?,
+                symbol: text("symbol")?,
+                start: int("start")?,
+                end: int("end")?,
+                reason: detail()?,
+                available_from: int("available_from"),
             },
             "EXCHANGE_ERROR" => Error::Exchange {
                 exchange: text("exchange")?,
@@ -226,6 +262,14 @@ mod tests {
                 earliest: 1_700_000_000_000,
                 retention_days: 89,
                 start: 1_600_000_000_000,
+            },
+            Error::NotArchived {
+                exchange: "binance-spot".into(),
+                symbol: "BTCUSDT".into(),
+                start: 1_700_000_000_000,
+                end: 1_700_060_000_000,
+                reason: "BTCUSDT-1m-2023-11-14.zip is not published".into(),
+                available_from: Some(1_700_100_000_000),
             },
             Error::Exchange {
                 exchange: "bybit".into(),

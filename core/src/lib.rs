@@ -19,6 +19,7 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod archive;
 pub mod arrow_ipc;
 pub mod book;
 mod cache;
@@ -52,6 +53,7 @@ pub mod time;
 pub mod trades;
 pub mod warm;
 
+pub use archive::ArchiveMode;
 pub use book::{Level, OrderBook, OrderBookQuery};
 pub use cache::{default_disk_dir, Cache, CacheBuilder, DEFAULT_MEMORY_MB};
 pub use candles::{Candle, CandleColumns, Candles};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
+use crate::archive::ArchiveMode;
 use crate::cache::CacheBuilder;
 use crate::error::{Error, Result};
 use crate::exchange::RetryPolicy;
@@ -36,6 +37,12 @@ pub struct CacheOptions {
     pub relay_url: Option<String>,
     /// The relay's API key, if it wants one. Never printed.
     pub api_key: Option<String>,
+    /// `auto` (the default), `off` or `only`: whether closed history comes from the
+    /// exchanges' bulk archives (see [`ArchiveMode`]).
+    pub archives: Option<String>,
+    /// Archive base URLs per exchange name, applied after `exchange_url` (which points
+    /// the archives at the same base URL).
+    pub archive_urls: Vec<(String, String)>,
     /// Numeric settings by name (see [`SETTINGS`]), set through [`CacheOptions::set`].
     settings: Vec<(&'static str, f64)>,
 }
@@ -100,6 +107,8 @@ impl std::fmt::Debug for CacheOptions {
             .field("source", &self.source)
             .field("relay_url", &self.relay_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("archives", &self.archives)
+            .field("archive_urls", &self.archive_urls)
             .field("settings", &self.settings)
             .finish()
     }
@@ -208,11 +217,13 @@ impl CacheOptions {
             b = b.exchange_url(url);
         }
         for (name, url) in &self.exchange_urls {
-            let exchange: Exchange = name.parse().map_err(|e: Error| match e {
-                Error::InvalidQuery(message) => Error::Config(message),
-                other => other,
-            })?;
-            b = b.exchange_url_for(exchange, url);
+            b = b.exchange_url_for(exchange_named(name)?, url);
+        }
+        for (name, url) in &self.archive_urls {
+            b = b.archive_url_for(exchange_named(name)?, url);
+        }
+        if let Some(mode) = &self.archives {
+            b = b.archives(mode.parse::<ArchiveMode>()?);
         }
         if let Some(name) = &self.source {
             b = b.source(name);
@@ -226,6 +237,14 @@ impl CacheOptions {
         }
         Ok(b)
     }
+}
+
+/// The exchange called `name` (a configuration error otherwise).
+fn exchange_named(name: &str) -> Result<Exchange> {
+    name.parse().map_err(|e: Error| match e {
+        Error::InvalidQuery(message) => Error::Config(message),
+        other => other,
+    })
 }
 
 #[cfg(test)]
@@ -245,6 +264,15 @@ mod tests {
         assert_eq!(cache.stats().tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["disk"]);
         let bad = CacheOptions { exchange_urls: vec![("ftx".into(), "x".into())], ..CacheOptions::default() };
         assert!(matches!(bad.builder(), Err(Error::Config(m)) if m.contains("unknown exchange")));
+        let bad = CacheOptions { archives: Some("yes".into()), ..CacheOptions::default() };
+        assert!(matches!(bad.builder(), Err(Error::Config(m)) if m.contains("auto, off or only")));
+        let unread =
+            CacheOptions { archive_urls: vec![("okx".into(), "http://x".into())], ..CacheOptions::default() };
+        let built = unread.builder().unwrap().build().await;
+        assert!(
+            matches!(built, Err(Error::Config(m)) if m.contains("not read yet")),
+            "okx's archive is not read"
+        );
         let secret = CacheOptions {
             redis_url: Some("redis://:pw123@h:1".into()),
             relay_url: Some("http://relay:8080".into()),

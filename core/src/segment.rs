@@ -133,6 +133,28 @@ pub struct Segment {
     pub fetched_at: i64,
     /// When it stops being valid (ms); `None` = never (a closed, settled segment).
     pub expires_at: Option<i64>,
+    /// Where its rows came from: the exchange's API or its bulk archive files.
+    pub origin: Origin,
+}
+
+/// Where a segment's rows came from (its provenance; `fetched_at` says when).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The exchange's API (REST), directly or through a relay that fetched it so.
+    #[default]
+    Api,
+    /// The exchange's bulk archive files (checksum-verified).
+    Archive,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Origin::Api => "api",
+            Origin::Archive => "archive",
+        })
+    }
 }
 
 impl Segment {

@@ -47,7 +47,7 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let status = match e.code() {
             "INVALID_QUERY" | "UNSUPPORTED" => StatusCode::BAD_REQUEST,
-            "UNKNOWN_SYMBOL" | "OUT_OF_RETENTION" => StatusCode::NOT_FOUND,
+            "UNKNOWN_SYMBOL" | "OUT_OF_RETENTION" | "NOT_ARCHIVED" => StatusCode::NOT_FOUND,
             "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
             "CACHE_ERROR" => StatusCode::SERVICE_UNAVAILABLE,
             "CONFIG_ERROR" => StatusCode::INTERNAL_SERVER_ERROR,

@@ -50,7 +50,9 @@ async fn cache(sim: &Sim, redis: Option<&str>) -> Cache {
         .no_disk()
         .clock(Arc::new(ManualClock::new(NOW)))
         .policy(Policy { jitter: Duration::ZERO, ..Policy::default() })
-        .prefetch(0);
+        .prefetch(0)
+        // Request counts below are of the REST path; archives are tested in core.
+        .archives(cryptocache::ArchiveMode::Off);
     if let Some(url) = redis {
         b = b.redis(url);
     }

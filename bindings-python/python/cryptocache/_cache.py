@@ -124,6 +124,11 @@ class Cache:
             namespaces (asked when the cache is built) unless ``source`` names one.
         api_key: the relay's API key (default ``$CRYPTOCACHE_API_KEY`` when
             ``relay_url`` is set). Never logged.
+        archives: ``"auto"`` (default: closed history older than two days from the
+            exchanges' checksum-verified bulk archives, REST for the rest and wherever a
+            file is missing or damaged), ``"off"`` (REST only) or ``"only"`` (no REST
+            call; what the archives lack raises ``NotArchived``). See
+            ``docs/archives.md``.
         no_disk: no disk tier at all.
         settle_secs, open_jitter_secs, empty_ttl_secs, instruments_ttl_secs,
         order_book_ttl_secs, prefetch, upstream_concurrency, max_wait_secs, max_retries,
@@ -158,6 +163,7 @@ class Cache:
         source: Optional[str] = None,
         relay_url: Optional[str] = None,
         api_key: Optional[str] = None,
+        archives: Optional[str] = None,
         settle_secs: Optional[float] = None,
         open_jitter_secs: Optional[float] = None,
         empty_ttl_secs: Optional[float] = None,
@@ -207,6 +213,7 @@ class Cache:
             api_key=api_key
             if api_key is not None or relay_url is None
             else os.environ.get("CRYPTOCACHE_API_KEY"),
+            archives=archives,
         )
 
     def klines(
@@ -379,6 +386,7 @@ class AsyncCache:
         source: Optional[str] = None,
         relay_url: Optional[str] = None,
         api_key: Optional[str] = None,
+        archives: Optional[str] = None,
         max_workers: int = 16,
         **settings: Optional[float],
     ) -> None:
@@ -392,6 +400,7 @@ class AsyncCache:
             source=source,
             relay_url=relay_url,
             api_key=api_key,
+            archives=archives,
             **settings,  # type: ignore[arg-type]
         )
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="cryptocache")

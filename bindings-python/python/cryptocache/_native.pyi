@@ -25,6 +25,7 @@ class NativeCache:
         settings: list[tuple[str, float]] = ...,
         relay_url: Optional[str] = None,
         api_key: Optional[str] = None,
+        archives: Optional[str] = None,
     ) -> NativeCache: ...
     def klines(
         self,

@@ -86,6 +86,23 @@ class OutOfRetention(Error):
     earliest: Optional[int] = None
 
 
+class NotArchived(Error):
+    """The exchange's bulk archive cannot serve the range (with ``archives="only"``): a
+    file is not published yet, failed its checksum, or lacks rows. Nothing was cached.
+
+    Attributes:
+        symbol: the symbol asked for.
+        start, end: the span (ms since 1970) the archive could not serve.
+        available_from: when the missing file should be published (ms), when known.
+    """
+
+    code = "NOT_ARCHIVED"
+    symbol: Optional[str] = None
+    start: Optional[int] = None
+    end: Optional[int] = None
+    available_from: Optional[int] = None
+
+
 class ExchangeError(Error):
     """The exchange answered with an error that retrying does not fix.
 

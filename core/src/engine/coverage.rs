@@ -67,6 +67,7 @@ fn segment_coverage(
         rows: 0,
         gaps: Vec::new(),
         fetched_at: None,
+        origin: None,
         expires_at: None,
         error: None,
     };
@@ -83,6 +84,7 @@ fn segment_coverage(
     };
     entry.tier = Some(tier.to_string());
     entry.fetched_at = Some(seg.fetched_at);
+    entry.origin = Some(seg.origin);
     entry.expires_at = seg.expires_at;
     entry.status = match (seg.is_fresh(now), seg.expires_at, seg.payload.is_empty()) {
         (false, _, _) => SegmentStatus::Expired,

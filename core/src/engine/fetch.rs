@@ -9,7 +9,7 @@ use super::Engine;
 use crate::error::Result;
 use crate::exchange::Upstream;
 use crate::model::DataKind;
-use crate::segment::{Payload, Segment, SegmentKey};
+use crate::segment::{Origin, Payload, Segment, SegmentKey};
 use crate::tier::Stored;
 
 /// What the cross-process lock decided for a missing segment.
@@ -118,23 +118,25 @@ impl Engine {
         if let Some(relay) = &self.relay {
             return self.fetch_from_relay(relay, key, now).await;
         }
-        let payload = match self.fetch_payload(upstream, key, empty_before, now).await {
-            Ok(payload) => {
-                self.failures.invalidate(key);
-                payload
-            }
-            Err(e) => {
-                self.failures.insert(key.clone(), (now, e.to_string()));
-                return Err(e);
-            }
-        };
+        let Fetched { payload, origin, complete } =
+            match self.fetch_payload(upstream, key, empty_before, now).await {
+                Ok(fetched) => {
+                    self.failures.invalidate(key);
+                    fetched
+                }
+                Err(e) => {
+                    self.failures.insert(key.clone(), (now, e.to_string()));
+                    return Err(e);
+                }
+            };
         let mut expires_at = self.policy.expires_at(key, payload.len(), now);
-        if straddles(edge, key) {
-            // Its older part is beyond what the exchange still serves: never final.
+        // Its older part is beyond what the exchange still serves, or archive files
+        // lacked rows of it (with archives `only`): never final.
+        if straddles(edge, key) || !complete {
             let cap = now + EDGE_TTL_MS;
             expires_at = Some(expires_at.map_or(cap, |t| t.min(cap)));
         }
-        let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at });
+        let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at, origin });
         self.store(&[Stored::new(Arc::clone(&seg))], 0..self.tiers.len()).await;
         Ok(seg)
     }
@@ -161,19 +163,25 @@ impl Engine {
         }
     }
 
-    /// The rows of one segment from the exchange; empty without a request only when the
-    /// exchange itself said nothing opens before `empty_before` and the segment ends by then.
+    /// The rows of one segment from the exchange (its archive files first, when the
+    /// `archives` setting allows); empty without a request only when the exchange itself
+    /// said nothing opens before `empty_before` and the segment ends by then.
     async fn fetch_payload(
         &self,
         upstream: &Arc<dyn Upstream>,
         key: &SegmentKey,
         empty_before: Option<i64>,
         now: i64,
-    ) -> Result<Payload> {
+    ) -> Result<Fetched> {
         let span = key.span();
         let series = &key.series;
         if empty_before.is_some_and(|t| span.end <= t) {
-            return Ok(Payload::empty(series.kind));
+            return Ok(Fetched::api(Payload::empty(series.kind)));
+        }
+        if let Some(read) = self.archived_rows(key, now).await? {
+            self.upstream_counters.segment_fetched();
+            let payload = Payload::Candles(Arc::new(read.columns));
+            return Ok(Fetched { payload, origin: Origin::Archive, complete: read.complete });
         }
         let payload = match series.kind {
             DataKind::Klines => Payload::Candles(Arc::new(normalize_candles(
@@ -190,6 +198,20 @@ impl Engine {
             ))),
         };
         self.upstream_counters.segment_fetched();
-        Ok(payload)
+        Ok(Fetched::api(payload))
+    }
+}
+
+/// One segment's rows as fetched, with where they came from.
+struct Fetched {
+    payload: Payload,
+    origin: Origin,
+    /// Whether the source covered the whole segment (archive files may lack rows).
+    complete: bool,
+}
+
+impl Fetched {
+    fn api(payload: Payload) -> Self {
+        Fetched { payload, origin: Origin::Api, complete: true }
     }
 }

@@ -8,10 +8,12 @@
 //! | `listing.rs` | symbol checks and the exchange's own "nothing before" answers |
 //! | `retention.rs` | how far back an exchange serves a series, and the error beyond it |
 //! | `coverage.rs` | coverage reports (reads the tiers only) |
+//! | `archived.rs` | closed kline segments from the exchanges' bulk archives (`archives` setting) |
 //! | `books.rs` | order-book snapshots (short-TTL cache-aside) |
 //! | `invalidate.rs` | dropping segments from every tier and telling other processes |
 //! | `normalize.rs` | upstream rows → one segment's sorted, de-duplicated columns; result views |
 
+mod archived;
 mod books;
 mod coverage;
 mod fetch;
@@ -99,6 +101,8 @@ pub(crate) struct Engine {
     /// (then no exchange is ever contacted: symbol checks, probes and retention are the
     /// relay's).
     pub relay: Option<Arc<crate::relay::RelayClient>>,
+    /// The `archives` setting and the archive readers.
+    pub archives: archived::Archives,
     /// The cross-process lock, when Redis is configured.
     #[cfg(feature = "redis")]
     pub lock: Option<crate::redis::SegmentLock>,
@@ -187,6 +191,7 @@ impl Engine {
             instruments: Memo::new(100_000),
             instrument_flights: Singleflight::default(),
             relay: None,
+            archives: archived::Archives::default(),
             #[cfg(feature = "redis")]
             lock: None,
             #[cfg(feature = "redis")]

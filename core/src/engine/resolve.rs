@@ -69,11 +69,14 @@ impl Engine {
         let mut empty_before = None;
         // Through a relay, segments come whole: the symbol check and the "nothing
         // before" answers are the relay's.
-        let listed = match self.relay {
-            Some(_) => None,
-            // Going upstream: the symbol must exist. A published listing time is only a hint
-            // of where to ask: segments are skipped only on the exchange's own answer.
-            None => self.instrument(upstream, series).await?.and_then(|i| i.listed),
+        // With archives `only`, no REST call is made at all.
+        let remote_checks = self.relay.is_none() && !self.archives_only();
+        // Going upstream: the symbol must exist. A published listing time is only a hint
+        // of where to ask: segments are skipped only on the exchange's own answer.
+        let listed = if remote_checks {
+            self.instrument(upstream, series).await?.and_then(|i| i.listed)
+        } else {
+            None
         };
         if let Some(listed) = listed {
             let boundary = SegmentKey::containing(series, listed).span().start;
@@ -82,7 +85,7 @@ impl Engine {
                 empty_before = self.empty_before(upstream, series, Some(boundary), now).await?;
             }
         }
-        if empty_before.is_none() && self.relay.is_none() && missing.len() >= LISTING_PROBE_MIN_MISSING {
+        if empty_before.is_none() && remote_checks && missing.len() >= LISTING_PROBE_MIN_MISSING {
             // Long cold range: fetch its first segment alone; only if that is empty (the
             // range may start before listing) ask the exchange where the series starts.
             let first = missing.remove(0);

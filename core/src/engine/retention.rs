@@ -56,12 +56,13 @@ impl Engine {
 impl Engine {
     /// How far back the exchange serves `series`, when this cache applies that itself:
     /// never through a relay (it may hold final values from before the edge, and says
-    /// when it cannot serve a range).
+    /// when it cannot serve a range), nor from archives alone.
     pub(super) fn retention(&self, upstream: &Arc<dyn Upstream>, series: &SeriesKey) -> Option<Retention> {
-        match self.relay {
-            Some(_) => None,
-            None => upstream.retention(series),
+        // Archives reach past REST retention: with `only`, they alone decide.
+        if self.relay.is_some() || self.archives_only() {
+            return None;
         }
+        upstream.retention(series)
     }
 }
 

@@ -27,6 +27,9 @@ mod wire;
 pub use http::HttpConfig;
 pub(crate) use http::{HttpClient, Reply};
 pub(crate) use request::Requester;
+/// For the archive downloads (native only).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use request::{retry_after, snippet};
 pub use retry::RetryPolicy;
 
 /// An exchange's historical market-data API.

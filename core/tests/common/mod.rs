@@ -33,10 +33,12 @@ impl World {
     }
 
     /// A builder pointed at the simulator, with this world's clock and disk directory,
-    /// no jitter (so tests know exactly when open segments expire) and quick retries.
+    /// no jitter (so tests know exactly when open segments expire) and quick retries,
+    /// over the REST path (archive tests turn archives on).
     pub fn builder(&self) -> CacheBuilder {
         Cache::builder()
             .exchange_url(self.sim.url())
+            .archives(cryptocache::ArchiveMode::Off)
             .disk(self.dir.path())
             .clock(self.clock.clone())
             .policy(Policy { jitter: Duration::ZERO, ..Policy::default() })

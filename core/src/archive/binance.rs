@@ -1,0 +1,312 @@
+//! Binance's bulk archive at data.binance.vision (binance/binance-public-data): which
+//! kline files cover a span, and their rows. Monthly files serve months that are over,
+//! daily files the rest and any month whose file is not published.
+//!
+//! The traps (sources in `docs/archives.md`): spot times are in microseconds from
+//! 2025-01-01, futures files have a header line from about 2022 (so a header is sniffed,
+//! not assumed), the month interval is `1mo` here but `1M` over REST, and daily files
+//! exist only up to `1d`.
+
+use std::sync::Arc;
+
+use super::download::{ArchivedKlines, Download, Downloader};
+use crate::candles::Candle;
+use crate::error::{Error, Result};
+use crate::memo::Memo;
+use crate::model::{Interval, Market, SeriesKey, TimeRange};
+use crate::singleflight::Singleflight;
+use crate::time::{civil_from_days, month_index, month_start, DAY_MS};
+
+/// Decoded files kept for the next segments of the same month (bytes of candles).
+const FILE_MEMO_BYTES: u64 = 64 << 20;
+/// How long a file that was not published or failed its checksum is not asked again.
+const NEGATIVE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Timestamps above this are microseconds (ms reach it only in the year 5138).
+const MICROSECONDS_FROM: i64 = 100_000_000_000_000;
+
+/// One archive file: a whole UTC month or a UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Period {
+    /// Month number since 1970-01.
+    Month(i64),
+    /// Day number since 1970-01-01.
+    Day(i64),
+}
+
+impl Period {
+    fn span(self) -> TimeRange {
+        match self {
+            Period::Month(m) => TimeRange::new(month_start(m), month_start(m + 1)),
+            Period::Day(d) => TimeRange::new(d * DAY_MS, (d + 1) * DAY_MS),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Period::Month(m) => {
+                let (y, mo, _) = civil_from_days(month_start(m) / DAY_MS);
+                format!("{y:04}-{mo:02}")
+            }
+            Period::Day(d) => {
+                let (y, mo, day) = civil_from_days(d);
+                format!("{y:04}-{mo:02}-{day:02}")
+            }
+        }
+    }
+
+    fn folder(self) -> &'static str {
+        match self {
+            Period::Month(_) => "monthly",
+            Period::Day(_) => "daily",
+        }
+    }
+}
+
+/// Binance's kline archive, with the files read lately kept decoded (one monthly file
+/// serves every segment of its month) and one download per file however many segments
+/// want it at once.
+pub(crate) struct BinanceArchive {
+    base: String,
+    downloader: Downloader,
+    /// What each file URL gave, and when: rows (kept while memory allows), or "not
+    /// published" / an error (kept [`NEGATIVE_TTL`], so the segments of one day do not
+    /// each download a damaged file again).
+    files: Memo<String, (crate::rt::Instant, FileRows)>,
+    flights: Singleflight<String, FileRows>,
+}
+
+/// One file's rows sorted by open time (`None`: not published), or why not.
+type FileRows = Result<Option<Arc<Vec<Candle>>>>;
+
+impl std::fmt::Debug for BinanceArchive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BinanceArchive").field("base", &self.base).finish()
+    }
+}
+
+impl BinanceArchive {
+    /// The archive at `base` (e.g. [`super::BINANCE_ARCHIVE_URL`] or a simulator).
+    pub(crate) fn new(base: &str, downloader: Downloader) -> Self {
+        let weigh = |(_, rows): &(crate::rt::Instant, FileRows)| match rows {
+            Ok(Some(rows)) => u32::try_from(rows.len() * std::mem::size_of::<Candle>()).unwrap_or(u32::MAX),
+            _ => 1,
+        };
+        BinanceArchive {
+            base: base.trim_end_matches('/').to_string(),
+            downloader,
+            files: Memo::weighted(FILE_MEMO_BYTES, weigh, None),
+            flights: Singleflight::default(),
+        }
+    }
+
+    /// The candles the archive holds for `span` of `series`, from monthly files where a
+    /// month is over and daily files otherwise (or where the monthly file is missing).
+    /// A file not published is `NotArchived` naming it (and when it should appear).
+    pub(crate) async fn klines(
+        &self,
+        series: &SeriesKey,
+        span: TimeRange,
+        now: i64,
+    ) -> Result<ArchivedKlines> {
+        let code = interval_code(series.interval).ok_or_else(|| {
+            self.not_archived(series, span, "the archive has no such interval".into(), None)
+        })?;
+        let mut out = ArchivedKlines { candles: Vec::new(), files: Vec::new() };
+        for month in month_index(span.start)..=month_index(span.end - 1) {
+            let whole = Period::Month(month);
+            let part = clip(span, whole.span());
+            // 1s months are ~2.7 M rows: read them a day at a time.
+            let monthly_first = whole.span().end <= now && series.interval.fixed_ms() != Some(1000);
+            if monthly_first && self.read(series, code, whole, part, &mut out).await? {
+                continue;
+            }
+            if !has_daily_files(series.interval) {
+                let reason = format!("{} is not published", self.file_name(series, code, whole));
+                return Err(self.not_archived(series, part, reason, None));
+            }
+            for day in part.start.div_euclid(DAY_MS)..=(part.end - 1).div_euclid(DAY_MS) {
+                let period = Period::Day(day);
+                if !self.read(series, code, period, clip(part, period.span()), &mut out).await? {
+                    let reason = format!("{} is not published", self.file_name(series, code, period));
+                    // Daily files appear the day after; later than that, the day is missing.
+                    let expected = Some((day + 1) * DAY_MS).filter(|&t| t > now);
+                    return Err(self.not_archived(series, clip(part, period.span()), reason, expected));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds the rows of `period`'s file inside `part` to `out`; `false` if not published.
+    async fn read(
+        &self,
+        series: &SeriesKey,
+        code: &str,
+        period: Period,
+        part: TimeRange,
+        out: &mut ArchivedKlines,
+    ) -> Result<bool> {
+        let Some(rows) = self.file(series, code, period).await? else { return Ok(false) };
+        let from = rows.partition_point(|c| c.open_time < part.start);
+        out.candles.extend(rows[from..].iter().take_while(|c| c.open_time < part.end).cloned());
+        out.files.push(self.file_name(series, code, period));
+        Ok(true)
+    }
+
+    /// The decoded rows of one file, sorted by open time (`None`: not published).
+    async fn file(&self, series: &SeriesKey, code: &str, period: Period) -> Result<Option<Arc<Vec<Candle>>>> {
+        let url = format!(
+            "{}/data/{}/{}/klines/{}/{code}/{}",
+            self.base,
+            market_folder(series.market)?,
+            period.folder(),
+            series.symbol,
+            self.file_name(series, code, period)
+        );
+        if let Some((at, rows)) = self.files.get(&url) {
+            if matches!(rows, Ok(Some(_))) || at.elapsed() < NEGATIVE_TTL {
+                return rows;
+            }
+        }
+        self.flights
+            .run(&url, || async {
+                let rows = self.download(&url).await;
+                // Network trouble is not the file's fault: only its own answers are kept.
+                if !matches!(rows, Err(Error::Network { .. })) {
+                    self.files.insert(url.clone(), (crate::rt::Instant::now(), rows.clone()));
+                }
+                rows
+            })
+            .await
+    }
+
+    /// Downloads, verifies and parses one file.
+    async fn download(&self, url: &str) -> FileRows {
+        let Download::Verified { name, contents } = self.downloader.verified_zip(url).await? else {
+            return Ok(None);
+        };
+        let mut rows = parse_kline_csv(&contents).map_err(|e| Error::MalformedResponse {
+            exchange: self.downloader.venue.into(),
+            message: format!("{name}: {e}"),
+        })?;
+        rows.sort_by_key(|c| c.open_time);
+        Ok(Some(Arc::new(rows)))
+    }
+
+    fn file_name(&self, series: &SeriesKey, code: &str, period: Period) -> String {
+        format!("{}-{code}-{}.zip", series.symbol, period.label())
+    }
+
+    fn not_archived(
+        &self,
+        series: &SeriesKey,
+        span: TimeRange,
+        reason: String,
+        available_from: Option<i64>,
+    ) -> Error {
+        let venue = if series.market == Market::Spot { "binance-spot" } else { "binance-um" };
+        Error::NotArchived {
+            exchange: venue.into(),
+            symbol: series.symbol.to_string(),
+            start: span.start,
+            end: span.end,
+            reason,
+            available_from,
+        }
+    }
+}
+
+/// `a ∩ b` (the caller knows they overlap).
+fn clip(a: TimeRange, b: TimeRange) -> TimeRange {
+    TimeRange::new(a.start.max(b.start), a.end.min(b.end))
+}
+
+/// The archive's folder for a market.
+fn market_folder(market: Market) -> Result<&'static str> {
+    match market {
+        Market::Spot => Ok("spot"),
+        Market::Linear => Ok("futures/um"),
+        other => Err(Error::Unsupported(format!("binance has no {other} kline archive here"))),
+    }
+}
+
+/// The archive's code for an interval (REST's `1M` is `1mo` here).
+fn interval_code(interval: Interval) -> Option<&'static str> {
+    const CODES: [&str; 16] =
+        ["1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1mo"];
+    let canonical = interval.to_string();
+    let canonical = if canonical == "1M" { "1mo".to_string() } else { canonical };
+    CODES.into_iter().find(|c| *c == canonical)
+}
+
+/// Daily files exist for intervals up to a day.
+fn has_daily_files(interval: Interval) -> bool {
+    interval.fixed_ms().is_some_and(|ms| ms <= DAY_MS)
+}
+
+/// Rows of a kline CSV: `open_time, open, high, low, close, volume, close_time,
+/// quote_volume, count, taker_buy_volume, taker_buy_quote_volume, ignore`. A header line
+/// (its first field not a number) is skipped; microsecond times become milliseconds.
+pub(crate) fn parse_kline_csv(text: &[u8]) -> std::result::Result<Vec<Candle>, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "the CSV is not UTF-8".to_string())?;
+    let mut rows = Vec::with_capacity(text.len() / 100);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        if n == 0 && fields[0].parse::<i64>().is_err() {
+            continue; // the header
+        }
+        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, &line[..line.len().min(120)]);
+        if fields.len() < 9 {
+            return Err(bad("fewer than 9 fields"));
+        }
+        let float = |i: usize| fields[i].parse::<f64>().map_err(|_| bad("a number that is not one"));
+        let open_time = fields[0].parse::<i64>().map_err(|_| bad("an open time that is not an integer"))?;
+        let open_time = if open_time >= MICROSECONDS_FROM { open_time.div_euclid(1000) } else { open_time };
+        rows.push(Candle {
+            open_time,
+            open: float(1)?,
+            high: float(2)?,
+            low: float(3)?,
+            close: float(4)?,
+            volume: float(5)?,
+            quote_volume: float(7)?,
+            trades: Some(fields[8].parse::<u64>().map_err(|_| bad("a trade count that is not one"))?),
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_header_without_and_in_microseconds_read_alike() {
+        let ms = "1704067200000,42283.58,42298.62,42261.02,42298.61,35.92724,1704067259999,1519070.25,1327,23.04,974185.82,0\n";
+        let us = "1704067200000000,42283.58,42298.62,42261.02,42298.61,35.92724,1704067259999999,1519070.25,1327,23.04,974185.82,0\n";
+        let header = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n";
+        let plain = parse_kline_csv(ms.as_bytes()).unwrap();
+        assert_eq!(plain.len(), 1);
+        assert_eq!(plain[0].open_time, 1_704_067_200_000);
+        assert_eq!(plain[0].trades, Some(1327));
+        assert_eq!(parse_kline_csv(us.as_bytes()).unwrap(), plain);
+        assert_eq!(parse_kline_csv(format!("{header}{ms}").as_bytes()).unwrap(), plain);
+        assert!(parse_kline_csv(b"1704067200000,x,1,1,1,1,1,1,1\n").unwrap_err().contains("line 1"));
+        assert!(parse_kline_csv(b"1,2,3\n").unwrap_err().contains("fewer than 9"));
+    }
+
+    #[test]
+    fn periods_name_their_files() {
+        let jan_2024 = month_index(1_704_067_200_000);
+        assert_eq!(Period::Month(jan_2024).label(), "2024-01");
+        assert_eq!(Period::Day(1_704_067_200_000 / DAY_MS).label(), "2024-01-01");
+        assert_eq!(interval_code("1M".parse().unwrap()), Some("1mo"));
+        assert_eq!(interval_code("1m".parse().unwrap()), Some("1m"));
+        assert!(!has_daily_files("1w".parse().unwrap()));
+        assert!(has_daily_files("1d".parse().unwrap()));
+    }
+}

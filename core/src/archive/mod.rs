@@ -1,0 +1,80 @@
+//! The exchanges' bulk archive files: closed history at no API weight, and (for some
+//! venues) beyond what REST still serves. Each file is verified against the checksum the
+//! exchange publishes before any row of it is used. Layouts, formats and traps, with
+//! sources: `docs/archives.md`.
+//!
+//! | module | job |
+//! |---|---|
+//! | `mod.rs` | the `archives` setting |
+//! | `download.rs` | downloads with retries, checksum checks, unpacking |
+//! | `binance.rs` | data.binance.vision: which files cover a span, their CSV rows |
+//! | `zip.rs` | the one file inside a zip, CRC-checked |
+
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod binance;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod download;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod zip;
+
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub(crate) use binance::BinanceArchive;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub(crate) use download::Downloader;
+
+use crate::error::{Error, Result};
+
+/// Binance's live bulk archive.
+pub const BINANCE_ARCHIVE_URL: &str = "https://data.binance.vision";
+
+/// Whether closed history comes from the exchanges' bulk archives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ArchiveMode {
+    /// Archives first for closed history older than the last two days, REST for the
+    /// rest and wherever a file is missing, damaged or lacks rows (the default).
+    #[default]
+    Auto,
+    /// REST only.
+    Off,
+    /// Archives only: what they cannot serve is a `NOT_ARCHIVED` error, never a REST call.
+    Only,
+}
+
+impl std::str::FromStr for ArchiveMode {
+    type Err = Error;
+
+    /// `auto`, `off` or `only`.
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "auto" => Ok(ArchiveMode::Auto),
+            "off" => Ok(ArchiveMode::Off),
+            "only" => Ok(ArchiveMode::Only),
+            other => Err(Error::Config(format!("archives must be auto, off or only, not {other:?}"))),
+        }
+    }
+}
+
+impl std::fmt::Display for ArchiveMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ArchiveMode::Auto => "auto",
+            ArchiveMode::Off => "off",
+            ArchiveMode::Only => "only",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_and_print() {
+        for mode in [ArchiveMode::Auto, ArchiveMode::Off, ArchiveMode::Only] {
+            assert_eq!(mode.to_string().parse::<ArchiveMode>().unwrap(), mode);
+        }
+        assert!(
+            matches!("on".parse::<ArchiveMode>(), Err(Error::Config(m)) if m.contains("auto, off or only"))
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! Reads the one file inside an exchange's archive zip (Binance publishes one CSV per
+//! zip), from the central directory, inflating with `flate2` and checking the entry's
+//! CRC-32. Only what these archives use: stored or deflated entries, no ZIP64, no
+//! encryption. Sizes come from the central directory and bound the output, so a damaged
+//! or hostile file cannot make us allocate more than it declares.
+
+use std::io::Read;
+
+const END_OF_DIRECTORY: u32 = 0x0605_4b50;
+const DIRECTORY_ENTRY: u32 = 0x0201_4b50;
+const LOCAL_HEADER: u32 = 0x0403_4b50;
+/// Largest entry we inflate (a monthly 1s kline file is about 250 MB unpacked).
+const MAX_ENTRY_BYTES: u64 = 2 << 30;
+
+/// The first file of `zip` (name, contents), or why it cannot be read.
+pub(crate) fn first_entry(zip: &[u8]) -> Result<(String, Vec<u8>), String> {
+    let end = find_end_of_directory(zip)?;
+    let entries = le16(zip, end + 10)?;
+    let directory = le32(zip, end + 16)? as usize;
+    if entries == 0 {
+        return Err("the zip holds no file".into());
+    }
+    if le32(zip, directory)? != DIRECTORY_ENTRY {
+        return Err("the zip's central directory is damaged".into());
+    }
+    let flags = le16(zip, directory + 8)?;
+    let method = le16(zip, directory + 10)?;
+    let crc = le32(zip, directory + 16)?;
+    let packed = le32(zip, directory + 20)?;
+    let unpacked = le32(zip, directory + 24)?;
+    let name_len = le16(zip, directory + 28)? as usize;
+    let local = le32(zip, directory + 42)? as usize;
+    if packed == u32::MAX || unpacked == u32::MAX || local == u32::MAX as usize {
+        return Err("ZIP64 archives are not supported".into());
+    }
+    if flags & 1 != 0 {
+        return Err("the zip entry is encrypted".into());
+    }
+    if u64::from(unpacked) > MAX_ENTRY_BYTES {
+        return Err(format!("the zip entry declares {unpacked} bytes, more than we accept"));
+    }
+    let name = String::from_utf8_lossy(slice(zip, directory + 46, name_len)?).into_owned();
+    if le32(zip, local)? != LOCAL_HEADER {
+        return Err("the zip's local header is damaged".into());
+    }
+    let data_at = local + 30 + le16(zip, local + 26)? as usize + le16(zip, local + 28)? as usize;
+    let data = slice(zip, data_at, packed as usize)?;
+    let contents = match method {
+        0 => data.to_vec(),
+        8 => {
+            let mut out = Vec::with_capacity(unpacked as usize);
+            flate2::read::DeflateDecoder::new(data)
+                .take(u64::from(unpacked) + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("cannot inflate the zip entry: {e}"))?;
+            out
+        }
+        other => return Err(format!("unsupported zip compression method {other}")),
+    };
+    if contents.len() != unpacked as usize {
+        return Err(format!(
+            "the zip entry inflates to {} bytes, not the {unpacked} declared",
+            contents.len()
+        ));
+    }
+    if crc32fast::hash(&contents) != crc {
+        return Err("the zip entry's CRC-32 does not match".into());
+    }
+    Ok((name, contents))
+}
+
+/// Where the end-of-central-directory record starts (it may be followed by a comment).
+fn find_end_of_directory(zip: &[u8]) -> Result<usize, String> {
+    let earliest = zip.len().saturating_sub(22 + u16::MAX as usize);
+    (earliest..=zip.len().saturating_sub(22))
+        .rev()
+        .find(|&at| le32(zip, at) == Ok(END_OF_DIRECTORY))
+        .ok_or_else(|| "not a zip file (no end of central directory)".to_string())
+}
+
+fn slice(bytes: &[u8], at: usize, len: usize) -> Result<&[u8], String> {
+    at.checked_add(len).and_then(|end| bytes.get(at..end)).ok_or_else(|| "the zip is truncated".to_string())
+}
+
+fn le16(bytes: &[u8], at: usize) -> Result<u16, String> {
+    let b = slice(bytes, at, 2)?;
+    Ok(u16::from_le_bytes([b[0], b[1]]))
+}
+
+fn le32(bytes: &[u8], at: usize) -> Result<u32, String> {
+    let b = slice(bytes, at, 4)?;
+    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored (uncompressed) one-file zip, written by hand from the format's spec.
+    fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
+        let crc = crc32fast::hash(data).to_le_bytes();
+        let size = (data.len() as u32).to_le_bytes();
+        let name_len = (name.len() as u16).to_le_bytes();
+        let mut z = Vec::new();
+        z.extend_from_slice(&LOCAL_HEADER.to_le_bytes());
+        z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        z.extend_from_slice(&crc);
+        z.extend_from_slice(&size);
+        z.extend_from_slice(&size);
+        z.extend_from_slice(&name_len);
+        z.extend_from_slice(&[0, 0]);
+        z.extend_from_slice(name.as_bytes());
+        z.extend_from_slice(data);
+        let directory = z.len() as u32;
+        z.extend_from_slice(&DIRECTORY_ENTRY.to_le_bytes());
+        z.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        z.extend_from_slice(&crc);
+        z.extend_from_slice(&size);
+        z.extend_from_slice(&size);
+        z.extend_from_slice(&name_len);
+        z.extend_from_slice(&[0; 12]);
+        z.extend_from_slice(&0u32.to_le_bytes());
+        z.extend_from_slice(name.as_bytes());
+        let directory_len = z.len() as u32 - directory;
+        z.extend_from_slice(&END_OF_DIRECTORY.to_le_bytes());
+        z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
+        z.extend_from_slice(&directory_len.to_le_bytes());
+        z.extend_from_slice(&directory.to_le_bytes());
+        z.extend_from_slice(&[0, 0]);
+        z
+    }
+
+    #[test]
+    fn reads_a_stored_entry_and_refuses_damage() {
+        let zip = stored_zip("a.csv", b"1,2,3\n");
+        assert_eq!(first_entry(&zip).unwrap(), ("a.csv".to_string(), b"1,2,3\n".to_vec()));
+        let mut flipped = zip.clone();
+        flipped[30 + 5] ^= 1; // a byte of the data
+        assert!(first_entry(&flipped).unwrap_err().contains("CRC-32"));
+        assert!(first_entry(&zip[..zip.len() - 30]).is_err());
+        assert!(first_entry(b"not a zip").unwrap_err().contains("not a zip"));
+        for cut in 0..zip.len() {
+            let _ = first_entry(&zip[..cut]); // never panics
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Closed kline segments from the exchanges' bulk archives (the `archives` setting):
+//! archives first for history older than the last two days, REST wherever a file is
+//! missing, damaged or lacks rows — and with `only`, a typed error instead of REST.
+
+use std::sync::Arc;
+
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+use super::normalize::normalize_candles;
+use super::Engine;
+use crate::archive::ArchiveMode;
+use crate::candles::CandleColumns;
+use crate::error::{Error, Result};
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+use crate::model::Exchange;
+use crate::model::{DataKind, SeriesKey};
+use crate::segment::SegmentKey;
+use crate::time::DAY_MS;
+
+/// The archive setting and the archive readers by exchange.
+#[derive(Default)]
+pub(crate) struct Archives {
+    /// `auto`, `off` or `only`.
+    pub mode: ArchiveMode,
+    /// Binance's kline archive (data.binance.vision or a simulator).
+    #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+    pub binance: Option<Arc<crate::archive::BinanceArchive>>,
+}
+
+/// Archive rows of one segment, and whether they fill every slot of it.
+pub(super) struct FromArchive {
+    pub columns: CandleColumns,
+    pub complete: bool,
+}
+
+/// In `auto`, archives serve segments ending this long before the current UTC day starts
+/// (daily files appear the next morning, and the freshest are the likeliest replaced).
+const AUTO_LAG_MS: i64 = DAY_MS;
+
+impl Engine {
+    /// Whether every value comes from archives (no REST call at all, not even a symbol
+    /// check or a "nothing before" probe).
+    pub(super) fn archives_only(&self) -> bool {
+        self.archives.mode == ArchiveMode::Only
+    }
+
+    /// The rows of segment `key` from the archive, when the setting and the segment's
+    /// age allow: `Ok(None)` means "ask REST". In `auto`, anything the archive cannot
+    /// serve whole (a file not published, a checksum mismatch, missing rows, a network
+    /// failure) goes to REST, which is the authority. In `only`, that is a
+    /// `NOT_ARCHIVED` error (or the archive's rows with their holes, not final).
+    pub(super) async fn archived_rows(&self, key: &SegmentKey, now: i64) -> Result<Option<FromArchive>> {
+        let series = &key.series;
+        let span = key.span();
+        let auto = match self.archives.mode {
+            ArchiveMode::Off => return Ok(None),
+            ArchiveMode::Auto => true,
+            ArchiveMode::Only => false,
+        };
+        if auto
+            && (series.kind != DataKind::Klines || span.end > now.div_euclid(DAY_MS) * DAY_MS - AUTO_LAG_MS)
+        {
+            return Ok(None);
+        }
+        let read = match self.read_archive(series, key, now).await {
+            Ok(read) => read,
+            Err(e) if auto => {
+                tracing::info!(segment = %key.storage_key("cc"), error = %e, "archive cannot serve the segment; asking REST");
+                return Ok(None);
+            }
+            Err(Error::MalformedResponse { message, .. }) => {
+                return Err(not_archived(series, key, format!("the archive file is damaged: {message}")))
+            }
+            Err(e) => return Err(e),
+        };
+        let complete = crate::table::Table::len(&read) as i64 == series.kind.slots_per_segment();
+        if auto && !complete {
+            // Archives lose rows (binance-public-data #86, #140, #161): a hole is not the
+            // exchange's word that nothing traded. REST decides.
+            tracing::info!(segment = %key.storage_key("cc"), rows = crate::table::Table::len(&read), "archive rows incomplete; asking REST");
+            return Ok(None);
+        }
+        Ok(Some(FromArchive { columns: read, complete }))
+    }
+
+    /// The segment's rows from its exchange's archive reader.
+    async fn read_archive(
+        &self,
+        series: &Arc<SeriesKey>,
+        key: &SegmentKey,
+        now: i64,
+    ) -> Result<CandleColumns> {
+        if series.kind != DataKind::Klines {
+            let what = format!("{} archives are not read yet (klines only)", series.kind.as_str());
+            return Err(not_archived(series, key, what));
+        }
+        #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+        if let (Exchange::Binance, Some(archive)) = (series.exchange, &self.archives.binance) {
+            let read = archive.klines(series, key.span(), now).await?;
+            tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
+            return Ok(normalize_candles(key, read.candles));
+        }
+        #[cfg(not(all(feature = "http", not(target_arch = "wasm32"))))]
+        let _ = now;
+        Err(not_archived(series, key, format!("{} publishes no archive this build reads", series.exchange)))
+    }
+}
+
+fn not_archived(series: &SeriesKey, key: &SegmentKey, reason: String) -> Error {
+    let span = key.span();
+    Error::NotArchived {
+        exchange: series.exchange.to_string(),
+        symbol: series.symbol.to_string(),
+        start: span.start,
+        end: span.end,
+        reason,
+        available_from: None,
+    }
+}

@@ -1,0 +1,150 @@
+//! Bulk archives (Binance's data.binance.vision layout, served by the simulator beside
+//! its REST endpoints): closed history from verified files, REST wherever a file is
+//! missing, damaged or not yet published, and with `only`, typed errors instead of REST.
+//! The oracle is the simulator's own data.
+
+mod common;
+
+use common::*;
+use cryptocache::segment::Origin;
+use cryptocache::{ArchiveMode, CoverageQuery, DataKind, Error, Exchange, KlineQuery, Market, SegmentStatus};
+use cryptocache_sim::quirks::{BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS, BINANCE_ARCHIVE_MISSING_DAY_MS};
+use cryptocache_sim::SimConfig;
+
+/// 2024-01-01T00:00:00Z.
+const JAN_2024: i64 = 1_704_067_200_000;
+
+/// Requests for archive files (zips and their CHECKSUMs).
+fn archive_requests(w: &World) -> u64 {
+    w.sim.stats().endpoints.iter().filter(|(path, _)| path.starts_with("/data/")).map(|(_, n)| n).sum()
+}
+
+/// Every request that is not an archive file: REST calls of any kind.
+fn rest_requests(w: &World) -> u64 {
+    w.sim.stats().total - archive_requests(w)
+}
+
+/// Planned segments of `q` that overlap the UTC day starting at `day`.
+fn segments_touching(q: &KlineQuery, day: i64, now: i64) -> u64 {
+    let market = q.market.unwrap_or(Market::Spot);
+    planned_segments(q, market, now)
+        .iter()
+        .filter(|k| k.span().start < day + DAY && day < k.span().end)
+        .count() as u64
+}
+
+fn coverage_of(q: &KlineQuery) -> CoverageQuery {
+    CoverageQuery {
+        exchange: Exchange::Binance,
+        market: q.market,
+        symbol: q.symbol.clone(),
+        kind: DataKind::Klines,
+        interval: Some(q.interval),
+        start: q.start,
+        end: q.end,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_serves_closed_history_from_archives_and_rest_where_a_checksum_fails() {
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR; // 2024-03-25 12:00: Jan and Feb monthly files are out
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let q = query("BTCUSDT", "1m", JAN_2024 + 19 * DAY, JAN_2024 + 82 * DAY); // Jan 20 .. Mar 23
+    let got = cache.klines(&q).await.unwrap();
+    assert_matches_sim(&got, &q, now);
+    // Only the segments touching the day whose CHECKSUM is wrong went to REST, one
+    // request each; the rest came from two monthly files and the March daily files.
+    let damaged = segments_touching(&q, BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS, now);
+    assert!(damaged >= 2, "the day spans two 1000-minute segments");
+    assert_eq!(w.kline_requests(), damaged);
+    // Zip + CHECKSUM for January, February and March 1..23 (the last 1000-minute
+    // segment reaches into the 23rd); the damaged day's file is downloaded once,
+    // although two segments needed it.
+    assert_eq!(archive_requests(&w), 2 * (2 + 23));
+    let report = cache.coverage(&coverage_of(&q)).await.unwrap();
+    let origins: Vec<_> = report.segments.iter().map(|s| s.origin).collect();
+    let from_api = origins.iter().filter(|o| **o == Some(Origin::Api)).count() as u64;
+    assert_eq!(from_api, damaged, "coverage names where each segment came from");
+    assert!(origins.iter().all(|o| o.is_some()));
+    assert!(report.segments.iter().all(|s| s.status == SegmentStatus::Cached), "archive segments are final");
+
+    // A REST-only cache gives the same candles, bit for bit (assert_matches_sim), and a
+    // second process on the same disk reads everything, provenance included, for free.
+    let before = w.sim.stats().total;
+    let again = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    assert_eq!(again.klines(&q).await.unwrap().to_columns(), got.to_columns());
+    assert_eq!(w.sim.stats().total, before, "zero requests of any kind");
+    let origins_again: Vec<_> =
+        again.coverage(&coverage_of(&q)).await.unwrap().segments.iter().map(|s| s.origin).collect();
+    assert_eq!(origins_again, origins, "the origin is stored with the segment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_daily_file_falls_back_to_rest() {
+    let now = JAN_2024 + 60 * DAY + 12 * HOUR; // 2024-03-01 12:00: February's monthly file is not out
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let day = BINANCE_ARCHIVE_MISSING_DAY_MS;
+    let q = query("ETHUSDT", "1m", day - DAY, day + 2 * DAY);
+    assert_matches_sim(&cache.klines(&q).await.unwrap(), &q, now);
+    assert_eq!(w.kline_requests(), segments_touching(&q, day, now));
+    assert!(archive_requests(&w) > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recent_days_use_rest_even_in_auto() {
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR;
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let q = query("BTCUSDT", "1h", now - 3 * DAY, now);
+    assert_matches_sim(&cache.klines(&q).await.unwrap(), &q, now);
+    assert_eq!(archive_requests(&w), 0, "the segment holds the last two days");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_serves_from_archives_without_a_single_rest_call_and_says_what_it_lacks() {
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR; // 2024-03-25 12:00
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    let closed = query("BTCUSDT", "1m", JAN_2024 + 40 * DAY, JAN_2024 + 42 * DAY);
+    assert_matches_sim(&cache.klines(&closed).await.unwrap(), &closed, now);
+    assert_eq!(rest_requests(&w), 0, "no symbol check, no probe, no klines");
+
+    // Today's file is not published: a typed error saying which file and from when.
+    let today = query("BTCUSDT", "1m", now - 2 * DAY, now);
+    let err = cache.klines(&today).await.unwrap_err();
+    let Error::NotArchived { available_from, reason, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(*available_from, Some(now.div_euclid(DAY) * DAY + DAY), "{err}");
+    assert!(reason.contains("BTCUSDT-1m-2024-03-25.zip"), "{err}");
+    assert_eq!(err.code(), "NOT_ARCHIVED");
+    // A file failing its checksum is refused, never cached.
+    let bad = BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS;
+    let damaged = query("BTCUSDT", "1m", bad, bad + HOUR);
+    let err = cache.klines(&damaged).await.unwrap_err();
+    assert!(matches!(&err, Error::NotArchived { reason, .. } if reason.contains("damaged")), "{err}");
+    let report = cache.coverage(&coverage_of(&damaged)).await.unwrap();
+    assert!(report.segments.iter().all(|s| s.status == SegmentStatus::Failed), "{report:?}");
+    assert_eq!(rest_requests(&w), 0);
+    // Deribit publishes no archive.
+    let deribit = KlineQuery::new(Exchange::Deribit, "BTC-PERPETUAL", "1h".parse().unwrap(), bad, bad + DAY);
+    assert!(matches!(cache.klines(&deribit).await, Err(Error::NotArchived { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsecond_spot_files_and_headed_futures_files_read_like_rest() {
+    let feb_2025 = 1_738_368_000_000; // 2025-02-01: spot files in microseconds, UM with headers
+    let now = feb_2025 + 40 * DAY;
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    for market in [Market::Spot, Market::Linear] {
+        for (interval, start, end) in
+            [("1m", feb_2025 - DAY, feb_2025 + DAY), ("1h", feb_2025 - 60 * DAY, feb_2025)]
+        {
+            let mut q = query("BTCUSDT", interval, start, end);
+            q.market = Some(market);
+            assert_matches_sim(&cache.klines(&q).await.unwrap(), &q, now);
+        }
+    }
+    assert_eq!(rest_requests(&w), 0);
+}
