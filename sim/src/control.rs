@@ -17,6 +17,9 @@ use crate::stats::SimStats;
 #[derive(serde::Deserialize)]
 struct DelayBody {
     ms: u64,
+    /// Bytes per second each response body is sent at; absent or 0 = unlimited.
+    #[serde(default)]
+    bytes_per_sec: Option<u64>,
 }
 
 /// Body of `POST /_sim/clock`.
@@ -51,7 +54,8 @@ async fn faults(State(shared): State<Arc<Shared>>, Json(faults): Json<Vec<Fault>
 
 async fn delay(State(shared): State<Arc<Shared>>, Json(body): Json<DelayBody>) -> Json<Value> {
     shared.set_delay(Duration::from_millis(body.ms));
-    Json(json!({ "ms": body.ms }))
+    shared.set_bandwidth(body.bytes_per_sec);
+    Json(json!({ "ms": body.ms, "bytes_per_sec": body.bytes_per_sec }))
 }
 
 async fn clock(State(shared): State<Arc<Shared>>) -> Json<Value> {

@@ -43,7 +43,7 @@
 //! | `GET /_sim/stats` | | [`SimStats`] as JSON |
 //! | `POST /_sim/reset` | | clears counters, faults, delay, weight windows, bans (not the clock) |
 //! | `POST /_sim/faults` | JSON array of [`Fault`] | queues them (FIFO) |
-//! | `POST /_sim/delay` | `{"ms": N}` | latency added to every exchange request |
+//! | `POST /_sim/delay` | `{"ms": N, "bytes_per_sec": B}` | latency added to every exchange request; optional bandwidth each response body is sent at |
 //! | `POST /_sim/clock` | `{"now_ms": N}` or `{"now_ms": null}` | fixes the simulated clock / back to real time |
 //! | `GET /_sim/clock` | | `{"now_ms": N, "fixed": bool}` |
 //!

@@ -66,6 +66,8 @@ struct Inner {
     stats: SimStats,
     faults: VecDeque<Fault>,
     delay: Duration,
+    /// Bytes per second each response body is sent at (`None`: as fast as possible).
+    bandwidth: Option<u64>,
     limiter: WeightLimiter,
 }
 
@@ -110,6 +112,11 @@ impl Shared {
         self.with(|s| s.delay = delay);
     }
 
+    /// Sets the rate each response body is sent at (`None`: unlimited).
+    pub(crate) fn set_bandwidth(&self, bytes_per_sec: Option<u64>) {
+        self.with(|s| s.bandwidth = bytes_per_sec.filter(|&b| b > 0));
+    }
+
     /// Charges `weight` to budget `key` at the real wall-clock time.
     pub(crate) fn admit(&self, key: &str, weight: u32, limit: u32) -> Admission {
         let budget = Budget {
@@ -137,11 +144,12 @@ impl Shared {
         self.with(|s| s.stats.rate_limited += 1);
     }
 
-    /// Counts an arriving exchange request; returns the delay and the next fault.
-    fn arrive(&self, path: &str) -> (Duration, Option<Fault>) {
+    /// Counts an arriving exchange request; returns the delay, the bandwidth and the
+    /// next fault.
+    fn arrive(&self, path: &str) -> (Duration, Option<u64>, Option<Fault>) {
         self.with(|s| {
             s.stats.arrived(path);
-            (s.delay, s.faults.pop_front())
+            (s.delay, s.bandwidth, s.faults.pop_front())
         })
     }
 
@@ -170,7 +178,7 @@ pub(crate) fn duration_ms(d: Duration) -> i64 {
 /// replaced by the next queued fault.
 async fn exchange_gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let (delay, fault) = shared.arrive(&path);
+    let (delay, bandwidth, fault) = shared.arrive(&path);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -184,7 +192,19 @@ async fn exchange_gate(State(shared): State<Arc<Shared>>, req: Request, next: Ne
         }
     };
     shared.reply(response.status(), fault.is_some());
-    response
+    match bandwidth {
+        Some(rate) => at_bandwidth(response, rate).await,
+        None => response,
+    }
+}
+
+/// `response` as it arrives over a link of `rate` bytes per second: its body is ready
+/// only after `len / rate` seconds (a monthly archive file of a few MB takes seconds).
+async fn at_bandwidth(response: Response, rate: u64) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    tokio::time::sleep(Duration::from_secs_f64(bytes.len() as f64 / rate as f64)).await;
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// The reply of an injected status fault, in the style of the exchange the
@@ -322,6 +342,12 @@ impl Sim {
     /// Latency added before answering every exchange request.
     pub fn set_delay(&self, delay: Duration) {
         self.shared.set_delay(delay);
+    }
+
+    /// The rate every response body is sent at, in bytes per second (`None`: unlimited),
+    /// so archive downloads cost time in proportion to their size.
+    pub fn set_bandwidth(&self, bytes_per_sec: Option<u64>) {
+        self.shared.set_bandwidth(bytes_per_sec);
     }
 
     /// Stops the server: in-flight requests finish (up to 5 s), idle

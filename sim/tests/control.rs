@@ -128,6 +128,19 @@ async fn set_delay_from_rust_applies_to_every_exchange() {
 }
 
 #[tokio::test]
+async fn bandwidth_delays_bodies_in_proportion_to_their_size() {
+    let sim = sim_at(NOW).await;
+    // A 1000-candle klines page is about 150 kB: at 500 kB/s it takes about 0.3 s.
+    sim.set_bandwidth(Some(500_000));
+    let started = Instant::now();
+    let page = get(&sim, "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000").await;
+    let elapsed = started.elapsed();
+    let expected = Duration::from_secs_f64(page.body.len() as f64 / 500_000.0);
+    assert!(page.body.len() > 50_000, "{} bytes", page.body.len());
+    assert!(elapsed >= expected, "{elapsed:?} < {expected:?}");
+}
+
+#[tokio::test]
 async fn unknown_paths_are_counted_as_404() {
     let sim = sim_at(NOW).await;
     sim.push_faults(vec![Fault::Malformed]);

@@ -19,6 +19,9 @@ use crate::time::{civil_from_days, month_index, month_start, DAY_MS};
 
 /// Decoded files kept for the next segments of the same month (bytes of candles).
 const FILE_MEMO_BYTES: u64 = 64 << 20;
+/// Monthly files read ahead of a reader going forward in time (downloaded in the
+/// background into the memo, so a year of 1m candles waits for ~3 round trips, not 12).
+const READ_AHEAD_MONTHS: i64 = 4;
 /// How long a file that was not published or failed its checksum is not asked again.
 const NEGATIVE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Timestamps above this are microseconds (ms reach it only in the year 5138).
@@ -103,8 +106,8 @@ impl BinanceArchive {
     /// month is over and daily files otherwise (or where the monthly file is missing).
     /// A file not published is `NotArchived` naming it (and when it should appear).
     pub(crate) async fn klines(
-        &self,
-        series: &SeriesKey,
+        self: &Arc<Self>,
+        series: &Arc<SeriesKey>,
         span: TimeRange,
         now: i64,
     ) -> Result<ArchivedKlines> {
@@ -118,6 +121,7 @@ impl BinanceArchive {
             // 1s months are ~2.7 M rows: read them a day at a time.
             let monthly_first = whole.span().end <= now && series.interval.fixed_ms() != Some(1000);
             if monthly_first && self.read(series, code, whole, part, &mut out).await? {
+                self.read_ahead(series, code, month, now);
                 continue;
             }
             if !has_daily_files(series.interval) {
@@ -135,6 +139,25 @@ impl BinanceArchive {
             }
         }
         Ok(out)
+    }
+
+    /// Starts background downloads of the monthly files after `month` (those over by
+    /// `now` and not held yet): a reader going forward finds them in the memo.
+    fn read_ahead(self: &Arc<Self>, series: &Arc<SeriesKey>, code: &'static str, month: i64, now: i64) {
+        for next in month + 1..=month + READ_AHEAD_MONTHS {
+            let period = Period::Month(next);
+            if period.span().end > now {
+                break;
+            }
+            let Ok(url) = self.url(series, code, period) else { return };
+            if self.files.get(&url).is_some() {
+                continue;
+            }
+            let (me, series) = (Arc::clone(self), Arc::clone(series));
+            crate::rt::spawn_background(async move {
+                let _ = me.file(&series, code, period).await;
+            });
+        }
     }
 
     /// Adds the rows of `period`'s file inside `part` to `out`; `false` if not published.
@@ -155,14 +178,7 @@ impl BinanceArchive {
 
     /// The decoded rows of one file, sorted by open time (`None`: not published).
     async fn file(&self, series: &SeriesKey, code: &str, period: Period) -> Result<Option<Arc<Vec<Candle>>>> {
-        let url = format!(
-            "{}/data/{}/{}/klines/{}/{code}/{}",
-            self.base,
-            market_folder(series.market)?,
-            period.folder(),
-            series.symbol,
-            self.file_name(series, code, period)
-        );
+        let url = self.url(series, code, period)?;
         if let Some((at, rows)) = self.files.get(&url) {
             if matches!(rows, Ok(Some(_))) || at.elapsed() < NEGATIVE_TTL {
                 return rows;
@@ -191,6 +207,17 @@ impl BinanceArchive {
         })?;
         rows.sort_by_key(|c| c.open_time);
         Ok(Some(Arc::new(rows)))
+    }
+
+    fn url(&self, series: &SeriesKey, code: &str, period: Period) -> Result<String> {
+        Ok(format!(
+            "{}/data/{}/{}/klines/{}/{code}/{}",
+            self.base,
+            market_folder(series.market)?,
+            period.folder(),
+            series.symbol,
+            self.file_name(series, code, period)
+        ))
     }
 
     fn file_name(&self, series: &SeriesKey, code: &str, period: Period) -> String {

@@ -82,6 +82,31 @@ impl Engine {
         Ok(Some(FromArchive { columns: read, complete }))
     }
 
+    /// The order to load the `missing` kline segments of `keys` in when archives may
+    /// serve them: months taken `upstream_concurrency` at a time with their segments
+    /// interleaved, so the concurrent loads wait on different files (one monthly file
+    /// holds ~44 one-minute segments) instead of all on the same one. Otherwise as given.
+    pub(super) fn archive_load_order(&self, keys: &[SegmentKey], missing: Vec<usize>) -> Vec<usize> {
+        let klines = keys.first().is_some_and(|k| k.series.kind == DataKind::Klines);
+        if self.archives.mode == ArchiveMode::Off || !klines {
+            return missing;
+        }
+        let month = |i: usize| crate::time::month_index(keys[i].span().start);
+        let mut months: Vec<Vec<usize>> = Vec::new();
+        for i in missing {
+            match months.last_mut() {
+                Some(group) if month(group[0]) == month(i) => group.push(i),
+                _ => months.push(vec![i]),
+            }
+        }
+        let mut order = Vec::with_capacity(keys.len());
+        for batch in months.chunks(self.upstream_concurrency) {
+            let longest = batch.iter().map(Vec::len).max().unwrap_or(0);
+            order.extend((0..longest).flat_map(|k| batch.iter().filter_map(move |g| g.get(k).copied())));
+        }
+        order
+    }
+
     /// The segment's rows from its exchange's archive reader.
     async fn read_archive(
         &self,

@@ -96,6 +96,7 @@ impl Engine {
             }
             found[first] = Some(seg);
         }
+        let missing = self.archive_load_order(keys, missing);
         // Every load runs to its end (a failed sibling does not abandon the others, whose
         // rows are then cached); the first error is the query's.
         let loads = missing.iter().copied().map(|i| {

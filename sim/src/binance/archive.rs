@@ -120,9 +120,9 @@ pub(crate) fn serve(path: &str, now: i64) -> Option<(&'static str, Vec<u8>)> {
     if file.daily && file.start == quirks::BINANCE_ARCHIVE_MISSING_DAY_MS {
         return None;
     }
-    let zip = zip_file(&file, now)?;
+    let zip = built_zip(&file, now)?;
     if file.checksum {
-        let mut hashed = zip.clone();
+        let mut hashed = zip.to_vec();
         if file.daily && file.start == quirks::BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS {
             hashed.push(0); // the published hash is of other bytes
         }
@@ -130,7 +130,28 @@ pub(crate) fn serve(path: &str, now: i64) -> Option<(&'static str, Vec<u8>)> {
         let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
         return Some(("text/plain", format!("{hex}  {}", file.name).into_bytes()));
     }
-    Some(("application/zip", zip))
+    Some(("application/zip", zip.to_vec()))
+}
+
+/// Zips built lately, by file name and market: a `.CHECKSUM` request right after its zip
+/// (what clients do) does not build the file again. Only published, closed periods are
+/// served, so a file's bytes never change.
+static BUILT: std::sync::Mutex<Vec<(String, std::sync::Arc<Vec<u8>>)>> = std::sync::Mutex::new(Vec::new());
+const BUILT_KEPT: usize = 16;
+
+fn built_zip(file: &ArchiveFile, now: i64) -> Option<std::sync::Arc<Vec<u8>>> {
+    let key = format!("{:?}/{}", file.market, file.name);
+    let lock = || BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, zip)) = lock().iter().find(|(k, _)| *k == key) {
+        return Some(std::sync::Arc::clone(zip));
+    }
+    let zip = std::sync::Arc::new(zip_file(file, now)?);
+    let mut built = lock();
+    if built.len() >= BUILT_KEPT {
+        built.remove(0);
+    }
+    built.push((key, std::sync::Arc::clone(&zip)));
+    Some(zip)
 }
 
 /// The zip of one period's candles, or `None` when the period has none.
