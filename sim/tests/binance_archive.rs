@@ -126,3 +126,47 @@ async fn a_missing_day_and_a_wrong_checksum_as_in_the_real_archive() {
         "the checksum does not match"
     );
 }
+
+#[tokio::test]
+async fn daily_agg_trades_equal_rest_with_headers_booleans_and_microseconds_by_market_and_date() {
+    let sim = sim_at(NOW).await;
+    let day = 1_704_153_600_000; // 2024-01-02
+    let csv =
+        unzip(&get(&sim, "/data/spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-02.zip").await.body);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let rest: serde_json::Value = serde_json::from_str(
+        &get(&sim, &format!("/api/v3/aggTrades?symbol=BTCUSDT&startTime={day}&limit=1000")).await.text(),
+    )
+    .unwrap();
+    let rest = rest.as_array().unwrap();
+    assert!(rows.len() > rest.len(), "a day holds more than one page");
+    for (row, r) in rows.iter().zip(rest) {
+        assert_eq!(row.len(), 8, "spot: agg id, price, qty, first, last, time, maker, best match");
+        assert_eq!(row[0].parse::<i64>().unwrap(), r["a"].as_i64().unwrap());
+        assert_eq!(row[1], r["p"].as_str().unwrap());
+        assert_eq!(row[2], r["q"].as_str().unwrap());
+        assert_eq!(row[5].parse::<i64>().unwrap(), r["T"].as_i64().unwrap(), "ms before 2025");
+        assert_eq!(row[6], if r["m"].as_bool().unwrap() { "True" } else { "False" });
+        assert_eq!(row[7], "True");
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "consecutive aggregate ids");
+    let last_time: i64 = rows.last().unwrap()[5].parse().unwrap();
+    assert!((day..day + 86_400_000).contains(&last_time));
+
+    let um = unzip(
+        &get(&sim, "/data/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-02.zip").await.body,
+    );
+    let mut lines = um.lines();
+    assert_eq!(
+        lines.next(),
+        Some("agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker")
+    );
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(first.len(), 7);
+    assert!(first[6] == "true" || first[6] == "false");
+    let spot_2025 =
+        unzip(&get(&sim, "/data/spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2025-01-05.zip").await.body);
+    let time: i64 = spot_2025.lines().next().unwrap().split(',').nth(5).unwrap().parse().unwrap();
+    assert!(time > 1_000_000_000_000_000, "microseconds from 2025: {time}");
+}

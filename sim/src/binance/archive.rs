@@ -13,13 +13,21 @@
 //!   one in the first days of the next month (modelled: the 3rd); before that, and for
 //!   periods with no candle (before listing), the answer is 404, never an empty file;
 //! - a missing day and a day with wrong checksums (`quirks::BINANCE_ARCHIVE_*`).
+//!
+//! And the aggregate trades, `/data/{market}/{period}/aggTrades/{SYMBOL}/{SYMBOL}-aggTrades-{DATE}.zip`,
+//! from the same stream as REST `aggTrades`: spot columns agg id, price, qty, first id,
+//! last id, time, is_buyer_maker, is_best_match; UM without the last, with a header line
+//! from 2022-08-11 (spec: issues #177, #246, #283); spot times in microseconds from 2025.
+//! Booleans are written `True`/`False` in spot files and `true`/`false` in UM files †
+//! (as seen in published files; not in the spec: clients must accept both).
 
 use std::io::Write as _;
 
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 
-use super::catalog::{BinanceMarket, Series};
+use super::catalog::{symbol_def, trade_stream, BinanceMarket, Decimals, Series};
+use super::trades::wire_agg;
 use crate::data::calendar::days_from_civil;
 use crate::quirks;
 
@@ -29,6 +37,11 @@ const DAY: i64 = 86_400_000;
 const HEADER: &str = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore";
 /// 2022-01-01: futures files from here on have a header line (modelled date).
 const FUTURES_HEADER_FROM: i64 = 1_640_995_200_000;
+/// The CSV header UM aggTrades files carry from [`UM_AGG_HEADER_FROM`] on.
+const AGG_HEADER: &str =
+    "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker";
+/// 2022-08-11: UM aggTrades files from here on have a header line (spec).
+const UM_AGG_HEADER_FROM: i64 = 1_660_176_000_000;
 /// 2025-01-01: spot files from here on give times in microseconds.
 const SPOT_MICROS_FROM: i64 = 1_735_689_600_000;
 
@@ -37,7 +50,7 @@ const SPOT_MICROS_FROM: i64 = 1_735_689_600_000;
 struct ArchiveFile {
     market: BinanceMarket,
     symbol: String,
-    /// The REST spelling (`1M` for the archive's `1mo`).
+    /// The REST spelling (`1M` for the archive's `1mo`); `aggTrades` for trade files.
     interval: String,
     /// The period's first and last-plus-one milliseconds.
     start: i64,
@@ -55,7 +68,11 @@ fn parse(path: &str) -> Option<ArchiveFile> {
         (BinanceMarket::UsdM, path.strip_prefix("futures/um/")?)
     };
     let parts: Vec<&str> = rest.split('/').collect();
-    let [period, "klines", symbol, interval, file] = parts.as_slice() else { return None };
+    let (period, symbol, interval, file) = match parts.as_slice() {
+        [period, "klines", symbol, interval, file] => (period, symbol, *interval, file),
+        [period, "aggTrades", symbol, file] => (period, symbol, "aggTrades", file),
+        _ => return None,
+    };
     let (name, checksum) = match file.strip_suffix(".CHECKSUM") {
         Some(name) => (name, true),
         None => (*file, false),
@@ -79,12 +96,24 @@ fn parse(path: &str) -> Option<ArchiveFile> {
         }
         _ => return None,
     };
-    let rest_interval = if *interval == "1mo" { "1M".to_owned() } else { (*interval).to_owned() };
-    if *interval == "1M"
+    let rest_interval = if interval == "1mo" { "1M".to_owned() } else { interval.to_owned() };
+    if interval == "1M"
         || (daily
             && !matches!(
-                *interval,
-                "1s" | "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "8h" | "12h" | "1d"
+                interval,
+                "1s" | "1m"
+                    | "3m"
+                    | "5m"
+                    | "15m"
+                    | "30m"
+                    | "1h"
+                    | "2h"
+                    | "4h"
+                    | "6h"
+                    | "8h"
+                    | "12h"
+                    | "1d"
+                    | "aggTrades"
             ))
     {
         return None;
@@ -154,8 +183,11 @@ fn built_zip(file: &ArchiveFile, now: i64) -> Option<std::sync::Arc<Vec<u8>>> {
     Some(zip)
 }
 
-/// The zip of one period's candles, or `None` when the period has none.
+/// The zip of one period's candles or aggregate trades, or `None` when the period has none.
 fn zip_file(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
+    if file.interval == "aggTrades" {
+        return agg_trades_zip(file, now);
+    }
     let series = Series::lookup(file.market, &file.symbol, &file.interval).ok()?;
     let candles = series.forward(file.start, file.end - 1, usize::MAX, now);
     if candles.is_empty() {
@@ -184,6 +216,37 @@ fn zip_file(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
             row.trades,
             t[6],
             t[7]
+        ));
+    }
+    Some(zip_one(&file.name.replace(".zip", ".csv"), csv.as_bytes()))
+}
+
+/// The zip of one period's aggregate trades (the REST `aggTrades` stream).
+fn agg_trades_zip(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
+    let def = symbol_def(file.market, &file.symbol)?;
+    let stream = trade_stream(file.market, def);
+    let aggs = stream.aggs_from(stream.aggs_before(file.start), file.end - 1, usize::MAX, now);
+    if aggs.is_empty() {
+        return None;
+    }
+    let spot = file.market == BinanceMarket::Spot;
+    let micros = spot && file.start >= SPOT_MICROS_FROM;
+    let d = Decimals::of(file.market, def);
+    let mut csv = String::with_capacity(aggs.len() * 64);
+    if !spot && file.start >= UM_AGG_HEADER_FROM {
+        csv.push_str(AGG_HEADER);
+        csv.push('\n');
+    }
+    for a in &aggs {
+        let w = wire_agg(&d, &stream, a);
+        let time = if micros { w.time * 1000 } else { w.time };
+        let (maker, best) = match (spot, w.buyer_maker) {
+            (true, m) => (if m { "True" } else { "False" }, ",True"),
+            (false, m) => (if m { "true" } else { "false" }, ""),
+        };
+        csv.push_str(&format!(
+            "{},{},{},{},{},{time},{maker}{best}\n",
+            w.id, w.price, w.qty, w.first, w.last
         ));
     }
     Some(zip_one(&file.name.replace(".zip", ".csv"), csv.as_bytes()))
@@ -249,7 +312,10 @@ mod tests {
         assert_eq!(f.end, 1_706_745_600_000);
         let d = parse("futures/um/daily/klines/ETHUSDT/1h/ETHUSDT-1h-2023-10-27.zip.CHECKSUM").unwrap();
         assert!(d.checksum && d.daily && d.market == BinanceMarket::UsdM && d.end - d.start == DAY);
+        let t = parse("spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-02.zip").unwrap();
+        assert_eq!((t.interval.as_str(), t.start, t.daily), ("aggTrades", 1_704_153_600_000, true));
         for bad in [
+            "spot/daily/aggTrades/BTCUSDT/1m/BTCUSDT-aggTrades-2024-01-02.zip",
             "spot/daily/klines/BTCUSDT/1w/BTCUSDT-1w-2024-01-01.zip",
             "spot/monthly/klines/BTCUSDT/1M/BTCUSDT-1M-2024-01.zip",
             "spot/monthly/klines/BTCUSDT/1h/ETHUSDT-1h-2024-01.zip",
