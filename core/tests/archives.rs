@@ -148,3 +148,69 @@ async fn microsecond_spot_files_and_headed_futures_files_read_like_rest() {
     }
     assert_eq!(rest_requests(&w), 0);
 }
+
+/// Every trade of `q`, as rows.
+async fn trades_of(cache: &cryptocache::Cache, q: &cryptocache::RangeQuery) -> Vec<cryptocache::Trade> {
+    cache.trades(q).await.unwrap().iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_reads_days_of_aggregate_trades_and_rest_serves_only_each_files_edge_hours() {
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR; // 2024-03-25 12:00
+    let w = World::at(now, SimConfig::default()).await;
+    let day = JAN_2024 + 35 * DAY; // 2024-02-05
+    let q = cryptocache::RangeQuery::new(Exchange::Binance, "ETHUSDT", day, day + 2 * DAY);
+    let rest_only = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    let want = trades_of(&rest_only, &q).await;
+    let rest_pages = w.requests("/api/v3/aggTrades");
+    assert!(want.len() > 1000 && rest_pages >= 48, "{} trades in {rest_pages} pages", want.len());
+
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let got = trades_of(&cache, &q).await;
+    assert_eq!(got, want, "the same trades, by id, bit for bit");
+    let edge_pages = w.requests("/api/v3/aggTrades") - rest_pages;
+    assert_eq!(archive_requests(&w), 2 * 2, "two daily files and their CHECKSUMs");
+    assert!(
+        edge_pages * 6 <= rest_pages,
+        "REST only for the first and last hour of each file: {edge_pages} of {rest_pages}"
+    );
+    let coverage = cache
+        .coverage(&CoverageQuery {
+            kind: DataKind::Trades,
+            interval: None,
+            ..coverage_of(&query("ETHUSDT", "1m", day, day + 2 * DAY))
+        })
+        .await
+        .unwrap();
+    let from_api: Vec<_> =
+        coverage.segments.iter().filter(|s| s.origin == Some(Origin::Api)).map(|s| s.span.start).collect();
+    assert_eq!(from_api, [day, day + 23 * HOUR, day + DAY, day + DAY + 23 * HOUR], "the edge hours");
+    assert!(coverage.segments.iter().all(|s| s.status == SegmentStatus::Cached));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_reads_usdm_trades_older_than_rest_keeps_and_never_finalises_edge_hours() {
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR; // 2024-03-25 12:00
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    // UM aggTrades over REST reach back one year; the archive has 2022.
+    let day = JAN_2024 - 500 * DAY;
+    let q = cryptocache::RangeQuery::new(Exchange::Binance, "BTCUSDT", day, day + DAY).market(Market::Linear);
+    let got = trades_of(&cache, &q).await;
+    assert!(!got.is_empty());
+    assert!(got.windows(2).all(|p| p[1].id == p[0].id + 1), "every aggregate of the day, once");
+    assert_eq!(rest_requests(&w), 0);
+    let coverage = cache
+        .coverage(&CoverageQuery {
+            market: Some(Market::Linear),
+            kind: DataKind::Trades,
+            interval: None,
+            ..coverage_of(&query("BTCUSDT", "1m", day, day + DAY))
+        })
+        .await
+        .unwrap();
+    let open: Vec<_> =
+        coverage.segments.iter().filter(|s| s.expires_at.is_some()).map(|s| s.span.start).collect();
+    assert_eq!(open, [day, day + 23 * HOUR], "the edge hours may be cut short: not final");
+    assert!(coverage.segments.iter().all(|s| s.origin == Some(Origin::Archive)));
+}

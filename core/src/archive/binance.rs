@@ -10,20 +10,18 @@
 use std::sync::Arc;
 
 use super::download::{ArchivedKlines, Download, Downloader};
+use super::files::FileCache;
 use crate::candles::Candle;
 use crate::error::{Error, Result};
-use crate::memo::Memo;
 use crate::model::{Interval, Market, SeriesKey, TimeRange};
-use crate::singleflight::Singleflight;
 use crate::time::{civil_from_days, month_index, month_start, DAY_MS};
+use crate::trades::{Side, Trade};
 
 /// Decoded files kept for the next segments of the same month (bytes of candles).
 const FILE_MEMO_BYTES: u64 = 64 << 20;
 /// Monthly files read ahead of a reader going forward in time (downloaded in the
 /// background into the memo, so a year of 1m candles waits for ~3 round trips, not 12).
 const READ_AHEAD_MONTHS: i64 = 4;
-/// How long a file that was not published or failed its checksum is not asked again.
-const NEGATIVE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Timestamps above this are microseconds (ms reach it only in the year 5138).
 const MICROSECONDS_FROM: i64 = 100_000_000_000_000;
 
@@ -71,15 +69,11 @@ impl Period {
 pub(crate) struct BinanceArchive {
     base: String,
     downloader: Downloader,
-    /// What each file URL gave, and when: rows (kept while memory allows), or "not
-    /// published" / an error (kept [`NEGATIVE_TTL`], so the segments of one day do not
-    /// each download a damaged file again).
-    files: Memo<String, (crate::rt::Instant, FileRows)>,
-    flights: Singleflight<String, FileRows>,
+    /// Kline files, sorted by open time.
+    candles: FileCache<Candle>,
+    /// Daily aggTrades files, sorted by aggregate id.
+    trades: FileCache<Trade>,
 }
-
-/// One file's rows sorted by open time (`None`: not published), or why not.
-type FileRows = Result<Option<Arc<Vec<Candle>>>>;
 
 impl std::fmt::Debug for BinanceArchive {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,15 +84,11 @@ impl std::fmt::Debug for BinanceArchive {
 impl BinanceArchive {
     /// The archive at `base` (e.g. [`super::BINANCE_ARCHIVE_URL`] or a simulator).
     pub(crate) fn new(base: &str, downloader: Downloader) -> Self {
-        let weigh = |(_, rows): &(crate::rt::Instant, FileRows)| match rows {
-            Ok(Some(rows)) => u32::try_from(rows.len() * std::mem::size_of::<Candle>()).unwrap_or(u32::MAX),
-            _ => 1,
-        };
         BinanceArchive {
             base: base.trim_end_matches('/').to_string(),
             downloader,
-            files: Memo::weighted(FILE_MEMO_BYTES, weigh, None),
-            flights: Singleflight::default(),
+            candles: FileCache::new(FILE_MEMO_BYTES),
+            trades: FileCache::new(FILE_MEMO_BYTES),
         }
     }
 
@@ -150,7 +140,7 @@ impl BinanceArchive {
                 break;
             }
             let Ok(url) = self.url(series, code, period) else { return };
-            if self.files.get(&url).is_some() {
+            if self.candles.holds(&url) {
                 continue;
             }
             let (me, series) = (Arc::clone(self), Arc::clone(series));
@@ -179,34 +169,59 @@ impl BinanceArchive {
     /// The decoded rows of one file, sorted by open time (`None`: not published).
     async fn file(&self, series: &SeriesKey, code: &str, period: Period) -> Result<Option<Arc<Vec<Candle>>>> {
         let url = self.url(series, code, period)?;
-        if let Some((at, rows)) = self.files.get(&url) {
-            if matches!(rows, Ok(Some(_))) || at.elapsed() < NEGATIVE_TTL {
-                return rows;
-            }
-        }
-        self.flights
-            .run(&url, || async {
-                let rows = self.download(&url).await;
-                // Network trouble is not the file's fault: only its own answers are kept.
-                if !matches!(rows, Err(Error::Network { .. })) {
-                    self.files.insert(url.clone(), (crate::rt::Instant::now(), rows.clone()));
-                }
-                rows
+        self.candles
+            .get(&url, || async {
+                let rows = self.download(&url, parse_kline_csv).await?;
+                Ok(rows.map(|mut rows| {
+                    rows.sort_by_key(|c| c.open_time);
+                    Arc::new(rows)
+                }))
             })
             .await
     }
 
-    /// Downloads, verifies and parses one file.
-    async fn download(&self, url: &str) -> FileRows {
+    /// The aggregate trades of UTC day `day` (days since 1970) for `series`, sorted by
+    /// id, from its daily file (monthly aggTrades files can exceed a gigabyte: never
+    /// read). A file not published is `NotArchived` naming it.
+    pub(crate) async fn agg_trades(&self, series: &SeriesKey, day: i64, now: i64) -> Result<Arc<Vec<Trade>>> {
+        let period = Period::Day(day);
+        let name = format!("{}-aggTrades-{}.zip", series.symbol, period.label());
+        let url = format!(
+            "{}/data/{}/daily/aggTrades/{}/{name}",
+            self.base,
+            market_folder(series.market)?,
+            series.symbol
+        );
+        let rows = self
+            .trades
+            .get(&url, || async {
+                let rows = self.download(&url, parse_agg_trades_csv).await?;
+                Ok(rows.map(|mut rows| {
+                    rows.sort_by_key(|t| t.id);
+                    Arc::new(rows)
+                }))
+            })
+            .await?;
+        rows.ok_or_else(|| {
+            let expected = Some((day + 1) * DAY_MS).filter(|&t| t > now);
+            self.not_archived(series, period.span(), format!("{name} is not published"), expected)
+        })
+    }
+
+    /// Downloads, verifies and parses one file (`None`: not published).
+    async fn download<T>(
+        &self,
+        url: &str,
+        parse: fn(&[u8]) -> std::result::Result<Vec<T>, String>,
+    ) -> Result<Option<Vec<T>>> {
         let Download::Verified { name, contents } = self.downloader.verified_zip(url).await? else {
             return Ok(None);
         };
-        let mut rows = parse_kline_csv(&contents).map_err(|e| Error::MalformedResponse {
+        let rows = parse(&contents).map_err(|e| Error::MalformedResponse {
             exchange: self.downloader.venue.into(),
             message: format!("{name}: {e}"),
         })?;
-        rows.sort_by_key(|c| c.open_time);
-        Ok(Some(Arc::new(rows)))
+        Ok(Some(rows))
     }
 
     fn url(&self, series: &SeriesKey, code: &str, period: Period) -> Result<String> {
@@ -307,6 +322,45 @@ pub(crate) fn parse_kline_csv(text: &[u8]) -> std::result::Result<Vec<Candle>, S
     Ok(rows)
 }
 
+/// Rows of an aggTrades CSV: `agg_id, price, qty, first_id, last_id, time,
+/// is_buyer_maker[, is_best_match]`. A header line is skipped; booleans may be written
+/// `True`/`true`; microsecond times become milliseconds.
+pub(crate) fn parse_agg_trades_csv(text: &[u8]) -> std::result::Result<Vec<Trade>, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "the CSV is not UTF-8".to_string())?;
+    let mut rows = Vec::with_capacity(text.len() / 60);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        if n == 0 && fields[0].parse::<i64>().is_err() {
+            continue; // the header
+        }
+        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, &line[..line.len().min(120)]);
+        if fields.len() < 7 {
+            return Err(bad("fewer than 7 fields"));
+        }
+        let int = |i: usize| fields[i].parse::<i64>().map_err(|_| bad("an integer that is not one"));
+        let float = |i: usize| fields[i].parse::<f64>().map_err(|_| bad("a number that is not one"));
+        let time = int(5)?;
+        let buyer_maker = match fields[6].to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(bad("is_buyer_maker that is neither true nor false")),
+        };
+        rows.push(Trade {
+            time: if time >= MICROSECONDS_FROM { time.div_euclid(1000) } else { time },
+            id: int(0)?,
+            price: float(1)?,
+            quantity: float(2)?,
+            // The buyer was the maker, so the taker sold.
+            side: if buyer_maker { Side::Sell } else { Side::Buy },
+        });
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +378,19 @@ mod tests {
         assert_eq!(parse_kline_csv(format!("{header}{ms}").as_bytes()).unwrap(), plain);
         assert!(parse_kline_csv(b"1704067200000,x,1,1,1,1,1,1,1\n").unwrap_err().contains("line 1"));
         assert!(parse_kline_csv(b"1,2,3\n").unwrap_err().contains("fewer than 9"));
+    }
+
+    #[test]
+    fn agg_trades_csv_of_either_market_reads_alike() {
+        let spot = "26129,42283.58,0.01,27781,27782,1704067200123,True,True\n";
+        let um = "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n26129,42283.58,0.01,27781,27782,1704067200123,true\n";
+        let micros = "26129,42283.58,0.01,27781,27782,1704067200123456,True,True\n";
+        let want = parse_agg_trades_csv(spot.as_bytes()).unwrap();
+        assert_eq!(want.len(), 1);
+        assert_eq!((want[0].id, want[0].time, want[0].side), (26129, 1_704_067_200_123, Side::Sell));
+        assert_eq!(parse_agg_trades_csv(um.as_bytes()).unwrap(), want);
+        assert_eq!(parse_agg_trades_csv(micros.as_bytes()).unwrap(), want);
+        assert!(parse_agg_trades_csv(b"1,2,3,4,5,6,maybe\n").unwrap_err().contains("neither"));
     }
 
     #[test]

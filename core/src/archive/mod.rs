@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `mod.rs` | the `archives` setting |
 //! | `download.rs` | downloads with retries, checksum checks, unpacking |
+//! | `files.rs` | decoded files by URL, one download per file, failures remembered |
 //! | `binance.rs` | data.binance.vision: which files cover a span, their CSV rows |
 //! | `zip.rs` | the one file inside a zip, CRC-checked |
 
@@ -14,6 +15,8 @@
 mod binance;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod download;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod files;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod zip;
 

@@ -1,19 +1,24 @@
-//! Closed kline segments from the exchanges' bulk archives (the `archives` setting):
-//! archives first for history older than the last two days, REST wherever a file is
-//! missing, damaged or lacks rows — and with `only`, a typed error instead of REST.
+//! Closed segments from the exchanges' bulk archives (the `archives` setting): archives
+//! first for history older than the last two days, REST wherever a file is missing,
+//! damaged or lacks rows — and with `only`, a typed error instead of REST.
+//!
+//! Klines: a segment is served from archive files only when they give every slot of it.
+//! Trades (Binance aggTrades, daily files): the file's aggregate ids must be consecutive;
+//! then every hour strictly between the hours of its first and last trade is whole (ids
+//! prove nothing is missing there), and all of those hours are stored at once. The hours
+//! of the file's first and last trade could be cut short: REST serves them in `auto`.
 
 use std::sync::Arc;
 
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-use super::normalize::normalize_candles;
+use super::normalize::{normalize_candles, normalize_trades};
 use super::Engine;
 use crate::archive::ArchiveMode;
-use crate::candles::CandleColumns;
 use crate::error::{Error, Result};
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 use crate::model::Exchange;
 use crate::model::{DataKind, SeriesKey};
-use crate::segment::SegmentKey;
+use crate::segment::{Payload, SegmentKey};
 use crate::time::DAY_MS;
 
 /// The archive setting and the archive readers by exchange.
@@ -26,9 +31,18 @@ pub(crate) struct Archives {
     pub binance: Option<Arc<crate::archive::BinanceArchive>>,
 }
 
-/// Archive rows of one segment, and whether they fill every slot of it.
+/// Archive rows of one segment, whether they are whole, and the other whole segments
+/// the same file covered (stored with it, so a day of trades is read once).
 pub(super) struct FromArchive {
-    pub columns: CandleColumns,
+    pub payload: Payload,
+    pub complete: bool,
+    pub siblings: Vec<Sibling>,
+}
+
+/// Another segment a file covered.
+pub(super) struct Sibling {
+    pub key: SegmentKey,
+    pub payload: Payload,
     pub complete: bool,
 }
 
@@ -56,12 +70,11 @@ impl Engine {
             ArchiveMode::Auto => true,
             ArchiveMode::Only => false,
         };
-        if auto
-            && (series.kind != DataKind::Klines || span.end > now.div_euclid(DAY_MS) * DAY_MS - AUTO_LAG_MS)
-        {
+        let archived_kind = matches!(series.kind, DataKind::Klines | DataKind::Trades);
+        if auto && (!archived_kind || span.end > now.div_euclid(DAY_MS) * DAY_MS - AUTO_LAG_MS) {
             return Ok(None);
         }
-        let read = match self.read_archive(series, key, now).await {
+        let read = match self.read_archive(series, key, now, auto).await {
             Ok(read) => read,
             Err(e) if auto => {
                 tracing::info!(segment = %key.storage_key("cc"), error = %e, "archive cannot serve the segment; asking REST");
@@ -72,14 +85,13 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        let complete = crate::table::Table::len(&read) as i64 == series.kind.slots_per_segment();
-        if auto && !complete {
+        if auto && !read.complete {
             // Archives lose rows (binance-public-data #86, #140, #161): a hole is not the
             // exchange's word that nothing traded. REST decides.
-            tracing::info!(segment = %key.storage_key("cc"), rows = crate::table::Table::len(&read), "archive rows incomplete; asking REST");
+            tracing::info!(segment = %key.storage_key("cc"), rows = read.payload.len(), "archive rows not provably whole; asking REST");
             return Ok(None);
         }
-        Ok(Some(FromArchive { columns: read, complete }))
+        Ok(Some(read))
     }
 
     /// The order to load the `missing` kline segments of `keys` in when archives may
@@ -113,20 +125,72 @@ impl Engine {
         series: &Arc<SeriesKey>,
         key: &SegmentKey,
         now: i64,
-    ) -> Result<CandleColumns> {
-        if series.kind != DataKind::Klines {
-            let what = format!("{} archives are not read yet (klines only)", series.kind.as_str());
-            return Err(not_archived(series, key, what));
-        }
+        auto: bool,
+    ) -> Result<FromArchive> {
         #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
         if let (Exchange::Binance, Some(archive)) = (series.exchange, &self.archives.binance) {
-            let read = archive.klines(series, key.span(), now).await?;
-            tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
-            return Ok(normalize_candles(key, read.candles));
+            return match series.kind {
+                DataKind::Klines => {
+                    let read = archive.klines(series, key.span(), now).await?;
+                    tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
+                    let columns = normalize_candles(key, read.candles);
+                    let complete =
+                        crate::table::Table::len(&columns) as i64 == series.kind.slots_per_segment();
+                    Ok(FromArchive {
+                        payload: Payload::Candles(Arc::new(columns)),
+                        complete,
+                        siblings: Vec::new(),
+                    })
+                }
+                DataKind::Trades => {
+                    let day = key.span().start.div_euclid(DAY_MS);
+                    let rows = archive.agg_trades(series, day, now).await?;
+                    Ok(self.day_of_trades(key, &rows, auto))
+                }
+                DataKind::Funding => {
+                    Err(not_archived(series, key, "funding archives are not read yet".into()))
+                }
+            };
         }
         #[cfg(not(all(feature = "http", not(target_arch = "wasm32"))))]
-        let _ = now;
+        let _ = (now, auto);
         Err(not_archived(series, key, format!("{} publishes no archive this build reads", series.exchange)))
+    }
+
+    /// Segment `key` (one hour) from a day file's aggregate trades (sorted by id), and
+    /// the day's other hours that are not held fresh in memory (in `auto`, only whole
+    /// ones).
+    #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+    fn day_of_trades(&self, key: &SegmentKey, rows: &[crate::trades::Trade], auto: bool) -> FromArchive {
+        let series = &key.series;
+        let consecutive = rows.windows(2).all(|w| w[1].id == w[0].id + 1);
+        let hour = |t: i64| series.interval.slot_of(t);
+        let edges = rows.first().zip(rows.last()).map(|(f, l)| (hour(f.time), hour(l.time)));
+        let whole = |k: &SegmentKey| {
+            consecutive && edges.is_some_and(|(first, last)| first < k.index && k.index < last)
+        };
+        let mut by_time = rows.to_vec();
+        by_time.sort_by_key(|t| (t.time, t.id));
+        let payload_of = |k: &SegmentKey| {
+            let span = k.span();
+            let (lo, hi) = (
+                by_time.partition_point(|t| t.time < span.start),
+                by_time.partition_point(|t| t.time < span.end),
+            );
+            Payload::Trades(Arc::new(normalize_trades(span, by_time[lo..hi].to_vec())))
+        };
+        let day = key.span().start.div_euclid(DAY_MS) * DAY_MS;
+        let now = self.clock.now_ms();
+        let siblings = (hour(day)..hour(day + DAY_MS))
+            .filter(|&h| h != key.index)
+            .map(|index| SegmentKey { series: Arc::clone(series), index })
+            .filter(|k| {
+                (!auto || whole(k))
+                    && !self.memory.as_ref().and_then(|m| m.get(k)).is_some_and(|s| s.is_fresh(now))
+            })
+            .map(|k| Sibling { payload: payload_of(&k), complete: whole(&k), key: k })
+            .collect();
+        FromArchive { payload: payload_of(key), complete: whole(key), siblings }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::archived::{FromArchive, Sibling};
 use super::normalize::{normalize_candles, normalize_funding, normalize_trades};
 use super::retention::{straddles, EDGE_TTL_MS};
 use super::Engine;
@@ -118,7 +119,7 @@ impl Engine {
         if let Some(relay) = &self.relay {
             return self.fetch_from_relay(relay, key, now).await;
         }
-        let Fetched { payload, origin, complete } =
+        let Fetched { payload, origin, complete, siblings } =
             match self.fetch_payload(upstream, key, empty_before, now).await {
                 Ok(fetched) => {
                     self.failures.invalidate(key);
@@ -137,7 +138,17 @@ impl Engine {
             expires_at = Some(expires_at.map_or(cap, |t| t.min(cap)));
         }
         let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at, origin });
-        self.store(&[Stored::new(Arc::clone(&seg))], 0..self.tiers.len()).await;
+        let mut stored = vec![Stored::new(Arc::clone(&seg))];
+        // The other segments the same archive file covered, stored at once.
+        for sibling in siblings {
+            let mut expires_at = self.policy.expires_at(&sibling.key, sibling.payload.len(), now);
+            if !sibling.complete {
+                expires_at = Some(expires_at.map_or(now + EDGE_TTL_MS, |t| t.min(now + EDGE_TTL_MS)));
+            }
+            let Sibling { key, payload, .. } = sibling;
+            stored.push(Stored::new(Arc::new(Segment { key, payload, fetched_at: now, expires_at, origin })));
+        }
+        self.store(&stored, 0..self.tiers.len()).await;
         Ok(seg)
     }
 
@@ -180,8 +191,8 @@ impl Engine {
         }
         if let Some(read) = self.archived_rows(key, now).await? {
             self.upstream_counters.segment_fetched();
-            let payload = Payload::Candles(Arc::new(read.columns));
-            return Ok(Fetched { payload, origin: Origin::Archive, complete: read.complete });
+            let FromArchive { payload, complete, siblings } = read;
+            return Ok(Fetched { payload, origin: Origin::Archive, complete, siblings });
         }
         let payload = match series.kind {
             DataKind::Klines => Payload::Candles(Arc::new(normalize_candles(
@@ -208,10 +219,12 @@ struct Fetched {
     origin: Origin,
     /// Whether the source covered the whole segment (archive files may lack rows).
     complete: bool,
+    /// Other segments the same archive file covered.
+    siblings: Vec<Sibling>,
 }
 
 impl Fetched {
     fn api(payload: Payload) -> Self {
-        Fetched { payload, origin: Origin::Api, complete: true }
+        Fetched { payload, origin: Origin::Api, complete: true, siblings: Vec::new() }
     }
 }
