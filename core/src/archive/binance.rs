@@ -94,12 +94,15 @@ impl BinanceArchive {
 
     /// The candles the archive holds for `span` of `series`, from monthly files where a
     /// month is over and daily files otherwise (or where the monthly file is missing).
-    /// A file not published is `NotArchived` naming it (and when it should appear).
+    /// A file not published is `NotArchived` naming it (and when it should appear). For a
+    /// `sequential` reader (the previous segment was read just before), the next months'
+    /// files are downloaded in the background too.
     pub(crate) async fn klines(
         self: &Arc<Self>,
         series: &Arc<SeriesKey>,
         span: TimeRange,
         now: i64,
+        sequential: bool,
     ) -> Result<ArchivedKlines> {
         let code = interval_code(series.interval).ok_or_else(|| {
             self.not_archived(series, span, "the archive has no such interval".into(), None)
@@ -111,7 +114,9 @@ impl BinanceArchive {
             // 1s months are ~2.7 M rows: read them a day at a time.
             let monthly_first = whole.span().end <= now && series.interval.fixed_ms() != Some(1000);
             if monthly_first && self.read(series, code, whole, part, &mut out).await? {
-                self.read_ahead(series, code, month, now);
+                if sequential {
+                    self.read_ahead(series, code, month, now);
+                }
                 continue;
             }
             if !has_daily_files(series.interval) {

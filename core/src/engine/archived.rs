@@ -22,13 +22,28 @@ use crate::segment::{Payload, SegmentKey};
 use crate::time::DAY_MS;
 
 /// The archive setting and the archive readers by exchange.
-#[derive(Default)]
 pub(crate) struct Archives {
     /// `auto`, `off` or `only`.
     pub mode: ArchiveMode,
     /// Binance's kline archive (data.binance.vision or a simulator).
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
     pub binance: Option<Arc<crate::archive::BinanceArchive>>,
+    /// Where kline segments read from archives ended, per series: a segment starting at
+    /// one of them is a sequential reader's next, and the next months are read ahead.
+    #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+    read_ends: crate::memo::Memo<(Arc<SeriesKey>, i64), ()>,
+}
+
+impl Default for Archives {
+    fn default() -> Self {
+        Archives {
+            mode: ArchiveMode::default(),
+            #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+            binance: None,
+            #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+            read_ends: crate::memo::Memo::new(10_000),
+        }
+    }
 }
 
 /// Archive rows of one segment, whether they are whole, and the other whole segments
@@ -131,7 +146,10 @@ impl Engine {
         if let (Exchange::Binance, Some(archive)) = (series.exchange, &self.archives.binance) {
             return match series.kind {
                 DataKind::Klines => {
-                    let read = archive.klines(series, key.span(), now).await?;
+                    let span = key.span();
+                    let sequential = self.archives.read_ends.get(&(Arc::clone(series), span.start)).is_some();
+                    let read = archive.klines(series, span, now, sequential).await?;
+                    self.archives.read_ends.insert((Arc::clone(series), span.end), ());
                     tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
                     let columns = normalize_candles(key, read.candles);
                     let complete =
