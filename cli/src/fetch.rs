@@ -96,9 +96,10 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
             result?
         }
     };
-    let requests = cache.stats().upstream.requests;
+    let upstream = cache.stats().upstream;
+    let requests = upstream.requests;
     eprintln!(
-        "{} {} ({} gap{}) in {:.2?}; {requests} upstream request{}",
+        "{} {} ({} gap{}) in {:.2?}; {requests} upstream request{} ({})",
         summary.records,
         match target.what {
             What::Range(Dataset::Klines(_)) => "candles",
@@ -109,6 +110,7 @@ pub async fn run(args: FetchArgs) -> Result<(), String> {
         if summary.gaps == 1 { "" } else { "s" },
         summary.elapsed,
         if requests == 1 { "" } else { "s" },
+        upstream.summary(),
     );
     Ok(())
 }

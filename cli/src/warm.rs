@@ -78,25 +78,28 @@ pub async fn run(args: WarmArgs) -> Result<(), String> {
     let cache = args.cache.build().await?;
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
     if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} steps")
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} steps · {msg}")
     {
         bar.set_style(style);
     }
     let started = Instant::now();
+    // One bar for both upstreams: API requests (and their weight) and archive files.
     let progress = |p: cryptocache::WarmProgress| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
+        bar.set_message(cache.stats().upstream.summary());
     };
     let report = cache.warm(&items, args.concurrency, &progress).await;
     bar.finish_and_clear();
     let stats = cache.stats();
     eprintln!(
-        "warmed {} of {} series ({} records) in {:.2?}; {} upstream requests",
+        "warmed {} of {} series ({} records) in {:.2?}; {} upstream requests ({})",
         items.len() - report.failures.len(),
         items.len(),
         report.records,
         started.elapsed(),
-        stats.upstream.requests
+        stats.upstream.requests,
+        stats.upstream.summary()
     );
     for (i, e) in &report.failures {
         eprintln!("  series #{} ({} {}): {e}", i + 1, items[*i].exchange, items[*i].symbol);

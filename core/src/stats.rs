@@ -251,6 +251,35 @@ pub struct UpstreamStats {
     pub duration: HistogramStats,
 }
 
+impl UpstreamStats {
+    /// Requests answered by the exchanges' bulk archives (venues named `*-archive`): files
+    /// and their CHECKSUMs, which spend no API weight.
+    pub fn archive_requests(&self) -> u64 {
+        self.venues
+            .iter()
+            .filter(|(name, _)| name.ends_with("-archive"))
+            .map(|(_, v)| v.requests.values().sum::<u64>())
+            .sum()
+    }
+
+    /// What upstream did, in one line: `529 requests (weight 1076)`, with the archive
+    /// files apart when there were any: `1 API request (weight 20), 29 archive files`.
+    pub fn summary(&self) -> String {
+        let archive = self.archive_requests();
+        let api = self.requests.saturating_sub(archive);
+        let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let mut text = format!("{} (weight {})", plural(api, "API request"), self.weight);
+        if archive > 0 {
+            text.push_str(&format!(
+                ", {} ({:.1} MB in all)",
+                plural(archive, "archive file request"),
+                self.bytes as f64 / 1e6
+            ));
+        }
+        text
+    }
+}
+
 /// All counters of a cache, as returned by `Cache::stats()`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
@@ -448,6 +477,23 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_tells_api_requests_from_archive_files() {
+        let up = UpstreamCounters::default();
+        up.request("binance-spot", 20);
+        up.answered("binance-spot", "200", Duration::from_millis(80));
+        for _ in 0..2 {
+            up.request("binance-archive", 0);
+            up.answered("binance-archive", "200", Duration::from_millis(80));
+        }
+        up.received(2_500_000);
+        let stats = snapshot(0, &[], &up, &Histogram::default()).upstream;
+        assert_eq!(stats.archive_requests(), 2);
+        assert_eq!(stats.summary(), "1 API request (weight 20), 2 archive file requests (2.5 MB in all)");
+        let none = snapshot(0, &[], &UpstreamCounters::default(), &Histogram::default()).upstream;
+        assert_eq!(none.summary(), "0 API requests (weight 0)");
+    }
 
     #[test]
     fn prometheus_text_has_every_family_and_cumulative_buckets() {
