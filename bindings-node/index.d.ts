@@ -292,6 +292,8 @@ export interface Stats {
     bytes: number;
     segmentsFetched: number;
     throttleWaits: number;
+    /** Archive rows REST contradicted (REST's kept; docs/archives.md). */
+    archiveDisagreements: number;
   };
   prefetches: number;
   /** Stale segments served while a background refresh replaced them. */

@@ -559,6 +559,8 @@ pub struct UpstreamStats {
     pub segments_fetched: f64,
     /// Times the local rate limiter made a request wait.
     pub throttle_waits: f64,
+    /// Archive rows REST contradicted (REST's kept; docs/archives.md).
+    pub archive_disagreements: f64,
 }
 
 /// Counters since the cache was built.
@@ -604,6 +606,7 @@ impl Stats {
                 bytes: n(s.upstream.bytes),
                 segments_fetched: n(s.upstream.segments_fetched),
                 throttle_waits: n(s.upstream.throttle_waits),
+                archive_disagreements: n(s.upstream.archive_disagreements),
             },
             prefetches: n(s.prefetches),
             revalidations: n(s.revalidations),

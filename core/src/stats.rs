@@ -152,6 +152,7 @@ pub struct UpstreamCounters {
     bytes: AtomicU64,
     segments_fetched: AtomicU64,
     throttle_waits: AtomicU64,
+    archive_disagreements: AtomicU64,
     venues: Mutex<BTreeMap<String, VenueStats>>,
     durations: Histogram,
 }
@@ -189,6 +190,9 @@ impl UpstreamCounters {
     }
     pub(crate) fn throttle_wait(&self) {
         self.throttle_waits.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn archive_disagreements(&self, rows: u64) {
+        self.archive_disagreements.fetch_add(rows, Relaxed);
     }
 }
 
@@ -245,6 +249,9 @@ pub struct UpstreamStats {
     pub segments_fetched: u64,
     /// Times the local rate limiter made a request wait.
     pub throttle_waits: u64,
+    /// Rows an archive file had for a segment REST then served (the file lacked rows)
+    /// that differ from REST's or that REST does not have. REST's rows were kept.
+    pub archive_disagreements: u64,
     /// Per venue.
     pub venues: BTreeMap<String, VenueStats>,
     /// Time from sending a request to its answer.
@@ -329,6 +336,7 @@ pub(crate) fn snapshot(
             bytes: up.bytes.load(Relaxed),
             segments_fetched: up.segments_fetched.load(Relaxed),
             throttle_waits: up.throttle_waits.load(Relaxed),
+            archive_disagreements: up.archive_disagreements.load(Relaxed),
             venues: up.venues.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             duration: up.durations.snapshot(),
         },
@@ -447,6 +455,12 @@ impl Stats {
             "counter",
             "Waits imposed by the rate budget.",
             one(up.throttle_waits),
+        );
+        family(
+            "cryptocache_archive_disagreements_total",
+            "counter",
+            "Archive rows that differed from REST's for the same segment (REST kept).",
+            one(up.archive_disagreements),
         );
         family(
             "cryptocache_prefetches_total",

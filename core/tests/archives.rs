@@ -214,3 +214,29 @@ async fn only_reads_usdm_trades_older_than_rest_keeps_and_never_finalises_edge_h
     assert_eq!(open, [day, day + 23 * HOUR], "the edge hours may be cut short: not final");
     assert!(coverage.segments.iter().all(|s| s.origin == Some(Origin::Archive)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_file_with_a_hole_and_a_wrong_value_is_overruled_by_rest_and_counted() {
+    use cryptocache_sim::quirks::BINANCE_ARCHIVE_MONTHLY_DRIFT_MS as DRIFT;
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR;
+    let w = World::at(now, SimConfig::default()).await;
+    let q = query("BTCUSDT", "1m", DRIFT - DAY, DRIFT + DAY);
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    assert_matches_sim(&cache.klines(&q).await.unwrap(), &q, now);
+    // The segment holding the hole came from REST, which also corrects the next candle:
+    // the archive's other 998 rows agree, that one does not.
+    assert_eq!(w.kline_requests(), 1);
+    assert_eq!(cache.stats().upstream.archive_disagreements, 1);
+    let report = cache.coverage(&coverage_of(&q)).await.unwrap();
+    let holder = report.segments.iter().find(|s| s.span.contains(DRIFT)).unwrap();
+    assert_eq!(holder.origin, Some(Origin::Api));
+
+    // With archives only, the hole is served as a gap, but never as a final answer.
+    let only = w.builder().archives(ArchiveMode::Only).no_disk().build().await.unwrap();
+    let got = only.klines(&q).await.unwrap();
+    assert_eq!(got.len(), 2 * 1440 - 1);
+    assert!(got.gaps().iter().any(|g| g.contains(DRIFT)));
+    let report = only.coverage(&coverage_of(&q)).await.unwrap();
+    let holder = report.segments.iter().find(|s| s.span.contains(DRIFT)).unwrap();
+    assert!(holder.expires_at.is_some(), "not final: {holder:?}");
+}

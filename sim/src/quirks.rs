@@ -100,3 +100,9 @@ pub const BINANCE_ARCHIVE_MISSING_DAY_MS: i64 = 1_707_868_800_000;
 /// A day whose daily archive files come with a `.CHECKSUM` that does not match the
 /// zip (for every symbol and interval): 2024-03-20 00:00 UTC. The zip itself is right.
 pub const BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS: i64 = 1_710_892_800_000;
+/// Monthly kline files that disagree with REST (binance-public-data #86, #140, #161: rows
+/// missing from monthly files; #475: monthly values differ from daily files and REST).
+/// In the monthly files of November 2023 (every symbol; intervals whose grid has it), the candle
+/// opening at this time (2023-11-15 12:00 UTC) is missing, and the next one has another
+/// base volume (a digit appended). Daily files and REST are right.
+pub const BINANCE_ARCHIVE_MONTHLY_DRIFT_MS: i64 = 1_700_049_600_000;

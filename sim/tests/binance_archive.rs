@@ -170,3 +170,27 @@ async fn daily_agg_trades_equal_rest_with_headers_booleans_and_microseconds_by_m
     let time: i64 = spot_2025.lines().next().unwrap().split(',').nth(5).unwrap().parse().unwrap();
     assert!(time > 1_000_000_000_000_000, "microseconds from 2025: {time}");
 }
+
+#[tokio::test]
+async fn a_monthly_file_lacks_a_row_and_alters_the_next_where_daily_files_are_right() {
+    let sim = sim_at(NOW).await;
+    let drift = cryptocache_sim::quirks::BINANCE_ARCHIVE_MONTHLY_DRIFT_MS;
+    let volume_at = |csv: &str, t: i64| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{t},")))
+            .map(|l| l.split(',').nth(5).unwrap().to_string())
+    };
+    let monthly = unzip(&get(&sim, "/data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2023-11.zip").await.body);
+    let daily = unzip(&get(&sim, "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2023-11-15.zip").await.body);
+    assert_eq!(volume_at(&monthly, drift), None, "the monthly file lacks the row");
+    assert!(volume_at(&daily, drift).is_some(), "the daily file has it");
+    let next = drift + 60_000;
+    assert_ne!(volume_at(&monthly, next), volume_at(&daily, next), "the monthly file differs after it");
+    let rest = binance_klines(BinanceMarket::Spot, "BTCUSDT", "1m", next, next + 60_000, NOW).unwrap();
+    assert_eq!(
+        volume_at(&daily, next).unwrap().parse::<f64>().unwrap(),
+        rest[0].volume,
+        "daily matches REST"
+    );
+    assert_eq!(monthly.lines().count(), 30 * 1440 - 1);
+}

@@ -34,6 +34,8 @@ pub(crate) struct Archives {
     read_ends: crate::memo::Memo<(Arc<SeriesKey>, i64), ()>,
 }
 
+// Derivable where the native-only fields are compiled out (WebAssembly).
+#[cfg_attr(not(all(feature = "http", not(target_arch = "wasm32"))), allow(clippy::derivable_impls))]
 impl Default for Archives {
     fn default() -> Self {
         Archives {
@@ -74,9 +76,11 @@ impl Engine {
 
     /// The rows of segment `key` from the archive, when the setting and the segment's
     /// age allow: `Ok(None)` means "ask REST". In `auto`, anything the archive cannot
-    /// serve whole (a file not published, a checksum mismatch, missing rows, a network
-    /// failure) goes to REST, which is the authority. In `only`, that is a
-    /// `NOT_ARCHIVED` error (or the archive's rows with their holes, not final).
+    /// serve (a file not published, a checksum mismatch, a network failure) goes to REST,
+    /// which is the authority; rows that are not provably whole come back with
+    /// `complete: false` for the caller to check against REST's. In `only`, a file the
+    /// archive cannot serve is a `NOT_ARCHIVED` error, and rows with holes are served,
+    /// not final.
     pub(super) async fn archived_rows(&self, key: &SegmentKey, now: i64) -> Result<Option<FromArchive>> {
         let series = &key.series;
         let span = key.span();
@@ -102,9 +106,8 @@ impl Engine {
         };
         if auto && !read.complete {
             // Archives lose rows (binance-public-data #86, #140, #161): a hole is not the
-            // exchange's word that nothing traded. REST decides.
+            // exchange's word that nothing traded. REST decides (the caller compares).
             tracing::info!(segment = %key.storage_key("cc"), rows = read.payload.len(), "archive rows not provably whole; asking REST");
-            return Ok(None);
         }
         Ok(Some(read))
     }
@@ -209,6 +212,37 @@ impl Engine {
             .map(|k| Sibling { payload: payload_of(&k), complete: whole(&k), key: k })
             .collect();
         FromArchive { payload: payload_of(key), complete: whole(key), siblings }
+    }
+}
+
+impl Engine {
+    /// Counts (and logs) the rows of a partial archive read that REST, which served the
+    /// segment, contradicts: values that differ, or rows REST does not have. REST's rows
+    /// are the ones kept; the archive's are never merged in.
+    pub(super) fn reconcile(&self, key: &SegmentKey, archive: &Payload, rest: &Payload) {
+        let differing = match (archive, rest) {
+            (Payload::Candles(a), Payload::Candles(r)) => {
+                let by_time: std::collections::HashMap<i64, crate::candles::Candle> =
+                    (0..crate::table::Table::len(&**r)).map(|i| r.row(i)).map(|c| (c.open_time, c)).collect();
+                (0..crate::table::Table::len(&**a))
+                    .map(|i| a.row(i))
+                    .filter(|c| by_time.get(&c.open_time) != Some(c))
+                    .count()
+            }
+            (Payload::Trades(a), Payload::Trades(r)) => {
+                let by_id: std::collections::HashMap<i64, crate::trades::Trade> =
+                    (0..crate::table::Table::len(&**r)).map(|i| r.row(i)).map(|t| (t.id, t)).collect();
+                (0..crate::table::Table::len(&**a))
+                    .map(|i| a.row(i))
+                    .filter(|t| by_id.get(&t.id) != Some(t))
+                    .count()
+            }
+            _ => 0,
+        };
+        if differing > 0 {
+            self.upstream_counters.archive_disagreements(differing as u64);
+            tracing::warn!(segment = %key.storage_key("cc"), rows = differing, "archive rows disagree with REST; REST kept");
+        }
     }
 }
 

@@ -146,6 +146,7 @@ impl Engine {
                 expires_at = Some(expires_at.map_or(now + EDGE_TTL_MS, |t| t.min(now + EDGE_TTL_MS)));
             }
             let Sibling { key, payload, .. } = sibling;
+            let origin = Origin::Archive;
             stored.push(Stored::new(Arc::new(Segment { key, payload, fetched_at: now, expires_at, origin })));
         }
         self.store(&stored, 0..self.tiers.len()).await;
@@ -189,11 +190,15 @@ impl Engine {
         if empty_before.is_some_and(|t| span.end <= t) {
             return Ok(Fetched::api(Payload::empty(series.kind)));
         }
-        if let Some(read) = self.archived_rows(key, now).await? {
-            self.upstream_counters.segment_fetched();
-            let FromArchive { payload, complete, siblings } = read;
-            return Ok(Fetched { payload, origin: Origin::Archive, complete, siblings });
-        }
+        let partial = match self.archived_rows(key, now).await? {
+            Some(read) if read.complete || self.archives_only() => {
+                self.upstream_counters.segment_fetched();
+                let FromArchive { payload, complete, siblings } = read;
+                return Ok(Fetched { payload, origin: Origin::Archive, complete, siblings });
+            }
+            // The file lacked rows: REST decides, and the file's rows are checked against it.
+            partial => partial,
+        };
         let payload = match series.kind {
             DataKind::Klines => Payload::Candles(Arc::new(normalize_candles(
                 key,
@@ -209,7 +214,13 @@ impl Engine {
             ))),
         };
         self.upstream_counters.segment_fetched();
-        Ok(Fetched::api(payload))
+        let mut fetched = Fetched::api(payload);
+        if let Some(partial) = partial {
+            self.reconcile(key, &partial.payload, &fetched.payload);
+            // The whole segments the same file covered are stored all the same.
+            fetched.siblings = partial.siblings;
+        }
+        Ok(fetched)
     }
 }
 
@@ -219,7 +230,7 @@ struct Fetched {
     origin: Origin,
     /// Whether the source covered the whole segment (archive files may lack rows).
     complete: bool,
-    /// Other segments the same archive file covered.
+    /// Other segments the same archive file covered (stored with origin `archive`).
     siblings: Vec<Sibling>,
 }
 

@@ -200,8 +200,18 @@ fn zip_file(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
         csv.push_str(HEADER);
         csv.push('\n');
     }
+    let drift = quirks::BINANCE_ARCHIVE_MONTHLY_DRIFT_MS;
+    let drifting = !file.daily && (file.start..file.end).contains(&drift);
+    let mut after_missing = false;
     for c in &candles {
         let row = series.wire(c);
+        if drifting && row.open_time == drift {
+            after_missing = true;
+            continue; // the missing row
+        }
+        // The row after it carries another base volume (a digit more).
+        let volume =
+            if std::mem::take(&mut after_missing) { altered(&row.text[4]) } else { row.text[4].clone() };
         let t = &row.text;
         csv.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},0\n",
@@ -210,7 +220,7 @@ fn zip_file(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
             t[1],
             t[2],
             t[3],
-            t[4],
+            volume,
             time(row.close_time, true),
             t[5],
             row.trades,
@@ -219,6 +229,15 @@ fn zip_file(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
         ));
     }
     Some(zip_one(&file.name.replace(".zip", ".csv"), csv.as_bytes()))
+}
+
+/// A decimal string with one more digit: another value, still a valid decimal.
+fn altered(decimal: &str) -> String {
+    if decimal.contains('.') {
+        format!("{decimal}7")
+    } else {
+        format!("{decimal}.7")
+    }
 }
 
 /// The zip of one period's aggregate trades (the REST `aggTrades` stream).
