@@ -52,6 +52,11 @@ impl<K: Hash + Eq + Clone, V: Clone> Singleflight<K, V> {
     pub fn in_flight(&self) -> usize {
         self.flights.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
+
+    /// Whether a run for `key` is in flight.
+    pub fn is_running(&self, key: &K) -> bool {
+        self.flights.lock().unwrap_or_else(|e| e.into_inner()).contains_key(key)
+    }
 }
 
 /// One caller's part in a flight; leaving (finished or cancelled) tidies the map.

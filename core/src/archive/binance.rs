@@ -19,6 +19,11 @@ use crate::trades::{Side, Trade};
 
 /// Decoded files kept for the next segments of the same month (bytes of candles).
 const FILE_MEMO_BYTES: u64 = 64 << 20;
+/// A daily file is due by the end of the next day (spec: "the next day").
+const DAILY_LAG_MS: i64 = DAY_MS;
+/// A monthly file is due by mid-month (spec: first days of the next month, up to
+/// mid-month: issues #38, #328).
+const MONTHLY_LAG_MS: i64 = 15 * DAY_MS;
 /// Monthly files read ahead of a reader going forward in time (downloaded in the
 /// background into the memo, so a year of 1m candles waits for ~3 round trips, not 12).
 const READ_AHEAD_MONTHS: i64 = 4;
@@ -108,28 +113,27 @@ impl BinanceArchive {
             self.not_archived(series, span, "the archive has no such interval".into(), None)
         })?;
         let mut out = ArchivedKlines { candles: Vec::new(), files: Vec::new() };
+        let deadline = self.deadline();
         for month in month_index(span.start)..=month_index(span.end - 1) {
             let whole = Period::Month(month);
             let part = clip(span, whole.span());
             // 1s months are ~2.7 M rows: read them a day at a time.
             let monthly_first = whole.span().end <= now && series.interval.fixed_ms() != Some(1000);
-            if monthly_first && self.read(series, code, whole, part, &mut out).await? {
+            if monthly_first && self.read(series, code, whole, part, &mut out, deadline).await? {
                 if sequential {
                     self.read_ahead(series, code, month, now);
                 }
                 continue;
             }
             if !has_daily_files(series.interval) {
-                let reason = format!("{} is not published", self.file_name(series, code, whole));
-                return Err(self.not_archived(series, part, reason, None));
+                let file = self.file_name(series, code, whole);
+                return Err(self.unpublished(series, span, part, whole, file, now));
             }
             for day in part.start.div_euclid(DAY_MS)..=(part.end - 1).div_euclid(DAY_MS) {
                 let period = Period::Day(day);
-                if !self.read(series, code, period, clip(part, period.span()), &mut out).await? {
-                    let reason = format!("{} is not published", self.file_name(series, code, period));
-                    // Daily files appear the day after; later than that, the day is missing.
-                    let expected = Some((day + 1) * DAY_MS).filter(|&t| t > now);
-                    return Err(self.not_archived(series, clip(part, period.span()), reason, expected));
+                if !self.read(series, code, period, clip(part, period.span()), &mut out, deadline).await? {
+                    let file = self.file_name(series, code, period);
+                    return Err(self.unpublished(series, span, clip(part, period.span()), period, file, now));
                 }
             }
         }
@@ -145,12 +149,13 @@ impl BinanceArchive {
                 break;
             }
             let Ok(url) = self.url(series, code, period) else { return };
-            if self.candles.holds(&url) {
+            if self.candles.holds_or_fetches(&url) {
                 continue;
             }
             let (me, series) = (Arc::clone(self), Arc::clone(series));
             crate::rt::spawn_background(async move {
-                let _ = me.file(&series, code, period).await;
+                let deadline = me.deadline();
+                let _ = me.file(&series, code, period, deadline).await;
             });
         }
     }
@@ -163,8 +168,9 @@ impl BinanceArchive {
         period: Period,
         part: TimeRange,
         out: &mut ArchivedKlines,
+        deadline: crate::rt::Instant,
     ) -> Result<bool> {
-        let Some(rows) = self.file(series, code, period).await? else { return Ok(false) };
+        let Some(rows) = self.file(series, code, period, deadline).await? else { return Ok(false) };
         let from = rows.partition_point(|c| c.open_time < part.start);
         out.candles.extend(rows[from..].iter().take_while(|c| c.open_time < part.end).cloned());
         out.files.push(self.file_name(series, code, period));
@@ -172,11 +178,17 @@ impl BinanceArchive {
     }
 
     /// The decoded rows of one file, sorted by open time (`None`: not published).
-    async fn file(&self, series: &SeriesKey, code: &str, period: Period) -> Result<Option<Arc<Vec<Candle>>>> {
+    async fn file(
+        &self,
+        series: &SeriesKey,
+        code: &str,
+        period: Period,
+        deadline: crate::rt::Instant,
+    ) -> Result<Option<Arc<Vec<Candle>>>> {
         let url = self.url(series, code, period)?;
         self.candles
             .get(&url, || async {
-                let rows = self.download(&url, parse_kline_csv).await?;
+                let rows = self.download(&url, parse_kline_csv, deadline).await?;
                 Ok(rows.map(|mut rows| {
                     rows.sort_by_key(|c| c.open_time);
                     Arc::new(rows)
@@ -200,17 +212,14 @@ impl BinanceArchive {
         let rows = self
             .trades
             .get(&url, || async {
-                let rows = self.download(&url, parse_agg_trades_csv).await?;
+                let rows = self.download(&url, parse_agg_trades_csv, self.deadline()).await?;
                 Ok(rows.map(|mut rows| {
                     rows.sort_by_key(|t| t.id);
                     Arc::new(rows)
                 }))
             })
             .await?;
-        rows.ok_or_else(|| {
-            let expected = Some((day + 1) * DAY_MS).filter(|&t| t > now);
-            self.not_archived(series, period.span(), format!("{name} is not published"), expected)
-        })
+        rows.ok_or_else(|| self.unpublished(series, period.span(), period.span(), period, name, now))
     }
 
     /// Downloads, verifies and parses one file (`None`: not published).
@@ -218,8 +227,9 @@ impl BinanceArchive {
         &self,
         url: &str,
         parse: fn(&[u8]) -> std::result::Result<Vec<T>, String>,
+        deadline: crate::rt::Instant,
     ) -> Result<Option<Vec<T>>> {
-        let Download::Verified { name, contents } = self.downloader.verified_zip(url).await? else {
+        let Download::Verified { name, contents } = self.downloader.verified_zip(url, deadline).await? else {
             return Ok(None);
         };
         let rows = parse(&contents).map_err(|e| Error::MalformedResponse {
@@ -227,6 +237,11 @@ impl BinanceArchive {
             message: format!("{name}: {e}"),
         })?;
         Ok(Some(rows))
+    }
+
+    /// When the retries of one segment's downloads must end (`max_wait` from now).
+    fn deadline(&self) -> crate::rt::Instant {
+        crate::rt::Instant::now() + self.downloader.retry.max_wait
     }
 
     fn url(&self, series: &SeriesKey, code: &str, period: Period) -> Result<String> {
@@ -242,6 +257,32 @@ impl BinanceArchive {
 
     fn file_name(&self, series: &SeriesKey, code: &str, period: Period) -> String {
         format!("{}-{code}-{}.zip", series.symbol, period.label())
+    }
+
+    /// The error for `file` (of `period`) not being there for segment `span` (`part` of
+    /// it): not published *yet* while inside the publication lag — then it says when the
+    /// segment's last file is due — or missing for good.
+    fn unpublished(
+        &self,
+        series: &SeriesKey,
+        span: TimeRange,
+        part: TimeRange,
+        period: Period,
+        file: String,
+        now: i64,
+    ) -> Error {
+        let due = |p: Period| match p {
+            Period::Day(_) => p.span().end + DAILY_LAG_MS,
+            Period::Month(_) => p.span().end + MONTHLY_LAG_MS,
+        };
+        if due(period) <= now {
+            return self.not_archived(series, part, format!("{file} is missing (due by now)"), None);
+        }
+        let last = match period {
+            Period::Day(_) => Period::Day((span.end - 1).div_euclid(DAY_MS)),
+            Period::Month(_) => Period::Month(month_index(span.end - 1)),
+        };
+        self.not_archived(series, part, format!("{file} is not published yet"), Some(due(last)))
     }
 
     fn not_archived(
@@ -291,6 +332,12 @@ fn has_daily_files(interval: Interval) -> bool {
     interval.fixed_ms().is_some_and(|ms| ms <= DAY_MS)
 }
 
+/// The start of a line for an error message: at most 120 characters, cut at a character
+/// boundary (the text may hold anything).
+fn preview(line: &str) -> &str {
+    line.char_indices().nth(120).map_or(line, |(at, _)| &line[..at])
+}
+
 /// Rows of a kline CSV: `open_time, open, high, low, close, volume, close_time,
 /// quote_volume, count, taker_buy_volume, taker_buy_quote_volume, ignore`. A header line
 /// (its first field not a number) is skipped; microsecond times become milliseconds.
@@ -306,7 +353,7 @@ pub(crate) fn parse_kline_csv(text: &[u8]) -> std::result::Result<Vec<Candle>, S
         if n == 0 && fields[0].parse::<i64>().is_err() {
             continue; // the header
         }
-        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, &line[..line.len().min(120)]);
+        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, preview(line));
         if fields.len() < 9 {
             return Err(bad("fewer than 9 fields"));
         }
@@ -342,7 +389,7 @@ pub(crate) fn parse_agg_trades_csv(text: &[u8]) -> std::result::Result<Vec<Trade
         if n == 0 && fields[0].parse::<i64>().is_err() {
             continue; // the header
         }
-        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, &line[..line.len().min(120)]);
+        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, preview(line));
         if fields.len() < 7 {
             return Err(bad("fewer than 7 fields"));
         }
@@ -383,6 +430,9 @@ mod tests {
         assert_eq!(parse_kline_csv(format!("{header}{ms}").as_bytes()).unwrap(), plain);
         assert!(parse_kline_csv(b"1704067200000,x,1,1,1,1,1,1,1\n").unwrap_err().contains("line 1"));
         assert!(parse_kline_csv(b"1,2,3\n").unwrap_err().contains("fewer than 9"));
+        // A bad line with multi-byte characters around the 120th byte is reported whole.
+        let wide = format!("1704067200000,{},x,1,1,1,1,1,1\n", "€".repeat(60));
+        assert!(parse_kline_csv(wide.as_bytes()).unwrap_err().contains("line 1"));
     }
 
     #[test]

@@ -40,9 +40,11 @@ pub(crate) struct Downloader {
 impl Downloader {
     /// The file inside the zip at `url`, verified against `url.CHECKSUM`. A checksum that
     /// does not match, or a zip that cannot be read, is `MalformedResponse`.
-    pub(crate) async fn verified_zip(&self, url: &str) -> Result<Download> {
-        let Some(zip) = self.get(url).await? else { return Ok(Download::NotPublished) };
-        let Some(sum) = self.get(&format!("{url}.CHECKSUM")).await? else {
+    /// No retry waits past `deadline` (one per segment load, so a segment reading many
+    /// files still waits at most `max_wait`).
+    pub(crate) async fn verified_zip(&self, url: &str, deadline: crate::rt::Instant) -> Result<Download> {
+        let Some(zip) = self.get(url, deadline).await? else { return Ok(Download::NotPublished) };
+        let Some(sum) = self.get(&format!("{url}.CHECKSUM"), deadline).await? else {
             // A zip without its checksum cannot be verified: treat it as not published.
             return Ok(Download::NotPublished);
         };
@@ -63,9 +65,8 @@ impl Downloader {
     }
 
     /// GETs `url` with retries: `Some(body)` on 200, `None` on 404.
-    async fn get(&self, url: &str) -> Result<Option<Vec<u8>>> {
+    async fn get(&self, url: &str, deadline: crate::rt::Instant) -> Result<Option<Vec<u8>>> {
         let counters = &*self.counters;
-        let deadline = crate::rt::Instant::now() + self.retry.max_wait;
         retry::run(&self.retry, counters, deadline, || async {
             counters.request(self.venue, 0);
             let sent = crate::rt::Instant::now();

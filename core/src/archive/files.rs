@@ -1,5 +1,5 @@
-//! Decoded archive files by URL: rows kept while memory allows, "not published" and
-//! failures kept a minute, and one download per file however many segments want it.
+//! Decoded archive files by URL: rows kept an hour while memory allows, "not published"
+//! and failures kept a minute, and one download per file however many segments want it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,6 +10,9 @@ use crate::singleflight::Singleflight;
 
 /// How long a file that was not published or failed its checksum is not asked again.
 const NEGATIVE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a file's rows are used before it is downloaded again (files are sometimes
+/// replaced, and a segment served with holes is read again when it expires).
+const POSITIVE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// One file's rows (`None`: not published), or why not.
 pub(crate) type FileRows<T> = Result<Option<Arc<Vec<T>>>>;
@@ -30,9 +33,10 @@ impl<T: Send + Sync + 'static> FileCache<T> {
         FileCache { files: Memo::weighted(max_bytes, weigh, None), flights: Singleflight::default() }
     }
 
-    /// Whether the rows of `url` are held.
-    pub(crate) fn holds(&self, url: &str) -> bool {
-        matches!(self.files.get(&url.to_string()), Some((_, Ok(Some(_)))))
+    /// Whether the rows of `url` are held or being downloaded.
+    pub(crate) fn holds_or_fetches(&self, url: &str) -> bool {
+        let url = url.to_string();
+        matches!(self.files.get(&url), Some((_, Ok(Some(_))))) || self.flights.is_running(&url)
     }
 
     /// The rows of `url`: held, or from `download` (run once for concurrent callers).
@@ -42,7 +46,8 @@ impl<T: Send + Sync + 'static> FileCache<T> {
     {
         let url = url.to_string();
         if let Some((at, rows)) = self.files.get(&url) {
-            if matches!(rows, Ok(Some(_))) || at.elapsed() < NEGATIVE_TTL {
+            let kept = if matches!(rows, Ok(Some(_))) { POSITIVE_TTL } else { NEGATIVE_TTL };
+            if at.elapsed() < kept {
                 return rows;
             }
         }

@@ -48,7 +48,9 @@ pub(crate) fn first_entry(zip: &[u8]) -> Result<(String, Vec<u8>), String> {
     let contents = match method {
         0 => data.to_vec(),
         8 => {
-            let mut out = Vec::with_capacity(unpacked as usize);
+            // The declared size bounds the output (`take`), but is not trusted for one
+            // allocation up front.
+            let mut out = Vec::with_capacity((unpacked as usize).min(64 << 20));
             flate2::read::DeflateDecoder::new(data)
                 .take(u64::from(unpacked) + 1)
                 .read_to_end(&mut out)

@@ -184,7 +184,7 @@ impl Engine {
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
     fn day_of_trades(&self, key: &SegmentKey, rows: &[crate::trades::Trade], auto: bool) -> FromArchive {
         let series = &key.series;
-        let consecutive = rows.windows(2).all(|w| w[1].id == w[0].id + 1);
+        let consecutive = rows.windows(2).all(|w| w[0].id.checked_add(1) == Some(w[1].id));
         let hour = |t: i64| series.interval.slot_of(t);
         let edges = rows.first().zip(rows.last()).map(|(f, l)| (hour(f.time), hour(l.time)));
         let whole = |k: &SegmentKey| {
