@@ -332,85 +332,98 @@ fn has_daily_files(interval: Interval) -> bool {
     interval.fixed_ms().is_some_and(|ms| ms <= DAY_MS)
 }
 
-/// The start of a line for an error message: at most 120 characters, cut at a character
-/// boundary (the text may hold anything).
-fn preview(line: &str) -> &str {
-    line.char_indices().nth(120).map_or(line, |(at, _)| &line[..at])
+/// One data line of an archive CSV, split at commas.
+struct CsvLine<'a> {
+    number: usize,
+    text: &'a str,
+    fields: Vec<&'a str>,
+}
+
+impl CsvLine<'_> {
+    /// What is wrong with this line, naming it (at most 120 characters of it, cut at a
+    /// character boundary: the text may hold anything).
+    fn bad(&self, what: &str) -> String {
+        let preview = self.text.char_indices().nth(120).map_or(self.text, |(at, _)| &self.text[..at]);
+        format!("line {}: {what} in {preview:?}", self.number)
+    }
+
+    fn int(&self, i: usize) -> std::result::Result<i64, String> {
+        self.fields[i].parse().map_err(|_| self.bad("an integer that is not one"))
+    }
+
+    fn float(&self, i: usize) -> std::result::Result<f64, String> {
+        self.fields[i].parse().map_err(|_| self.bad("a number that is not one"))
+    }
+
+    /// A time field in milliseconds (microsecond values are converted).
+    fn time_ms(&self, i: usize) -> std::result::Result<i64, String> {
+        let t = self.int(i)?;
+        Ok(if t >= MICROSECONDS_FROM { t.div_euclid(1000) } else { t })
+    }
+}
+
+/// Every data line of an archive CSV through `row`, which sees at least `min_fields`
+/// fields. Blank lines are skipped, and so is a header line (its first field not a
+/// number: headers come and go by date).
+fn parse_csv<T>(
+    text: &[u8],
+    min_fields: usize,
+    row: impl Fn(&CsvLine<'_>) -> std::result::Result<T, String>,
+) -> std::result::Result<Vec<T>, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "the CSV is not UTF-8".to_string())?;
+    let mut rows = Vec::with_capacity(text.len() / 64);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let line = CsvLine { number: n + 1, text: line, fields: line.split(',').collect() };
+        if n == 0 && line.fields[0].parse::<i64>().is_err() {
+            continue;
+        }
+        if line.fields.len() < min_fields {
+            return Err(line.bad(&format!("fewer than {min_fields} fields")));
+        }
+        rows.push(row(&line)?);
+    }
+    Ok(rows)
 }
 
 /// Rows of a kline CSV: `open_time, open, high, low, close, volume, close_time,
-/// quote_volume, count, taker_buy_volume, taker_buy_quote_volume, ignore`. A header line
-/// (its first field not a number) is skipped; microsecond times become milliseconds.
+/// quote_volume, count, taker_buy_volume, taker_buy_quote_volume, ignore`.
 pub(crate) fn parse_kline_csv(text: &[u8]) -> std::result::Result<Vec<Candle>, String> {
-    let text = std::str::from_utf8(text).map_err(|_| "the CSV is not UTF-8".to_string())?;
-    let mut rows = Vec::with_capacity(text.len() / 100);
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
-        if n == 0 && fields[0].parse::<i64>().is_err() {
-            continue; // the header
-        }
-        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, preview(line));
-        if fields.len() < 9 {
-            return Err(bad("fewer than 9 fields"));
-        }
-        let float = |i: usize| fields[i].parse::<f64>().map_err(|_| bad("a number that is not one"));
-        let open_time = fields[0].parse::<i64>().map_err(|_| bad("an open time that is not an integer"))?;
-        let open_time = if open_time >= MICROSECONDS_FROM { open_time.div_euclid(1000) } else { open_time };
-        rows.push(Candle {
-            open_time,
-            open: float(1)?,
-            high: float(2)?,
-            low: float(3)?,
-            close: float(4)?,
-            volume: float(5)?,
-            quote_volume: float(7)?,
-            trades: Some(fields[8].parse::<u64>().map_err(|_| bad("a trade count that is not one"))?),
-        });
-    }
-    Ok(rows)
+    parse_csv(text, 9, |l| {
+        Ok(Candle {
+            open_time: l.time_ms(0)?,
+            open: l.float(1)?,
+            high: l.float(2)?,
+            low: l.float(3)?,
+            close: l.float(4)?,
+            volume: l.float(5)?,
+            quote_volume: l.float(7)?,
+            trades: Some(l.fields[8].parse::<u64>().map_err(|_| l.bad("a trade count that is not one"))?),
+        })
+    })
 }
 
 /// Rows of an aggTrades CSV: `agg_id, price, qty, first_id, last_id, time,
-/// is_buyer_maker[, is_best_match]`. A header line is skipped; booleans may be written
-/// `True`/`true`; microsecond times become milliseconds.
+/// is_buyer_maker[, is_best_match]`; booleans may be written `True` or `true`.
 pub(crate) fn parse_agg_trades_csv(text: &[u8]) -> std::result::Result<Vec<Trade>, String> {
-    let text = std::str::from_utf8(text).map_err(|_| "the CSV is not UTF-8".to_string())?;
-    let mut rows = Vec::with_capacity(text.len() / 60);
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
-        if n == 0 && fields[0].parse::<i64>().is_err() {
-            continue; // the header
-        }
-        let bad = |what: &str| format!("line {}: {what} in {:?}", n + 1, preview(line));
-        if fields.len() < 7 {
-            return Err(bad("fewer than 7 fields"));
-        }
-        let int = |i: usize| fields[i].parse::<i64>().map_err(|_| bad("an integer that is not one"));
-        let float = |i: usize| fields[i].parse::<f64>().map_err(|_| bad("a number that is not one"));
-        let time = int(5)?;
-        let buyer_maker = match fields[6].to_ascii_lowercase().as_str() {
+    parse_csv(text, 7, |l| {
+        let buyer_maker = match l.fields[6].to_ascii_lowercase().as_str() {
             "true" => true,
             "false" => false,
-            _ => return Err(bad("is_buyer_maker that is neither true nor false")),
+            _ => return Err(l.bad("is_buyer_maker that is neither true nor false")),
         };
-        rows.push(Trade {
-            time: if time >= MICROSECONDS_FROM { time.div_euclid(1000) } else { time },
-            id: int(0)?,
-            price: float(1)?,
-            quantity: float(2)?,
+        Ok(Trade {
+            time: l.time_ms(5)?,
+            id: l.int(0)?,
+            price: l.float(1)?,
+            quantity: l.float(2)?,
             // The buyer was the maker, so the taker sold.
             side: if buyer_maker { Side::Sell } else { Side::Buy },
-        });
-    }
-    Ok(rows)
+        })
+    })
 }
 
 #[cfg(test)]
