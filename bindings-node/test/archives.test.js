@@ -1,7 +1,8 @@
 'use strict';
-// Bulk archives from Node: the simulator serves Binance's archive layout beside its REST
-// endpoints; with `archives: 'only'` not one REST call is made.
+// Bulk archives from Node: the simulator serves Binance's and Bybit's archive layouts beside
+// its REST endpoints; with `archives: 'only'` not one REST call is made.
 const test = require('node:test');
+const zlib = require('node:zlib');
 const assert = require('node:assert/strict');
 const { Cache } = require('..');
 const { startSim } = require('./helpers');
@@ -51,4 +52,30 @@ test('archives only: an unpublished day rejects with NOT_ARCHIVED', async () => 
 
 test('an unknown archives mode is a CONFIG_ERROR', () => {
   assert.throws(() => new Cache({ diskPath: false, archives: 'sometimes' }), (e) => e.code === 'CONFIG_ERROR');
+});
+
+test('bybit trade history comes from its day files (REST serves only the newest)', async () => {
+  await sim.reset();
+  const day = 1_704_153_600_000; // 2024-01-02
+  const [start, end] = [day + 5 * 3_600_000, day + 6 * 3_600_000];
+  const cache = new Cache({ diskPath: false, exchangeUrl: sim.url });
+  const got = await cache.trades({ exchange: 'bybit', market: 'inverse', symbol: 'ETHUSD', start, end });
+  await cache.close();
+  // The oracle: the day file itself, read here (times truncated to the millisecond).
+  const gz = Buffer.from(await (await fetch(`${sim.url}/trading/ETHUSD/ETHUSD2024-01-02.csv.gz`)).arrayBuffer());
+  const ms = (stamp) => {
+    const [s, f] = stamp.split('.');
+    return Number(s) * 1000 + Number(f.slice(0, 3));
+  };
+  const key = (t) => `${t.time}|${t.price}|${t.quantity}|${t.sell}`;
+  const want = zlib.gunzipSync(gz).toString().trim().split('\n').slice(1)
+    .map((line) => line.split(','))
+    .map((r) => ({ time: ms(r[0]), price: Number(r[4]), quantity: Number(r[3]), sell: r[2] === 'Sell' }))
+    .filter((t) => t.time >= start && t.time < end)
+    .map(key).sort();
+  const rows = got.toArray().map((t) => key({ ...t, sell: t.side === 'sell' })).sort();
+  assert.ok(rows.length > 1000);
+  assert.deepEqual(rows, want);
+  const { endpoints } = await sim.stats();
+  assert.equal(endpoints['/v5/market/recent-trade'] ?? 0, 0);
 });

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::archive::{ArchiveMode, BINANCE_ARCHIVE_URL};
+use crate::archive::{ArchiveMode, BINANCE_ARCHIVE_URL, BYBIT_ARCHIVE_URL};
 use crate::book::{OrderBook, OrderBookQuery};
 use crate::candles::Candles;
 use crate::clock::{Clock, SystemClock};
@@ -289,6 +289,8 @@ pub struct CacheBuilder {
     archives: ArchiveMode,
     /// Base URL of Binance's bulk archive (data.binance.vision).
     binance_archive_url: String,
+    /// Base URL of Bybit's trade archive (public.bybit.com).
+    bybit_archive_url: String,
     /// An exchange whose archive URL was set although its archive is not read yet.
     unread_archive_url: Option<Exchange>,
     #[cfg(target_arch = "wasm32")]
@@ -324,6 +326,7 @@ impl Default for CacheBuilder {
             relay: None,
             archives: ArchiveMode::default(),
             binance_archive_url: BINANCE_ARCHIVE_URL.into(),
+            bybit_archive_url: BYBIT_ARCHIVE_URL.into(),
             unread_archive_url: None,
             #[cfg(target_arch = "wasm32")]
             browser_storage: None,
@@ -365,8 +368,9 @@ impl CacheBuilder {
         self
     }
 
-    /// Points one exchange at a base URL (Binance: spot and USD-M alike, and its bulk
-    /// archive: a simulator serves the archive paths beside its REST endpoints).
+    /// Points one exchange at a base URL (Binance: spot and USD-M alike; Binance and
+    /// Bybit: their bulk archives too, since a simulator serves the archive paths beside
+    /// its REST endpoints).
     pub fn exchange_url_for(mut self, exchange: Exchange, url: impl Into<String>) -> Self {
         let url = url.into();
         match exchange {
@@ -375,7 +379,10 @@ impl CacheBuilder {
                 self.binance_archive_url = url.clone();
                 self.binance.usdm_url = url;
             }
-            Exchange::Bybit => self.bybit.url = url,
+            Exchange::Bybit => {
+                self.bybit_archive_url = url.clone();
+                self.bybit.url = url;
+            }
             Exchange::Okx => self.okx.url = url,
             Exchange::Deribit => self.deribit.url = url,
         }
@@ -384,7 +391,8 @@ impl CacheBuilder {
 
     /// Names the source namespace every value this cache fetches is stored under (1–64
     /// characters of `a-z 0-9 . _ -`). Without it, the exchanges' own endpoints are the
-    /// namespace `live` and any other base URL gets one derived from the URL, so values
+    /// namespace `live` and any other base URL (of an exchange or of its archive) gets one
+    /// derived from the URLs, so values
     /// from a simulator, proxy or testnet are never served as live data. Name a
     /// transparent proxy of the live exchange `live` to share the live namespace.
     pub fn source(mut self, name: impl Into<String>) -> Self {
@@ -408,11 +416,12 @@ impl CacheBuilder {
     }
 
     /// Points an exchange's bulk archive at a base URL (after
-    /// [`exchange_url_for`](Self::exchange_url_for), which sets it too). Only Binance's
-    /// archive is read today; for the others this is a [`Error::Config`] at build.
+    /// [`exchange_url_for`](Self::exchange_url_for), which sets it too). Binance's and
+    /// Bybit's archives are read today; for the others this is a [`Error::Config`] at build.
     pub fn archive_url_for(mut self, exchange: Exchange, url: impl Into<String>) -> Self {
         match exchange {
             Exchange::Binance => self.binance_archive_url = url.into(),
+            Exchange::Bybit => self.bybit_archive_url = url.into(),
             other => self.unread_archive_url = Some(other),
         }
         self
@@ -467,11 +476,12 @@ impl CacheBuilder {
         let of =
             |urls: &[&str], defaults: &[&str]| crate::source::resolve(named, urls, defaults).map(Arc::from);
         Ok([
+            // An archive elsewhere than the exchange's own is another source too.
             of(
-                &[&self.binance.spot_url, &self.binance.usdm_url],
-                &[&live.binance.spot_url, &live.binance.usdm_url],
+                &[&self.binance.spot_url, &self.binance.usdm_url, &self.binance_archive_url],
+                &[&live.binance.spot_url, &live.binance.usdm_url, &live.binance_archive_url],
             )?,
-            of(&[&self.bybit.url], &[&live.bybit.url])?,
+            of(&[&self.bybit.url, &self.bybit_archive_url], &[&live.bybit.url, &live.bybit_archive_url])?,
             of(&[&self.okx.url], &[&live.okx.url])?,
             of(&[&self.deribit.url], &[&live.deribit.url])?,
         ])
@@ -626,7 +636,9 @@ impl CacheBuilder {
             ));
         }
         if let Some(exchange) = self.unread_archive_url {
-            return Err(Error::Config(format!("{exchange}'s archive is not read yet: only Binance's is")));
+            return Err(Error::Config(format!(
+                "{exchange}'s archive is not read yet: only Binance's and Bybit's are"
+            )));
         }
         let counters = Arc::new(UpstreamCounters::default());
         let relay = match &self.relay {
@@ -752,14 +764,18 @@ impl CacheBuilder {
         engine.archives.mode = self.archives;
         #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
         if self.archives != ArchiveMode::Off {
-            let downloader = crate::archive::Downloader {
+            let downloader = |venue| crate::archive::Downloader {
                 http: requester.http.clone(),
                 retry: self.retry,
                 counters: Arc::clone(&engine.upstream_counters),
-                venue: "binance-archive",
+                venue,
             };
-            let archive = crate::archive::BinanceArchive::new(&self.binance_archive_url, downloader);
-            engine.archives.binance = Some(Arc::new(archive));
+            let binance =
+                crate::archive::BinanceArchive::new(&self.binance_archive_url, downloader("binance-archive"));
+            engine.archives.binance = Some(Arc::new(binance));
+            let bybit =
+                crate::archive::BybitArchive::new(&self.bybit_archive_url, downloader("bybit-archive"));
+            engine.archives.bybit = Some(Arc::new(bybit));
         }
         #[cfg(feature = "redis")]
         if let Some(shared) = shared {

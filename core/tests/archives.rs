@@ -242,3 +242,130 @@ async fn a_monthly_file_with_a_hole_and_a_wrong_value_is_overruled_by_rest_and_c
     let holder = report.segments.iter().find(|s| s.span.contains(DRIFT)).unwrap();
     assert!(holder.expires_at.is_some(), "not final: {holder:?}");
 }
+
+/// 2024-06-01T12:00:00Z.
+const JUNE_2024_NOON: i64 = JAN_2024 + 152 * DAY + 12 * HOUR;
+
+/// Requests for Bybit trade archive files.
+fn bybit_archive_requests(w: &World) -> u64 {
+    let s = w.sim.stats();
+    s.endpoints
+        .iter()
+        .filter(|(p, _)| p.starts_with("/trading/") || p.starts_with("/spot/"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Trades as comparable values (time, price, quantity, taker sold), in time order.
+fn trade_values(mut rows: Vec<(i64, f64, f64, bool)>) -> Vec<(i64, u64, u64, bool)> {
+    rows.sort_by(|a, b| {
+        a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)).then(a.3.cmp(&b.3))
+    });
+    rows.into_iter().map(|(t, p, q, s)| (t, p.to_bits(), q.to_bits(), s)).collect()
+}
+
+fn bybit_trades_coverage(market: Market, symbol: &str, start: i64, end: i64) -> CoverageQuery {
+    CoverageQuery {
+        exchange: Exchange::Bybit,
+        market: Some(market),
+        symbol: symbol.into(),
+        kind: DataKind::Trades,
+        interval: None,
+        start,
+        end,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bybit_trade_history_comes_from_day_files_stored_whole_and_final() {
+    use cryptocache_sim::{venue_trades, Venue};
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    let day = JAN_2024 + DAY; // 2024-01-02
+    let (start, end) = (day + 14 * HOUR + 30 * 60_000, day + DAY + 2 * HOUR);
+    let q = cryptocache::RangeQuery::new(Exchange::Bybit, "ETHUSD", start, end).market(Market::Inverse);
+    let off = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    assert!(matches!(off.trades(&q).await, Err(Error::Unsupported(m)) if m.contains("archive")));
+
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let got: Vec<cryptocache::Trade> = trades_of(&cache, &q).await;
+    let want = venue_trades(Venue::BybitInverse, "ETHUSD", start, end, now).unwrap();
+    assert!(want.len() > 10_000);
+    assert_eq!(
+        trade_values(
+            got.iter().map(|t| (t.time, t.price, t.quantity, t.side == cryptocache::Side::Sell)).collect()
+        ),
+        trade_values(want.iter().map(|t| (t.time, t.price, t.qty, t.buyer_maker)).collect()),
+        "every trade of the range, milliseconds truncated"
+    );
+    let ids: std::collections::HashSet<i64> = got.iter().map(|t| t.id).collect();
+    assert_eq!(ids.len(), got.len(), "ids from the UUIDs are unique");
+    assert_eq!(bybit_archive_requests(&w), 2, "one file per day");
+    assert_eq!(w.requests("/v5/market/recent-trade"), 0);
+
+    // Both whole days are stored, every hour final, from the archive.
+    let coverage =
+        cache.coverage(&bybit_trades_coverage(Market::Inverse, "ETHUSD", day, day + 2 * DAY)).await.unwrap();
+    assert_eq!(coverage.segments.len(), 48);
+    assert!(coverage.segments.iter().all(|s| s.status == SegmentStatus::Cached && s.expires_at.is_none()));
+    assert!(coverage.segments.iter().all(|s| s.origin == Some(Origin::Archive)));
+    let before = w.sim.stats().total;
+    let whole_days =
+        cryptocache::RangeQuery::new(Exchange::Bybit, "ETHUSD", day, day + 2 * DAY).market(Market::Inverse);
+    let again = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    assert_eq!(
+        trades_of(&again, &whole_days).await.len(),
+        venue_trades(Venue::BybitInverse, "ETHUSD", day, day + 2 * DAY, now).unwrap().len()
+    );
+    assert_eq!(w.sim.stats().total, before, "a second process on the disk: zero requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bybit_days_without_a_file_are_typed_errors_and_nothing_is_cached() {
+    use cryptocache_sim::quirks::BYBIT_ARCHIVE_MISSING_DAY_MS;
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let missing = BYBIT_ARCHIVE_MISSING_DAY_MS;
+    let q = cryptocache::RangeQuery::new(Exchange::Bybit, "ETHUSD", missing + HOUR, missing + 2 * HOUR)
+        .market(Market::Inverse);
+    match cache.trades(&q).await {
+        Err(Error::NotArchived { reason, available_from: None, .. }) => {
+            assert!(reason.contains("ETHUSD2024-04-10.csv.gz is missing"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Today is not over: its file is due by the end of tomorrow.
+    let today = now - 12 * HOUR;
+    let q =
+        cryptocache::RangeQuery::new(Exchange::Bybit, "ETHUSD", today, today + HOUR).market(Market::Inverse);
+    match cache.trades(&q).await {
+        Err(Error::NotArchived { reason, available_from: Some(t), .. }) => {
+            assert!(reason.contains("not published yet"), "{reason}");
+            assert_eq!(t, today + 2 * DAY);
+        }
+        other => panic!("{other:?}"),
+    }
+    let coverage = cache
+        .coverage(&bybit_trades_coverage(Market::Inverse, "ETHUSD", missing, missing + DAY))
+        .await
+        .unwrap();
+    assert!(
+        coverage.segments.iter().all(|s| matches!(s.status, SegmentStatus::Missing | SegmentStatus::Failed)),
+        "nothing cached"
+    );
+    assert_eq!(w.requests("/v5/market/recent-trade"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bybit_spot_days_read_with_their_ids() {
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    let day = JAN_2024 + DAY;
+    let q = cryptocache::RangeQuery::new(Exchange::Bybit, "ETHUSDT", day, day + DAY).market(Market::Spot);
+    let got = trades_of(&cache, &q).await;
+    assert!(!got.is_empty());
+    assert!(got.iter().enumerate().all(|(i, t)| t.id == i as i64 + 1), "the day's ids from 1, in time order");
+    assert_eq!((bybit_archive_requests(&w), w.sim.stats().total), (1, 1), "one file, no REST call");
+}

@@ -106,3 +106,7 @@ pub const BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS: i64 = 1_710_892_800_000;
 /// opening at this time (2023-11-15 12:00 UTC) is missing, and the next one has another
 /// base volume (a digit appended). Daily files and REST are right.
 pub const BINANCE_ARCHIVE_MONTHLY_DRIFT_MS: i64 = 1_700_049_600_000;
+/// A day whose Bybit trade archive files are missing (404 for every symbol, spot and
+/// derivatives): 2024-04-10 00:00 UTC. Missing days are a known trap of bulk archives
+/// (binance-public-data #307, #336; modelled for Bybit, whose REST serves no history).
+pub const BYBIT_ARCHIVE_MISSING_DAY_MS: i64 = 1_712_707_200_000;

@@ -7,8 +7,10 @@
 //! not assumed), the month interval is `1mo` here but `1M` over REST, and daily files
 //! exist only up to `1d`.
 
+use std::io::BufRead;
 use std::sync::Arc;
 
+use super::csv::parse_csv;
 use super::download::{ArchivedKlines, Download, Downloader};
 use super::files::FileCache;
 use crate::candles::Candle;
@@ -27,8 +29,6 @@ const MONTHLY_LAG_MS: i64 = 15 * DAY_MS;
 /// Monthly files read ahead of a reader going forward in time (downloaded in the
 /// background into the memo, so a year of 1m candles waits for ~3 round trips, not 12).
 const READ_AHEAD_MONTHS: i64 = 4;
-/// Timestamps above this are microseconds (ms reach it only in the year 5138).
-const MICROSECONDS_FROM: i64 = 100_000_000_000_000;
 
 /// One archive file: a whole UTC month or a UTC day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,20 +222,24 @@ impl BinanceArchive {
         rows.ok_or_else(|| self.unpublished(series, period.span(), period.span(), period, name, now))
     }
 
-    /// Downloads, verifies and parses one file (`None`: not published).
+    /// Downloads, verifies and parses one file (`None`: not published). The CSV is
+    /// inflated as it is parsed, never held whole.
     async fn download<T>(
         &self,
         url: &str,
-        parse: fn(&[u8]) -> std::result::Result<Vec<T>, String>,
+        parse: fn(&mut dyn BufRead, usize) -> std::result::Result<Vec<T>, String>,
         deadline: crate::rt::Instant,
     ) -> Result<Option<Vec<T>>> {
-        let Download::Verified { name, contents } = self.downloader.verified_zip(url, deadline).await? else {
+        let Download::Verified { file, zip } = self.downloader.verified_zip(url, deadline).await? else {
             return Ok(None);
         };
-        let rows = parse(&contents).map_err(|e| Error::MalformedResponse {
+        let malformed = |e: String| Error::MalformedResponse {
             exchange: self.downloader.venue.into(),
-            message: format!("{name}: {e}"),
-        })?;
+            message: format!("{file}: {e}"),
+        };
+        let entry = super::zip::first_entry(&zip).map_err(malformed)?;
+        let declared = usize::try_from(entry.declared_len).unwrap_or(usize::MAX);
+        let rows = parse(&mut std::io::BufReader::new(entry), declared).map_err(malformed)?;
         Ok(Some(rows))
     }
 
@@ -293,14 +297,7 @@ impl BinanceArchive {
         available_from: Option<i64>,
     ) -> Error {
         let venue = if series.market == Market::Spot { "binance-spot" } else { "binance-um" };
-        Error::NotArchived {
-            exchange: venue.into(),
-            symbol: series.symbol.to_string(),
-            start: span.start,
-            end: span.end,
-            reason,
-            available_from,
-        }
+        super::not_archived(venue, series, span, reason, available_from)
     }
 }
 
@@ -332,67 +329,13 @@ fn has_daily_files(interval: Interval) -> bool {
     interval.fixed_ms().is_some_and(|ms| ms <= DAY_MS)
 }
 
-/// One data line of an archive CSV, split at commas.
-struct CsvLine<'a> {
-    number: usize,
-    text: &'a str,
-    fields: Vec<&'a str>,
-}
-
-impl CsvLine<'_> {
-    /// What is wrong with this line, naming it (at most 120 characters of it, cut at a
-    /// character boundary: the text may hold anything).
-    fn bad(&self, what: &str) -> String {
-        let preview = self.text.char_indices().nth(120).map_or(self.text, |(at, _)| &self.text[..at]);
-        format!("line {}: {what} in {preview:?}", self.number)
-    }
-
-    fn int(&self, i: usize) -> std::result::Result<i64, String> {
-        self.fields[i].parse().map_err(|_| self.bad("an integer that is not one"))
-    }
-
-    fn float(&self, i: usize) -> std::result::Result<f64, String> {
-        self.fields[i].parse().map_err(|_| self.bad("a number that is not one"))
-    }
-
-    /// A time field in milliseconds (microsecond values are converted).
-    fn time_ms(&self, i: usize) -> std::result::Result<i64, String> {
-        let t = self.int(i)?;
-        Ok(if t >= MICROSECONDS_FROM { t.div_euclid(1000) } else { t })
-    }
-}
-
-/// Every data line of an archive CSV through `row`, which sees at least `min_fields`
-/// fields. Blank lines are skipped, and so is a header line (its first field not a
-/// number: headers come and go by date).
-fn parse_csv<T>(
-    text: &[u8],
-    min_fields: usize,
-    row: impl Fn(&CsvLine<'_>) -> std::result::Result<T, String>,
-) -> std::result::Result<Vec<T>, String> {
-    let text = std::str::from_utf8(text).map_err(|_| "the CSV is not UTF-8".to_string())?;
-    let mut rows = Vec::with_capacity(text.len() / 64);
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        let line = CsvLine { number: n + 1, text: line, fields: line.split(',').collect() };
-        if n == 0 && line.fields[0].parse::<i64>().is_err() {
-            continue;
-        }
-        if line.fields.len() < min_fields {
-            return Err(line.bad(&format!("fewer than {min_fields} fields")));
-        }
-        rows.push(row(&line)?);
-    }
-    Ok(rows)
-}
-
-/// Rows of a kline CSV: `open_time, open, high, low, close, volume, close_time,
-/// quote_volume, count, taker_buy_volume, taker_buy_quote_volume, ignore`.
-pub(crate) fn parse_kline_csv(text: &[u8]) -> std::result::Result<Vec<Candle>, String> {
-    parse_csv(text, 9, |l| {
+/// Rows of a kline CSV of `bytes` bytes: `open_time, open, high, low, close, volume,
+/// close_time, quote_volume, count, taker_buy_volume, taker_buy_quote_volume, ignore`.
+pub(crate) fn parse_kline_csv(
+    text: &mut dyn BufRead,
+    bytes: usize,
+) -> std::result::Result<Vec<Candle>, String> {
+    parse_csv(text, bytes / 64, 9, |l| {
         Ok(Candle {
             open_time: l.time_ms(0)?,
             open: l.float(1)?,
@@ -406,10 +349,13 @@ pub(crate) fn parse_kline_csv(text: &[u8]) -> std::result::Result<Vec<Candle>, S
     })
 }
 
-/// Rows of an aggTrades CSV: `agg_id, price, qty, first_id, last_id, time,
-/// is_buyer_maker[, is_best_match]`; booleans may be written `True` or `true`.
-pub(crate) fn parse_agg_trades_csv(text: &[u8]) -> std::result::Result<Vec<Trade>, String> {
-    parse_csv(text, 7, |l| {
+/// Rows of an aggTrades CSV of `bytes` bytes: `agg_id, price, qty, first_id, last_id,
+/// time, is_buyer_maker[, is_best_match]`; booleans may be written `True` or `true`.
+pub(crate) fn parse_agg_trades_csv(
+    text: &mut dyn BufRead,
+    bytes: usize,
+) -> std::result::Result<Vec<Trade>, String> {
+    parse_csv(text, bytes / 48, 7, |l| {
         let buyer_maker = match l.fields[6].to_ascii_lowercase().as_str() {
             "true" => true,
             "false" => false,
@@ -430,22 +376,30 @@ pub(crate) fn parse_agg_trades_csv(text: &[u8]) -> std::result::Result<Vec<Trade
 mod tests {
     use super::*;
 
+    fn klines(text: &[u8]) -> std::result::Result<Vec<Candle>, String> {
+        parse_kline_csv(&mut &text[..], text.len())
+    }
+
+    fn aggs(text: &[u8]) -> std::result::Result<Vec<Trade>, String> {
+        parse_agg_trades_csv(&mut &text[..], text.len())
+    }
+
     #[test]
     fn csv_with_header_without_and_in_microseconds_read_alike() {
         let ms = "1704067200000,42283.58,42298.62,42261.02,42298.61,35.92724,1704067259999,1519070.25,1327,23.04,974185.82,0\n";
         let us = "1704067200000000,42283.58,42298.62,42261.02,42298.61,35.92724,1704067259999999,1519070.25,1327,23.04,974185.82,0\n";
         let header = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n";
-        let plain = parse_kline_csv(ms.as_bytes()).unwrap();
+        let plain = klines(ms.as_bytes()).unwrap();
         assert_eq!(plain.len(), 1);
         assert_eq!(plain[0].open_time, 1_704_067_200_000);
         assert_eq!(plain[0].trades, Some(1327));
-        assert_eq!(parse_kline_csv(us.as_bytes()).unwrap(), plain);
-        assert_eq!(parse_kline_csv(format!("{header}{ms}").as_bytes()).unwrap(), plain);
-        assert!(parse_kline_csv(b"1704067200000,x,1,1,1,1,1,1,1\n").unwrap_err().contains("line 1"));
-        assert!(parse_kline_csv(b"1,2,3\n").unwrap_err().contains("fewer than 9"));
+        assert_eq!(klines(us.as_bytes()).unwrap(), plain);
+        assert_eq!(klines(format!("{header}{ms}").as_bytes()).unwrap(), plain);
+        assert!(klines(b"1704067200000,x,1,1,1,1,1,1,1\n").unwrap_err().contains("line 1"));
+        assert!(klines(b"1,2,3\n").unwrap_err().contains("fewer than 9"));
         // A bad line with multi-byte characters around the 120th byte is reported whole.
         let wide = format!("1704067200000,{},x,1,1,1,1,1,1\n", "€".repeat(60));
-        assert!(parse_kline_csv(wide.as_bytes()).unwrap_err().contains("line 1"));
+        assert!(klines(wide.as_bytes()).unwrap_err().contains("line 1"));
     }
 
     #[test]
@@ -453,12 +407,12 @@ mod tests {
         let spot = "26129,42283.58,0.01,27781,27782,1704067200123,True,True\n";
         let um = "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n26129,42283.58,0.01,27781,27782,1704067200123,true\n";
         let micros = "26129,42283.58,0.01,27781,27782,1704067200123456,True,True\n";
-        let want = parse_agg_trades_csv(spot.as_bytes()).unwrap();
+        let want = aggs(spot.as_bytes()).unwrap();
         assert_eq!(want.len(), 1);
         assert_eq!((want[0].id, want[0].time, want[0].side), (26129, 1_704_067_200_123, Side::Sell));
-        assert_eq!(parse_agg_trades_csv(um.as_bytes()).unwrap(), want);
-        assert_eq!(parse_agg_trades_csv(micros.as_bytes()).unwrap(), want);
-        assert!(parse_agg_trades_csv(b"1,2,3,4,5,6,maybe\n").unwrap_err().contains("neither"));
+        assert_eq!(aggs(um.as_bytes()).unwrap(), want);
+        assert_eq!(aggs(micros.as_bytes()).unwrap(), want);
+        assert!(aggs(b"1,2,3,4,5,6,maybe\n").unwrap_err().contains("neither"));
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub(crate) struct ArchivedKlines {
 
 /// A file download's outcome: its verified bytes, or the exchange saying it has none.
 pub(crate) enum Download {
-    /// The file inside the zip, verified against its published checksum.
-    Verified { name: String, contents: Vec<u8> },
+    /// The zip, verified against its published checksum (its file is read as a
+    /// stream: [`super::zip::first_entry`]).
+    Verified { file: String, zip: Vec<u8> },
     /// 404: not published (yet, or ever). Never a sign that the period is empty.
     NotPublished,
 }
@@ -38,8 +39,8 @@ pub(crate) struct Downloader {
 }
 
 impl Downloader {
-    /// The file inside the zip at `url`, verified against `url.CHECKSUM`. A checksum that
-    /// does not match, or a zip that cannot be read, is `MalformedResponse`.
+    /// The zip at `url`, verified against `url.CHECKSUM`. A checksum that does not match
+    /// is `MalformedResponse`.
     /// No retry waits past `deadline` (one per segment load, so a segment reading many
     /// files still waits at most `max_wait`).
     pub(crate) async fn verified_zip(&self, url: &str, deadline: crate::rt::Instant) -> Result<Download> {
@@ -59,13 +60,11 @@ impl Downloader {
                 self.malformed(format!("{file}: sha256 {actual} does not match its CHECKSUM {expected}"))
             );
         }
-        let (name, contents) =
-            super::zip::first_entry(&zip).map_err(|e| self.malformed(format!("{file}: {e}")))?;
-        Ok(Download::Verified { name, contents })
+        Ok(Download::Verified { file: file.to_string(), zip })
     }
 
-    /// GETs `url` with retries: `Some(body)` on 200, `None` on 404.
-    async fn get(&self, url: &str, deadline: crate::rt::Instant) -> Result<Option<Vec<u8>>> {
+    /// GETs `url` with retries: `Some(body)` on 200, `None` on 404 (not published).
+    pub(crate) async fn get(&self, url: &str, deadline: crate::rt::Instant) -> Result<Option<Vec<u8>>> {
         let counters = &*self.counters;
         retry::run(&self.retry, counters, deadline, || async {
             counters.request(self.venue, 0);

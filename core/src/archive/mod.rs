@@ -9,10 +9,16 @@
 //! | `download.rs` | downloads with retries, checksum checks, unpacking |
 //! | `files.rs` | decoded files by URL, one download per file, failures remembered |
 //! | `binance.rs` | data.binance.vision: which files cover a span, their CSV rows |
+//! | `bybit.rs` | public.bybit.com: day files of trades, their CSV rows |
+//! | `csv.rs` | archive CSV lines, read as a stream |
 //! | `zip.rs` | the one file inside a zip, CRC-checked |
 
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod binance;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod bybit;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod csv;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod download;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
@@ -23,12 +29,36 @@ mod zip;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub(crate) use binance::BinanceArchive;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub(crate) use bybit::BybitArchive;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub(crate) use download::Downloader;
 
 use crate::error::{Error, Result};
+use crate::model::{SeriesKey, TimeRange};
 
 /// Binance's live bulk archive.
 pub const BINANCE_ARCHIVE_URL: &str = "https://data.binance.vision";
+/// Bybit's live public trade archive.
+pub const BYBIT_ARCHIVE_URL: &str = "https://public.bybit.com";
+
+/// `NOT_ARCHIVED` for `span` of `series` at `venue` (e.g. `binance-um`): `reason` says
+/// which file and why; `available_from` is when it is due, if it is not out yet.
+pub(crate) fn not_archived(
+    venue: &str,
+    series: &SeriesKey,
+    span: TimeRange,
+    reason: String,
+    available_from: Option<i64>,
+) -> Error {
+    Error::NotArchived {
+        exchange: venue.to_string(),
+        symbol: series.symbol.to_string(),
+        start: span.start,
+        end: span.end,
+        reason,
+        available_from,
+    }
+}
 
 /// Whether closed history comes from the exchanges' bulk archives.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Reads the one file inside an exchange's archive zip (Binance publishes one CSV per
-//! zip), from the central directory, inflating with `flate2` and checking the entry's
-//! CRC-32. Only what these archives use: stored or deflated entries, no ZIP64, no
+//! zip), from the central directory, inflating with `flate2` as it is read and checking
+//! the entry's CRC-32 at its end. Only what these archives use: stored or deflated entries, no ZIP64, no
 //! encryption. Sizes come from the central directory and bound the output, so a damaged
 //! or hostile file cannot make us allocate more than it declares.
 
@@ -12,8 +12,42 @@ const LOCAL_HEADER: u32 = 0x0403_4b50;
 /// Largest entry we inflate (a monthly 1s kline file is about 250 MB unpacked).
 const MAX_ENTRY_BYTES: u64 = 2 << 30;
 
-/// The first file of `zip` (name, contents), or why it cannot be read.
-pub(crate) fn first_entry(zip: &[u8]) -> Result<(String, Vec<u8>), String> {
+/// The first file of a zip, read as a stream: inflated as it is read, its length and
+/// CRC-32 checked when it ends (a mismatch is a read error then, so nothing read from a
+/// damaged entry is ever complete).
+pub(crate) struct Entry<'a> {
+    /// The size the zip declares for it.
+    pub declared_len: u64,
+    data: Box<dyn Read + Send + 'a>,
+    crc: u32,
+    hasher: crc32fast::Hasher,
+    read: u64,
+}
+
+impl Read for Entry<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.data.read(buf)?;
+        if n > 0 {
+            self.hasher.update(&buf[..n]);
+            self.read += n as u64;
+            return Ok(n);
+        }
+        let damaged = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+        if self.read != self.declared_len {
+            return Err(damaged(format!(
+                "the zip entry inflates to {} bytes, not the {} declared",
+                self.read, self.declared_len
+            )));
+        }
+        if self.hasher.clone().finalize() != self.crc {
+            return Err(damaged("the zip entry's CRC-32 does not match".into()));
+        }
+        Ok(0)
+    }
+}
+
+/// The first file of `zip`, to be read as a stream, or why it cannot be read.
+pub(crate) fn first_entry(zip: &[u8]) -> Result<Entry<'_>, String> {
     let end = find_end_of_directory(zip)?;
     let entries = le16(zip, end + 10)?;
     let directory = le32(zip, end + 16)? as usize;
@@ -28,7 +62,6 @@ pub(crate) fn first_entry(zip: &[u8]) -> Result<(String, Vec<u8>), String> {
     let crc = le32(zip, directory + 16)?;
     let packed = le32(zip, directory + 20)?;
     let unpacked = le32(zip, directory + 24)?;
-    let name_len = le16(zip, directory + 28)? as usize;
     let local = le32(zip, directory + 42)? as usize;
     if packed == u32::MAX || unpacked == u32::MAX || local == u32::MAX as usize {
         return Err("ZIP64 archives are not supported".into());
@@ -39,36 +72,19 @@ pub(crate) fn first_entry(zip: &[u8]) -> Result<(String, Vec<u8>), String> {
     if u64::from(unpacked) > MAX_ENTRY_BYTES {
         return Err(format!("the zip entry declares {unpacked} bytes, more than we accept"));
     }
-    let name = String::from_utf8_lossy(slice(zip, directory + 46, name_len)?).into_owned();
     if le32(zip, local)? != LOCAL_HEADER {
         return Err("the zip's local header is damaged".into());
     }
     let data_at = local + 30 + le16(zip, local + 26)? as usize + le16(zip, local + 28)? as usize;
     let data = slice(zip, data_at, packed as usize)?;
-    let contents = match method {
-        0 => data.to_vec(),
-        8 => {
-            // The declared size bounds the output (`take`), but is not trusted for one
-            // allocation up front.
-            let mut out = Vec::with_capacity((unpacked as usize).min(64 << 20));
-            flate2::read::DeflateDecoder::new(data)
-                .take(u64::from(unpacked) + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| format!("cannot inflate the zip entry: {e}"))?;
-            out
-        }
+    // The declared size bounds what is read (one byte more shows an overlong entry).
+    let bound = u64::from(unpacked) + 1;
+    let data: Box<dyn Read + Send + '_> = match method {
+        0 => Box::new(data.take(bound)),
+        8 => Box::new(flate2::read::DeflateDecoder::new(data).take(bound)),
         other => return Err(format!("unsupported zip compression method {other}")),
     };
-    if contents.len() != unpacked as usize {
-        return Err(format!(
-            "the zip entry inflates to {} bytes, not the {unpacked} declared",
-            contents.len()
-        ));
-    }
-    if crc32fast::hash(&contents) != crc {
-        return Err("the zip entry's CRC-32 does not match".into());
-    }
-    Ok((name, contents))
+    Ok(Entry { declared_len: u64::from(unpacked), data, crc, hasher: crc32fast::Hasher::new(), read: 0 })
 }
 
 /// Where the end-of-central-directory record starts (it may be followed by a comment).
@@ -132,17 +148,25 @@ mod tests {
         z
     }
 
+    /// The whole entry, or the error reading it ends with.
+    fn read_all(zip: &[u8]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        first_entry(zip)?.read_to_end(&mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
     #[test]
     fn reads_a_stored_entry_and_refuses_damage() {
         let zip = stored_zip("a.csv", b"1,2,3\n");
-        assert_eq!(first_entry(&zip).unwrap(), ("a.csv".to_string(), b"1,2,3\n".to_vec()));
+        assert_eq!(read_all(&zip).unwrap(), b"1,2,3\n".to_vec());
+        assert_eq!(first_entry(&zip).unwrap().declared_len, 6);
         let mut flipped = zip.clone();
         flipped[30 + 5] ^= 1; // a byte of the data
-        assert!(first_entry(&flipped).unwrap_err().contains("CRC-32"));
-        assert!(first_entry(&zip[..zip.len() - 30]).is_err());
-        assert!(first_entry(b"not a zip").unwrap_err().contains("not a zip"));
+        assert!(read_all(&flipped).unwrap_err().contains("CRC-32"));
+        assert!(read_all(&zip[..zip.len() - 30]).is_err());
+        assert!(read_all(b"not a zip").unwrap_err().contains("not a zip"));
         for cut in 0..zip.len() {
-            let _ = first_entry(&zip[..cut]); // never panics
+            let _ = read_all(&zip[..cut]); // never panics
         }
     }
 }

@@ -1,12 +1,16 @@
 //! Closed segments from the exchanges' bulk archives (the `archives` setting): archives
 //! first for history older than the last two days, REST wherever a file is missing,
-//! damaged or lacks rows — and with `only`, a typed error instead of REST.
+//! damaged or lacks rows — and with `only`, a typed error instead of REST. Where REST
+//! serves no history at all (Bybit trades), the archive serves every closed day, and
+//! what it cannot serve is a typed error in `auto` too.
 //!
 //! Klines: a segment is served from archive files only when they give every slot of it.
-//! Trades (Binance aggTrades, daily files): the file's aggregate ids must be consecutive;
+//! Trades, Binance aggTrades (daily files): the file's aggregate ids must be consecutive;
 //! then every hour strictly between the hours of its first and last trade is whole (ids
 //! prove nothing is missing there), and all of those hours are stored at once. The hours
 //! of the file's first and last trade could be cut short: REST serves them in `auto`.
+//! Trades, Bybit (daily files): the day file is the exchange's record of the day, so all
+//! 24 hours are whole and stored at once.
 
 use std::sync::Arc;
 
@@ -25,9 +29,12 @@ use crate::time::DAY_MS;
 pub(crate) struct Archives {
     /// `auto`, `off` or `only`.
     pub mode: ArchiveMode,
-    /// Binance's kline archive (data.binance.vision or a simulator).
+    /// Binance's kline and aggTrades archive (data.binance.vision or a simulator).
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
     pub binance: Option<Arc<crate::archive::BinanceArchive>>,
+    /// Bybit's trade archive (public.bybit.com or a simulator).
+    #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+    pub bybit: Option<Arc<crate::archive::BybitArchive>>,
     /// Where kline segments read from archives ended, per series: a segment starting at
     /// one of them is a sequential reader's next, and the next months are read ahead.
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
@@ -42,6 +49,8 @@ impl Default for Archives {
             mode: ArchiveMode::default(),
             #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
             binance: None,
+            #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+            bybit: None,
             #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
             read_ends: crate::memo::Memo::new(10_000),
         }
@@ -80,8 +89,14 @@ impl Engine {
     /// which is the authority; rows that are not provably whole come back with
     /// `complete: false` for the caller to check against REST's. In `only`, a file the
     /// archive cannot serve is a `NOT_ARCHIVED` error, and rows with holes are served,
-    /// not final.
-    pub(super) async fn archived_rows(&self, key: &SegmentKey, now: i64) -> Result<Option<FromArchive>> {
+    /// not final. Where REST serves no history (`rest_has_history` false), `auto` reads
+    /// the archive for any closed period and its errors are the answer.
+    pub(super) async fn archived_rows(
+        &self,
+        key: &SegmentKey,
+        rest_has_history: bool,
+        now: i64,
+    ) -> Result<Option<FromArchive>> {
         let series = &key.series;
         let span = key.span();
         let auto = match self.archives.mode {
@@ -89,13 +104,13 @@ impl Engine {
             ArchiveMode::Auto => true,
             ArchiveMode::Only => false,
         };
-        let archived_kind = matches!(series.kind, DataKind::Klines | DataKind::Trades);
-        if auto && (!archived_kind || span.end > now.div_euclid(DAY_MS) * DAY_MS - AUTO_LAG_MS) {
+        let fresh = span.end > now.div_euclid(DAY_MS) * DAY_MS - AUTO_LAG_MS;
+        if auto && (!self.has_archive(series) || (rest_has_history && fresh)) {
             return Ok(None);
         }
         let read = match self.read_archive(series, key, now, auto).await {
             Ok(read) => read,
-            Err(e) if auto => {
+            Err(e) if auto && rest_has_history => {
                 tracing::info!(segment = %key.storage_key("cc"), error = %e, "archive cannot serve the segment; asking REST");
                 return Ok(None);
             }
@@ -137,6 +152,21 @@ impl Engine {
         order
     }
 
+    /// Whether this build reads an archive holding `series` (its exchange and kind).
+    fn has_archive(&self, series: &SeriesKey) -> bool {
+        #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+        return match (series.exchange, series.kind) {
+            (Exchange::Binance, DataKind::Klines | DataKind::Trades) => self.archives.binance.is_some(),
+            (Exchange::Bybit, DataKind::Trades) => self.archives.bybit.is_some(),
+            _ => false,
+        };
+        #[cfg(not(all(feature = "http", not(target_arch = "wasm32"))))]
+        {
+            let _ = series;
+            false
+        }
+    }
+
     /// The segment's rows from its exchange's archive reader.
     async fn read_archive(
         &self,
@@ -146,50 +176,64 @@ impl Engine {
         auto: bool,
     ) -> Result<FromArchive> {
         #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-        if let (Exchange::Binance, Some(archive)) = (series.exchange, &self.archives.binance) {
-            return match series.kind {
-                DataKind::Klines => {
-                    let span = key.span();
-                    let sequential = self.archives.read_ends.get(&(Arc::clone(series), span.start)).is_some();
-                    let read = archive.klines(series, span, now, sequential).await?;
-                    self.archives.read_ends.insert((Arc::clone(series), span.end), ());
-                    tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
-                    let columns = normalize_candles(key, read.candles);
-                    let complete =
-                        crate::table::Table::len(&columns) as i64 == series.kind.slots_per_segment();
-                    Ok(FromArchive {
-                        payload: Payload::Candles(Arc::new(columns)),
-                        complete,
-                        siblings: Vec::new(),
-                    })
-                }
-                DataKind::Trades => {
-                    let day = key.span().start.div_euclid(DAY_MS);
-                    let rows = archive.agg_trades(series, day, now).await?;
-                    Ok(self.day_of_trades(key, &rows, auto))
-                }
-                DataKind::Funding => {
-                    Err(not_archived(series, key, "funding archives are not read yet".into()))
-                }
-            };
+        match (series.exchange, series.kind, &self.archives.binance, &self.archives.bybit) {
+            (Exchange::Binance, DataKind::Klines, Some(archive), _) => {
+                let span = key.span();
+                let sequential = self.archives.read_ends.get(&(Arc::clone(series), span.start)).is_some();
+                let read = archive.klines(series, span, now, sequential).await?;
+                self.archives.read_ends.insert((Arc::clone(series), span.end), ());
+                tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
+                let columns = normalize_candles(key, read.candles);
+                let complete = crate::table::Table::len(&columns) as i64 == series.kind.slots_per_segment();
+                return Ok(FromArchive {
+                    payload: Payload::Candles(Arc::new(columns)),
+                    complete,
+                    siblings: Vec::new(),
+                });
+            }
+            (Exchange::Binance, DataKind::Trades, Some(archive), _) => {
+                let day = key.span().start.div_euclid(DAY_MS);
+                let rows = archive.agg_trades(series, day, now).await?;
+                // Consecutive aggregate ids prove the hours strictly between the first
+                // and the last trade's are whole.
+                let consecutive = rows.windows(2).all(|w| w[0].id.checked_add(1) == Some(w[1].id));
+                let hour = |t: i64| series.interval.slot_of(t);
+                let edges = rows.first().zip(rows.last()).map(|(f, l)| (hour(f.time), hour(l.time)));
+                let whole = |k: &SegmentKey| {
+                    consecutive && edges.is_some_and(|(first, last)| first < k.index && k.index < last)
+                };
+                return Ok(self.day_of_trades(key, &rows, auto, whole));
+            }
+            (Exchange::Bybit, DataKind::Trades, _, Some(archive)) => {
+                let day = key.span().start.div_euclid(DAY_MS);
+                let rows = archive.trades(series, day, now).await?;
+                // The day file is the exchange's record of the whole day.
+                return Ok(self.day_of_trades(key, &rows, auto, |_| true));
+            }
+            _ => {}
         }
         #[cfg(not(all(feature = "http", not(target_arch = "wasm32"))))]
         let _ = (now, auto);
-        Err(not_archived(series, key, format!("{} publishes no archive this build reads", series.exchange)))
+        Err(not_archived(
+            series,
+            key,
+            format!("this build reads no {} archive of {}", series.exchange, series.kind.as_str()),
+        ))
     }
 
-    /// Segment `key` (one hour) from a day file's aggregate trades (sorted by id), and
-    /// the day's other hours that are not held fresh in memory (in `auto`, only whole
-    /// ones).
+    /// Segment `key` (one hour) from a day file's trades, and the day's other hours that
+    /// are not held fresh in memory (in `auto`, only whole ones); `whole` says which
+    /// hours the file gives whole.
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-    fn day_of_trades(&self, key: &SegmentKey, rows: &[crate::trades::Trade], auto: bool) -> FromArchive {
+    fn day_of_trades(
+        &self,
+        key: &SegmentKey,
+        rows: &[crate::trades::Trade],
+        auto: bool,
+        whole: impl Fn(&SegmentKey) -> bool,
+    ) -> FromArchive {
         let series = &key.series;
-        let consecutive = rows.windows(2).all(|w| w[0].id.checked_add(1) == Some(w[1].id));
         let hour = |t: i64| series.interval.slot_of(t);
-        let edges = rows.first().zip(rows.last()).map(|(f, l)| (hour(f.time), hour(l.time)));
-        let whole = |k: &SegmentKey| {
-            consecutive && edges.is_some_and(|(first, last)| first < k.index && k.index < last)
-        };
         let mut by_time = rows.to_vec();
         by_time.sort_by_key(|t| (t.time, t.id));
         let payload_of = |k: &SegmentKey| {
@@ -247,13 +291,5 @@ impl Engine {
 }
 
 fn not_archived(series: &SeriesKey, key: &SegmentKey, reason: String) -> Error {
-    let span = key.span();
-    Error::NotArchived {
-        exchange: series.exchange.to_string(),
-        symbol: series.symbol.to_string(),
-        start: span.start,
-        end: span.end,
-        reason,
-        available_from: None,
-    }
+    crate::archive::not_archived(&series.exchange.to_string(), series, key.span(), reason, None)
 }

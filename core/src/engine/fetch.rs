@@ -190,7 +190,7 @@ impl Engine {
         if empty_before.is_some_and(|t| span.end <= t) {
             return Ok(Fetched::api(Payload::empty(series.kind)));
         }
-        let partial = match self.archived_rows(key, now).await? {
+        let partial = match self.archived_rows(key, upstream.rest_serves_history(series), now).await? {
             Some(read) if read.complete || self.archives_only() => {
                 self.upstream_counters.segment_fetched();
                 let FromArchive { payload, complete, siblings } = read;

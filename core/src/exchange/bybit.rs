@@ -22,7 +22,7 @@ use crate::book::{Level, OrderBook};
 use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::funding::FundingRate;
-use crate::model::{Exchange, Interval, Market, SeriesKey, TimeRange};
+use crate::model::{DataKind, Exchange, Interval, Market, SeriesKey, TimeRange};
 use crate::trades::Trade;
 
 /// Rows per kline request (Bybit's maximum).
@@ -349,8 +349,14 @@ impl Upstream for Bybit {
         .boxed()
     }
 
+    /// Trades: REST serves only the newest 1000 (spot: 60); history is in the trade
+    /// archive (public.bybit.com).
+    fn rest_serves_history(&self, series: &SeriesKey) -> bool {
+        series.kind != DataKind::Trades
+    }
+
     /// Bybit's REST serves only the newest 1000 trades (spot: 60); history lives in its
-    /// downloadable archives, so a range cannot be answered exactly.
+    /// downloadable archives, so a range cannot be answered exactly over REST.
     fn fetch_trades<'a>(
         &'a self,
         _series: &'a SeriesKey,
@@ -358,7 +364,7 @@ impl Upstream for Bybit {
         _now: i64,
     ) -> BoxFuture<'a, Result<Vec<Trade>>> {
         Box::pin(std::future::ready(Err(Error::Unsupported(
-            "bybit serves only the latest 1000 trades over REST; historical trades are in its downloadable archives"
+            "bybit serves only the latest 1000 trades over REST: closed UTC days come from its trade archive (archives = auto or only), published the next day"
                 .into(),
         ))))
     }

@@ -84,6 +84,14 @@ pub trait Upstream: Send + Sync + Debug {
         None
     }
 
+    /// Whether REST serves this series' history at all (not so: Bybit trades, of which
+    /// REST gives only the newest 1000). Where it does not, the exchange's archive is the
+    /// only source of closed periods.
+    fn rest_serves_history(&self, series: &SeriesKey) -> bool {
+        let _ = series;
+        true
+    }
+
     /// Every public trade with time in `span`, any order (the engine sorts by (time,
     /// id) and drops repeated ids).
     fn fetch_trades<'a>(

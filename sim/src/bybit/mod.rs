@@ -3,6 +3,7 @@
 //! `access too frequent`, and optional `X-Bapi-Limit*` headers; written
 //! from the exchange specification (not from the core crate).
 
+mod archive;
 pub(crate) mod catalog;
 mod info;
 mod klines;
@@ -67,6 +68,34 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/v5/market/recent-trade", get(recent_trade))
         .route("/v5/market/funding/history", get(funding_history))
         .route("/v5/market/orderbook", get(orderbook))
+        .route("/trading/{*path}", get(|s, p| archive_file(s, "trading", p)))
+        .route("/spot/{*path}", get(|s, p| archive_file(s, "spot", p)))
+}
+
+/// A day file of the public trade archive (public.bybit.com layout, `archive.rs`): no
+/// API budget; 404 with an empty body for anything not published.
+async fn archive_file(
+    State(shared): State<Arc<Shared>>,
+    folder: &'static str,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Response {
+    // Building a day of trades is CPU-bound: off the async workers.
+    let now = shared.clock.now_ms();
+    let path = format!("{folder}/{path}");
+    let served = tokio::task::spawn_blocking(move || archive::serve(&path, now)).await.ok().flatten();
+    match served {
+        Some(body) => {
+            let mut r = Response::new(axum::body::Body::from(body));
+            r.headers_mut()
+                .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/gzip"));
+            r
+        }
+        None => {
+            let mut r = Response::new(axum::body::Body::empty());
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        }
+    }
 }
 
 async fn recent_trade(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {

@@ -1,0 +1,125 @@
+//! Archive CSV lines, read one at a time from any byte stream (an unpacked zip in
+//! memory, or a gzip stream decoded as it is read, so a big day file is never held
+//! whole as text).
+
+use std::io::BufRead;
+
+/// Timestamps above this are microseconds (ms reach it only in the year 5138).
+const MICROSECONDS_FROM: i64 = 100_000_000_000_000;
+
+/// One data line of an archive CSV, split at commas.
+pub(crate) struct CsvLine<'a> {
+    number: usize,
+    text: &'a str,
+    /// The line's fields (at least the number the parser asked for).
+    pub fields: Vec<&'a str>,
+}
+
+impl CsvLine<'_> {
+    /// What is wrong with this line, naming it (at most 120 characters of it, cut at a
+    /// character boundary: the text may hold anything).
+    pub fn bad(&self, what: &str) -> String {
+        let preview = self.text.char_indices().nth(120).map_or(self.text, |(at, _)| &self.text[..at]);
+        format!("line {}: {what} in {preview:?}", self.number)
+    }
+
+    /// Field `i` as an integer.
+    pub fn int(&self, i: usize) -> Result<i64, String> {
+        self.fields[i].parse().map_err(|_| self.bad("an integer that is not one"))
+    }
+
+    /// Field `i` as a number.
+    pub fn float(&self, i: usize) -> Result<f64, String> {
+        self.fields[i].parse().map_err(|_| self.bad("a number that is not one"))
+    }
+
+    /// Field `i`, a time in milliseconds (microsecond values are converted).
+    pub fn time_ms(&self, i: usize) -> Result<i64, String> {
+        let t = self.int(i)?;
+        Ok(if t >= MICROSECONDS_FROM { t.div_euclid(1000) } else { t })
+    }
+
+    /// Field `i`, a time in seconds with decimals (`1755648000.1385`), truncated to the
+    /// millisecond. Read as text: rounding would put a finer fourth decimal of 5 or more
+    /// in the next millisecond.
+    pub fn seconds_ms(&self, i: usize) -> Result<i64, String> {
+        let bad = || self.bad("a time in seconds that is not one");
+        let (secs, frac) = self.fields[i].split_once('.').unwrap_or((self.fields[i], ""));
+        let secs: i64 = secs.parse().map_err(|_| bad())?;
+        if !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let ms = frac
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(3)
+            .fold(0, |ms, d| ms * 10 + i64::from(d - b'0'));
+        secs.checked_mul(1000).and_then(|t| t.checked_add(ms)).ok_or_else(bad)
+    }
+}
+
+/// Every data line of an archive CSV through `row`, which sees at least `min_fields`
+/// fields. Blank lines are skipped, and so is a header line (its first field not a
+/// number: headers come and go by date). `rows_hint` sizes the output up front.
+pub(crate) fn parse_csv<T>(
+    mut input: impl BufRead,
+    rows_hint: usize,
+    min_fields: usize,
+    row: impl Fn(&CsvLine<'_>) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    // A hint from a file's declared size is not trusted for one allocation up front.
+    let mut rows = Vec::with_capacity(rows_hint.min(1 << 20));
+    let mut buffer = String::new();
+    for n in 0.. {
+        buffer.clear();
+        match input.read_line(&mut buffer) {
+            Ok(0) => break,
+            Ok(_) => {}
+            // Not UTF-8, or (from a gzip stream) damaged data or a CRC-32 that does not match.
+            Err(e) => return Err(format!("line {}: {e}", n + 1)),
+        }
+        let text = buffer.trim_end_matches(['\n', '\r']);
+        if text.is_empty() {
+            continue;
+        }
+        let line = CsvLine { number: n + 1, text, fields: text.split(',').collect() };
+        if n == 0 && line.fields[0].parse::<f64>().is_err() {
+            continue;
+        }
+        if line.fields.len() < min_fields {
+            return Err(line.bad(&format!("fewer than {min_fields} fields")));
+        }
+        rows.push(row(&line)?);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seconds(text: &str) -> Result<i64, String> {
+        let csv = format!("timestamp,x\n{text},x\n");
+        parse_csv(csv.as_bytes(), 1, 2, |l| l.seconds_ms(0)).map(|v| v[0])
+    }
+
+    #[test]
+    fn seconds_with_decimals_are_truncated_to_the_millisecond() {
+        assert_eq!(seconds("1755648000.1385"), Ok(1_755_648_000_138));
+        assert_eq!(seconds("1755648000.1380"), Ok(1_755_648_000_138));
+        assert_eq!(seconds("1755648000.5"), Ok(1_755_648_000_500));
+        assert_eq!(seconds("1755648000"), Ok(1_755_648_000_000));
+        for bad in ["17556x8000.1", "1755648000.1e3", "1755648000.-1", "99999999999999999.1"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_header_blank_lines_and_crlf_are_skipped_and_bad_bytes_named() {
+        let text = "timestamp,size\r\n1.5,2\r\n\r\n2.25,3\r\n";
+        let rows = parse_csv(text.as_bytes(), 0, 2, |l| Ok((l.seconds_ms(0)?, l.float(1)?))).unwrap();
+        assert_eq!(rows, vec![(1500, 2.0), (2250, 3.0)]);
+        let err = parse_csv(&b"1,2\n\xff,3\n"[..], 0, 2, |l| l.int(0)).unwrap_err();
+        assert!(err.contains("line 2") && err.contains("UTF-8"), "{err}");
+    }
+}
