@@ -369,3 +369,76 @@ async fn bybit_spot_days_read_with_their_ids() {
     assert!(got.iter().enumerate().all(|(i, t)| t.id == i as i64 + 1), "the day's ids from 1, in time order");
     assert_eq!((bybit_archive_requests(&w), w.sim.stats().total), (1, 1), "one file, no REST call");
 }
+
+/// Funding events of `q`, as rows.
+async fn funding_of(
+    cache: &cryptocache::Cache,
+    q: &cryptocache::RangeQuery,
+) -> Vec<cryptocache::FundingRate> {
+    cache.funding_rates(q).await.unwrap().iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usdm_funding_comes_from_monthly_files_equal_to_rest() {
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    let q = cryptocache::RangeQuery::new(Exchange::Binance, "ETHUSDT", JAN_2024, JAN_2024 + 91 * DAY)
+        .market(Market::Linear);
+    let rest_only = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    let want = funding_of(&rest_only, &q).await;
+    assert_eq!(want.len(), 91 * 6, "every 4 hours");
+    let rest_calls = w.requests("/fapi/v1/fundingRate");
+    assert!(rest_calls >= 3);
+
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    assert_eq!(funding_of(&cache, &q).await, want, "bit for bit");
+    assert_eq!(w.requests("/fapi/v1/fundingRate"), rest_calls, "no REST funding call");
+    let files: Vec<String> =
+        w.sim.stats().endpoints.keys().filter(|p| p.contains("/fundingRate/")).cloned().collect();
+    assert!(
+        files.iter().all(|p| p.contains("ETHUSDT-fundingRate-2023-12.zip") || p.contains("-2024-0")),
+        "{files:?}"
+    );
+    let coverage = cache
+        .coverage(&CoverageQuery {
+            market: Some(Market::Linear),
+            kind: DataKind::Funding,
+            interval: None,
+            ..coverage_of(&query("ETHUSDT", "1m", q.start, q.end))
+        })
+        .await
+        .unwrap();
+    assert!(coverage
+        .segments
+        .iter()
+        .all(|s| s.origin == Some(Origin::Archive) && s.status == SegmentStatus::Cached));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn funding_months_without_a_file_go_to_rest_in_auto_and_are_not_archived_in_only() {
+    use cryptocache_sim::quirks::{BINANCE_UM_RELISTED, RELISTED_DELISTED_MS};
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    // Across the two months FTTUSDT was delisted: no November file.
+    let q = cryptocache::RangeQuery::new(
+        Exchange::Binance,
+        BINANCE_UM_RELISTED,
+        RELISTED_DELISTED_MS - 20 * DAY,
+        RELISTED_DELISTED_MS + 10 * DAY,
+    )
+    .market(Market::Linear);
+    let only = w.builder().archives(ArchiveMode::Only).no_disk().build().await.unwrap();
+    match only.funding_rates(&q).await {
+        Err(Error::NotArchived { reason, .. }) => {
+            assert!(reason.contains("FTTUSDT-fundingRate-2023-11.zip is missing"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rest_requests(&w), 0);
+    let rest_only = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    let want = funding_of(&rest_only, &q).await;
+    let auto = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    assert_eq!(funding_of(&auto, &q).await, want, "REST fills what the archive lacks");
+    assert!(want.iter().all(|f| f.time < RELISTED_DELISTED_MS) && !want.is_empty());
+    assert_eq!(auto.stats().upstream.archive_disagreements, 0);
+}

@@ -194,3 +194,43 @@ async fn a_monthly_file_lacks_a_row_and_alters_the_next_where_daily_files_are_ri
     );
     assert_eq!(monthly.lines().count(), 30 * 1440 - 1);
 }
+
+#[tokio::test]
+async fn monthly_usdm_funding_files_equal_rest_and_months_without_funding_are_404() {
+    use cryptocache_sim::binance_funding;
+    use cryptocache_sim::quirks::RELISTED_RELISTED_MS;
+    let sim = sim_at(NOW).await;
+    let jan = 1_704_067_200_000;
+    let csv = unzip(
+        &get(&sim, "/data/futures/um/monthly/fundingRate/ETHUSDT/ETHUSDT-fundingRate-2024-01.zip").await.body,
+    );
+    let mut lines = csv.lines();
+    assert_eq!(lines.next().unwrap(), "calc_time,funding_interval_hours,last_funding_rate");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let want = binance_funding("ETHUSDT", jan, 1_706_745_600_000, NOW).unwrap();
+    assert_eq!(rows.len(), 31 * 6, "every 4 hours");
+    for (row, f) in rows.iter().zip(&want) {
+        assert_eq!(row[0].parse::<i64>().unwrap(), f.time);
+        assert_eq!(row[1], "4");
+        assert_eq!(row[2].parse::<f64>().unwrap(), f.rate);
+    }
+    let sum =
+        get(&sim, "/data/futures/um/monthly/fundingRate/ETHUSDT/ETHUSDT-fundingRate-2024-01.zip.CHECKSUM")
+            .await;
+    assert_eq!(sum.status, 200);
+    // FTTUSDT was delisted for November and most of December 2023.
+    for (path, status) in [
+        ("/data/futures/um/monthly/fundingRate/FTTUSDT/FTTUSDT-fundingRate-2023-11.zip", 404),
+        ("/data/futures/um/monthly/fundingRate/FTTUSDT/FTTUSDT-fundingRate-2023-10.zip", 200),
+        ("/data/futures/um/daily/fundingRate/ETHUSDT/ETHUSDT-fundingRate-2024-01-02.zip", 404),
+        ("/data/spot/monthly/fundingRate/ETHUSDT/ETHUSDT-fundingRate-2024-01.zip", 404),
+        ("/data/futures/um/monthly/fundingRate/ETHUSDT/ETHUSDT-fundingRate-2025-03.zip", 404),
+    ] {
+        assert_eq!(get(&sim, path).await.status, status, "{path}");
+    }
+    let december = unzip(
+        &get(&sim, "/data/futures/um/monthly/fundingRate/FTTUSDT/FTTUSDT-fundingRate-2023-12.zip").await.body,
+    );
+    let first: i64 = december.lines().nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+    assert!(first >= RELISTED_RELISTED_MS, "funding again only after the relisting");
+}

@@ -15,6 +15,7 @@ use super::download::{ArchivedKlines, Download, Downloader};
 use super::files::FileCache;
 use crate::candles::Candle;
 use crate::error::{Error, Result};
+use crate::funding::FundingRate;
 use crate::model::{Interval, Market, SeriesKey, TimeRange};
 use crate::time::{civil_from_days, month_index, month_start, DAY_MS};
 use crate::trades::{Side, Trade};
@@ -78,6 +79,28 @@ pub(crate) struct BinanceArchive {
     candles: FileCache<Candle>,
     /// Daily aggTrades files, sorted by aggregate id.
     trades: FileCache<Trade>,
+    /// Monthly fundingRate files (USD-M), sorted by time.
+    funding: FileCache<ArchivedFunding>,
+}
+
+/// One row of a fundingRate file: a funding event and the interval it closed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ArchivedFunding {
+    /// The event.
+    pub event: FundingRate,
+    /// `funding_interval_hours`, in ms.
+    pub interval_ms: i64,
+}
+
+/// The funding events of a span from the archive, and whether they are provably all.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ArchivedFundingSpan {
+    /// Events with time inside the span.
+    pub events: Vec<FundingRate>,
+    /// Whether the monthly files prove no event is missing: each month's first event
+    /// within one interval of its start, its last within one interval of its end, and no
+    /// gap between events as long as one and a half intervals.
+    pub complete: bool,
 }
 
 impl std::fmt::Debug for BinanceArchive {
@@ -94,6 +117,7 @@ impl BinanceArchive {
             downloader,
             candles: FileCache::new(FILE_MEMO_BYTES),
             trades: FileCache::new(FILE_MEMO_BYTES),
+            funding: FileCache::new(FILE_MEMO_BYTES),
         }
     }
 
@@ -220,6 +244,46 @@ impl BinanceArchive {
             })
             .await?;
         rows.ok_or_else(|| self.unpublished(series, period.span(), period.span(), period, name, now))
+    }
+
+    /// The USD-M funding events of `span` from the monthly fundingRate files of the
+    /// months it touches (the archive has no daily funding files). A month that is not
+    /// over, or whose file is not published, is `NotArchived` naming the file.
+    pub(crate) async fn funding(
+        &self,
+        series: &SeriesKey,
+        span: TimeRange,
+        now: i64,
+    ) -> Result<ArchivedFundingSpan> {
+        if series.market != Market::Linear {
+            return Err(self.not_archived(series, span, "funding files exist for USD-M only".into(), None));
+        }
+        let deadline = self.deadline();
+        let mut out = ArchivedFundingSpan { events: Vec::new(), complete: true };
+        for month in month_index(span.start)..=month_index(span.end - 1) {
+            let period = Period::Month(month);
+            let name = format!("{}-fundingRate-{}.zip", series.symbol, period.label());
+            let url = format!("{}/data/futures/um/monthly/fundingRate/{}/{name}", self.base, series.symbol);
+            let rows = if period.span().end > now {
+                None
+            } else {
+                self.funding
+                    .get(&url, || async {
+                        let rows = self.download(&url, parse_funding_csv, deadline).await?;
+                        Ok(rows.map(|mut rows| {
+                            rows.sort_by_key(|r| r.event.time);
+                            Arc::new(rows)
+                        }))
+                    })
+                    .await?
+            };
+            let Some(rows) = rows else {
+                return Err(self.unpublished(series, span, clip(span, period.span()), period, name, now));
+            };
+            out.complete &= funding_month_is_whole(&rows, period.span());
+            out.events.extend(rows.iter().map(|r| r.event).filter(|e| span.contains(e.time)));
+        }
+        Ok(out)
     }
 
     /// Downloads, verifies and parses one file (`None`: not published). The CSV is
@@ -349,6 +413,39 @@ pub(crate) fn parse_kline_csv(
     })
 }
 
+/// Whether a month's funding rows (sorted by time) prove no event of the month is
+/// missing: the first within one interval of the month's start, the last within one
+/// interval of its end, and no gap of one and a half intervals (a missing event makes a
+/// gap of two). A month whose symbol listed or delisted inside it is not provably whole.
+fn funding_month_is_whole(rows: &[ArchivedFunding], month: TimeRange) -> bool {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else { return false };
+    let gaps_short = rows.windows(2).all(|w| {
+        let longest = w[0].interval_ms.max(w[1].interval_ms);
+        (w[1].event.time - w[0].event.time) * 2 < longest * 3
+    });
+    gaps_short
+        && first.event.time - month.start < first.interval_ms
+        && month.end - last.event.time <= last.interval_ms
+}
+
+/// Rows of a USD-M fundingRate CSV of `bytes` bytes: `calc_time,
+/// funding_interval_hours, last_funding_rate` †.
+pub(crate) fn parse_funding_csv(
+    text: &mut dyn BufRead,
+    bytes: usize,
+) -> std::result::Result<Vec<ArchivedFunding>, String> {
+    parse_csv(text, bytes / 32, 3, |l| {
+        let hours = l.int(1)?;
+        if !(1..=24).contains(&hours) {
+            return Err(l.bad("a funding interval that is not 1 to 24 hours"));
+        }
+        Ok(ArchivedFunding {
+            event: FundingRate { time: l.time_ms(0)?, rate: l.float(2)? },
+            interval_ms: hours * 3_600_000,
+        })
+    })
+}
+
 /// Rows of an aggTrades CSV of `bytes` bytes: `agg_id, price, qty, first_id, last_id,
 /// time, is_buyer_maker[, is_best_match]`; booleans may be written `True` or `true`.
 pub(crate) fn parse_agg_trades_csv(
@@ -413,6 +510,32 @@ mod tests {
         assert_eq!(aggs(um.as_bytes()).unwrap(), want);
         assert_eq!(aggs(micros.as_bytes()).unwrap(), want);
         assert!(aggs(b"1,2,3,4,5,6,maybe\n").unwrap_err().contains("neither"));
+    }
+
+    #[test]
+    fn funding_months_are_whole_only_with_every_event() {
+        let jan = TimeRange::new(1_704_067_200_000, 1_706_745_600_000);
+        let mut csv = String::from("calc_time,funding_interval_hours,last_funding_rate\n");
+        for k in 0..93 {
+            csv.push_str(&format!("{},8,0.00010000\n", jan.start + k * 8 * 3_600_000 + 3));
+        }
+        let rows = parse_funding_csv(&mut csv.as_bytes(), csv.len()).unwrap();
+        assert_eq!((rows.len(), rows[0].event.rate, rows[0].interval_ms), (93, 0.0001, 8 * 3_600_000));
+        assert!(funding_month_is_whole(&rows, jan), "a few ms late is still on time");
+        for gone in [0, 40, 92] {
+            let mut holed = rows.clone();
+            holed.remove(gone);
+            assert!(!funding_month_is_whole(&holed, jan), "event {gone} missing");
+        }
+        // From 8-hourly to 4-hourly mid-month: still whole.
+        let mut changed = rows[..50].to_vec();
+        let from = changed[49].event.time;
+        changed.extend((1..).map(|k| from + k * 4 * 3_600_000).take_while(|t| *t < jan.end).map(|time| {
+            ArchivedFunding { event: FundingRate { time, rate: 0.0 }, interval_ms: 4 * 3_600_000 }
+        }));
+        assert!(funding_month_is_whole(&changed, jan));
+        assert!(!funding_month_is_whole(&[], jan));
+        assert!(parse_funding_csv(&mut &b"1704067200000,0,0.1\n"[..], 20).unwrap_err().contains("interval"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ mod files;
 mod zip;
 
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-pub(crate) use binance::BinanceArchive;
+pub(crate) use binance::{ArchivedFundingSpan, BinanceArchive};
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub(crate) use bybit::BybitArchive;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]

@@ -11,11 +11,13 @@
 //! of the file's first and last trade could be cut short: REST serves them in `auto`.
 //! Trades, Bybit (daily files): the day file is the exchange's record of the day, so all
 //! 24 hours are whole and stored at once.
+//! Funding, Binance USD-M (monthly files): whole when every month touched proves by its
+//! events' intervals that none is missing.
 
 use std::sync::Arc;
 
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-use super::normalize::{normalize_candles, normalize_trades};
+use super::normalize::{normalize_candles, normalize_funding, normalize_trades};
 use super::Engine;
 use crate::archive::ArchiveMode;
 use crate::error::{Error, Result};
@@ -156,7 +158,9 @@ impl Engine {
     fn has_archive(&self, series: &SeriesKey) -> bool {
         #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
         return match (series.exchange, series.kind) {
-            (Exchange::Binance, DataKind::Klines | DataKind::Trades) => self.archives.binance.is_some(),
+            (Exchange::Binance, DataKind::Klines | DataKind::Trades | DataKind::Funding) => {
+                self.archives.binance.is_some()
+            }
             (Exchange::Bybit, DataKind::Trades) => self.archives.bybit.is_some(),
             _ => false,
         };
@@ -203,6 +207,15 @@ impl Engine {
                     consecutive && edges.is_some_and(|(first, last)| first < k.index && k.index < last)
                 };
                 return Ok(self.day_of_trades(key, &rows, auto, whole));
+            }
+            (Exchange::Binance, DataKind::Funding, Some(archive), _) => {
+                let span = key.span();
+                let read: crate::archive::ArchivedFundingSpan = archive.funding(series, span, now).await?;
+                return Ok(FromArchive {
+                    payload: Payload::Funding(Arc::new(normalize_funding(span, read.events))),
+                    complete: read.complete,
+                    siblings: Vec::new(),
+                });
             }
             (Exchange::Bybit, DataKind::Trades, _, Some(archive)) => {
                 let day = key.span().start.div_euclid(DAY_MS);
@@ -280,6 +293,11 @@ impl Engine {
                     .map(|i| a.row(i))
                     .filter(|t| by_id.get(&t.id) != Some(t))
                     .count()
+            }
+            (Payload::Funding(a), Payload::Funding(r)) => {
+                let by_time: std::collections::HashMap<i64, u64> =
+                    r.time.iter().zip(&r.rate).map(|(t, rate)| (*t, rate.to_bits())).collect();
+                a.time.iter().zip(&a.rate).filter(|(t, rate)| by_time.get(t) != Some(&rate.to_bits())).count()
             }
             _ => 0,
         };

@@ -20,6 +20,12 @@
 //! from 2022-08-11 (spec: issues #177, #246, #283); spot times in microseconds from 2025.
 //! Booleans are written `True`/`False` in spot files and `true`/`false` in UM files †
 //! (as seen in published files; not in the spec: clients must accept both).
+//!
+//! And USD-M funding rates, monthly only:
+//! `/data/futures/um/monthly/fundingRate/{SYMBOL}/{SYMBOL}-fundingRate-{YYYY-MM}.zip`, a
+//! header line, then `calc_time, funding_interval_hours, last_funding_rate` † (the REST
+//! `fundingRate` rows: time, the symbol's funding interval, rate); 404 for a month with no
+//! funding (before listing, while delisted).
 
 use std::io::Write as _;
 
@@ -42,6 +48,8 @@ const AGG_HEADER: &str =
     "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker";
 /// 2022-08-11: UM aggTrades files from here on have a header line (spec).
 const UM_AGG_HEADER_FROM: i64 = 1_660_176_000_000;
+/// The CSV header of funding files †.
+const FUNDING_HEADER: &str = "calc_time,funding_interval_hours,last_funding_rate";
 /// 2025-01-01: spot files from here on give times in microseconds.
 const SPOT_MICROS_FROM: i64 = 1_735_689_600_000;
 
@@ -71,6 +79,10 @@ fn parse(path: &str) -> Option<ArchiveFile> {
     let (period, symbol, interval, file) = match parts.as_slice() {
         [period, "klines", symbol, interval, file] => (period, symbol, *interval, file),
         [period, "aggTrades", symbol, file] => (period, symbol, "aggTrades", file),
+        // Funding files exist for USD-M only, by month (spec).
+        ["monthly", "fundingRate", symbol, file] if market == BinanceMarket::UsdM => {
+            (&"monthly", symbol, "fundingRate", file)
+        }
         _ => return None,
     };
     let (name, checksum) = match file.strip_suffix(".CHECKSUM") {
@@ -183,10 +195,13 @@ fn built_zip(file: &ArchiveFile, now: i64) -> Option<std::sync::Arc<Vec<u8>>> {
     Some(zip)
 }
 
-/// The zip of one period's candles or aggregate trades, or `None` when the period has none.
+/// The zip of one period's candles, aggregate trades or funding rates, or `None` when
+/// the period has none.
 fn zip_file(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
-    if file.interval == "aggTrades" {
-        return agg_trades_zip(file, now);
+    match file.interval.as_str() {
+        "aggTrades" => return agg_trades_zip(file, now),
+        "fundingRate" => return funding_zip(file, now),
+        _ => {}
     }
     let series = Series::lookup(file.market, &file.symbol, &file.interval).ok()?;
     let candles = series.forward(file.start, file.end - 1, usize::MAX, now);
@@ -267,6 +282,25 @@ fn agg_trades_zip(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
             "{},{},{},{},{},{time},{maker}{best}\n",
             w.id, w.price, w.qty, w.first, w.last
         ));
+    }
+    Some(zip_one(&file.name.replace(".zip", ".csv"), csv.as_bytes()))
+}
+
+/// The zip of one month's funding rates (the REST `fundingRate` stream): a header, then
+/// `calc_time, funding_interval_hours, last_funding_rate` †.
+fn funding_zip(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
+    let def = symbol_def(file.market, &file.symbol)?;
+    let schedule = super::funding::schedule(def);
+    let times = schedule.oldest(file.start, file.end - 1, usize::MAX, now);
+    if times.is_empty() {
+        return None;
+    }
+    let hours = super::catalog::funding_hours(def.symbol);
+    let mut csv = String::from(FUNDING_HEADER);
+    csv.push('\n');
+    for t in times {
+        let w = super::funding::wire(def, &schedule, t);
+        csv.push_str(&format!("{},{hours},{}\n", w.time, w.rate));
     }
     Some(zip_one(&file.name.replace(".zip", ".csv"), csv.as_bytes()))
 }
