@@ -46,6 +46,8 @@ pub struct OkxLimits {
     pub books: u32,
     /// `public/instruments` (default 20).
     pub instruments: u32,
+    /// `public/market-data-history`, the historical data index (default 5).
+    pub market_data_history: u32,
 }
 
 impl Default for OkxLimits {
@@ -59,6 +61,7 @@ impl Default for OkxLimits {
             funding_history: 10,
             books: 40,
             instruments: 20,
+            market_data_history: 5,
         }
     }
 }

@@ -137,6 +137,7 @@ pub mod redis_server;
 mod server;
 mod stats;
 mod venue;
+mod zip;
 
 pub use config::{BybitLimits, DeribitLimits, OkxLimits};
 pub use data::{binance_intervals, binance_klines, binance_symbols, BinanceMarket, SimKline, SimSymbol};

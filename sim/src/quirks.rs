@@ -110,3 +110,7 @@ pub const BINANCE_ARCHIVE_MONTHLY_DRIFT_MS: i64 = 1_700_049_600_000;
 /// derivatives): 2024-04-10 00:00 UTC. Missing days are a known trap of bulk archives
 /// (binance-public-data #307, #336; modelled for Bybit, whose REST serves no history).
 pub const BYBIT_ARCHIVE_MISSING_DAY_MS: i64 = 1_712_707_200_000;
+/// A UTC+8 day missing from OKX's historical data (neither listed by the index nor on
+/// the CDN, for every instrument): 2024-02-20 on the UTC+8 clock, which starts at
+/// 2024-02-19 16:00 UTC (modelled, like the archives' other missing days).
+pub const OKX_ARCHIVE_MISSING_DAY_MS: i64 = 1_708_358_400_000;

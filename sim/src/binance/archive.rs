@@ -27,15 +27,11 @@
 //! `fundingRate` rows: time, the symbol's funding interval, rate); 404 for a month with no
 //! funding (before listing, while delisted).
 
-use std::io::Write as _;
-
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
-
 use super::catalog::{symbol_def, trade_stream, BinanceMarket, Decimals, Series};
 use super::trades::wire_agg;
 use crate::data::calendar::days_from_civil;
 use crate::quirks;
+use crate::zip::zip_one;
 
 const DAY: i64 = 86_400_000;
 
@@ -303,55 +299,6 @@ fn funding_zip(file: &ArchiveFile, now: i64) -> Option<Vec<u8>> {
         csv.push_str(&format!("{},{hours},{}\n", w.time, w.rate));
     }
     Some(zip_one(&file.name.replace(".zip", ".csv"), csv.as_bytes()))
-}
-
-/// A zip archive holding one deflated file.
-fn zip_one(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
-    // Writing to a Vec cannot fail.
-    let _ = encoder.write_all(data);
-    let deflated = encoder.finish().unwrap_or_default();
-    let crc = crc32fast::hash(data);
-    let (size, packed) = (data.len() as u32, deflated.len() as u32);
-    let name_len = name.len() as u16;
-    let mut out = Vec::with_capacity(deflated.len() + 2 * name.len() + 100);
-    // Local file header: version 2.0, no flags, deflate, no time, CRC, sizes, name.
-    out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-    for v in [20u16, 0, 8, 0, 0x21] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    for v in [crc, packed, size] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&name_len.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(&deflated);
-    let central_at = out.len() as u32;
-    // Central directory entry for it.
-    out.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-    for v in [20u16, 20, 0, 8, 0, 0x21] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    for v in [crc, packed, size] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    for v in [name_len, 0, 0, 0, 0] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-    out.extend_from_slice(&0u32.to_le_bytes()); // local header offset
-    out.extend_from_slice(name.as_bytes());
-    let central_len = out.len() as u32 - central_at;
-    // End of central directory.
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    for v in [0u16, 0, 1, 1] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&central_len.to_le_bytes());
-    out.extend_from_slice(&central_at.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
 }
 
 #[cfg(test)]

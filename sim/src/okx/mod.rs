@@ -2,6 +2,7 @@
 //! limits answered with HTTP 429 / `50011`, and OKX's error codes and HTTP
 //! statuses; written from the exchange specification (not from the core crate).
 
+mod archive;
 mod candles;
 pub(crate) mod catalog;
 mod instruments;
@@ -76,6 +77,7 @@ enum Budget {
     FundingHistory,
     Books,
     Instruments,
+    MarketDataHistory,
 }
 
 impl Budget {
@@ -92,6 +94,7 @@ impl Budget {
             }
             Budget::Books => "okx-books",
             Budget::Instruments => "okx-instruments",
+            Budget::MarketDataHistory => "okx-market-data-history",
         };
         name.to_string()
     }
@@ -105,6 +108,7 @@ impl Budget {
             Budget::FundingHistory => limits.funding_history,
             Budget::Books => limits.books,
             Budget::Instruments => limits.instruments,
+            Budget::MarketDataHistory => limits.market_data_history,
         }
     }
 }
@@ -119,6 +123,38 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v5/market/history-trades", get(history_trades))
         .route("/api/v5/public/funding-rate-history", get(funding_rate_history))
         .route("/api/v5/market/books", get(books))
+        .route("/api/v5/public/market-data-history", get(market_data_history))
+        .route("/cdn/okex/traderecords/trades/daily/{*path}", get(archive_file))
+}
+
+async fn market_data_history(
+    State(shared): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    q: RawQuery,
+) -> Response {
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let base = format!("http://{host}");
+    serve_at(&shared, q, Budget::MarketDataHistory, &base, archive::index_handler)
+}
+
+/// A file of the historical market data CDN (`archive.rs`): 404 with an empty body for
+/// anything not published.
+async fn archive_file(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Response {
+    let now = shared.clock.now_ms();
+    // Building a day of trades is CPU-bound: off the async workers.
+    let served = tokio::task::spawn_blocking(move || archive::serve_file(&path, now)).await.ok().flatten();
+    let Some(zip) = served else {
+        let mut r = Response::new(axum::body::Body::empty());
+        *r.status_mut() = StatusCode::NOT_FOUND;
+        return r;
+    };
+    let mut r = Response::new(axum::body::Body::from(zip));
+    let content_type = axum::http::HeaderValue::from_static("application/zip");
+    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, content_type);
+    r
 }
 
 async fn trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
@@ -157,6 +193,17 @@ async fn instruments(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response
 /// Counts the request against its endpoint budget, then runs the handler
 /// inside the envelope, or answers 429 / 50011.
 fn serve(shared: &Shared, query: RawQuery, budget: Budget, handler: Handler) -> Response {
+    serve_at(shared, query, budget, "", |ctx, _, q| handler(ctx, q))
+}
+
+/// [`serve`] for a handler that needs this server's base URL.
+fn serve_at(
+    shared: &Shared,
+    query: RawQuery,
+    budget: Budget,
+    base: &str,
+    handler: impl Fn(&Ctx, &str, &Query) -> Result<String, OkxError>,
+) -> Response {
     let limits = &shared.config.okx;
     let query = query.map(|AxumQuery(pairs)| Query::new(pairs));
     let key = budget.key(query.as_ref().unwrap_or(&Query::new(Vec::new())));
@@ -164,7 +211,7 @@ fn serve(shared: &Shared, query: RawQuery, budget: Budget, handler: Handler) -> 
         Admission::Allowed { .. } => {
             let ctx = Ctx { now: shared.clock.now_ms() };
             let result = match &query {
-                Ok(q) => handler(&ctx, q),
+                Ok(q) => handler(&ctx, base, q),
                 Err(_) => Err(OkxError::param("query")),
             };
             match result {

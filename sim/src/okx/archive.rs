@@ -1,0 +1,225 @@
+//! OKX's historical market data (spec `archives.md` †; OKX docs "Get historical market
+//! data"): an index endpoint on the API host lists files on a static CDN with no
+//! directory listing.
+//! - `GET /api/v5/public/market-data-history?module=1&instType=&instIdList=|instFamilyList=
+//!   &dateAggrType=daily&begin=&end=` → `data[0].details[].groupDetails[]` with `dateTs`,
+//!   `filename`, `sizeMB` and an absolute `url`, newest first; every value a string.
+//!   `instIdList` for `SPOT`, `instFamilyList` otherwise (at most 10); `begin`/`end` in
+//!   ms, both inclusive, only their UTC+8 date counts; at most 20 days a call (more:
+//!   50076 †, seen in a downloader's code); its own budget (5 per 2 s, docs). Only trades
+//!   (module 1) by day are modelled: other modules and monthly files are 51000.
+//! - `GET /cdn/okex/traderecords/trades/daily/{YYYYMMDD}/{INST}-trades-{YYYY-MM-DD}.zip`:
+//!   one CSV of the day's trades, no checksum file. **Days are UTC+8 days**: a file starts
+//!   at 16:00 UTC the day before its date (docs; a real file starting at 16:01 UTC).
+//!   Derivatives files: `instrument_name,trade_id,side,price,size,created_time` (ms, sides
+//!   `buy`/`sell`). Spot files keep the older bilingual header and order,
+//!   `trade_id/交易id,side/交易方向,size/数量,price/价格,created_time/成交时间` †
+//!   (seen in BTC-USDT files; the docs say these headers will go).
+//! - A day is listed and served two days after its UTC+8 date began (docs: "usually two
+//!   days later"; modelled); never for days without trades; and one day is missing from
+//!   the index and the CDN ([`quirks::OKX_ARCHIVE_MISSING_DAY_MS`]).
+//!
+//! † third-party facts, marked so in the spec.
+
+use serde_json::json;
+
+use super::catalog::{instruments, InstType};
+use super::market::stream;
+use super::OkxError;
+use crate::data::calendar::{civil_from_days, days_from_civil};
+use crate::data::instrument::Instrument;
+use crate::params::Query;
+use crate::quirks;
+use crate::zip::zip_one;
+
+const DAY: i64 = 86_400_000;
+/// UTC+8, the clock of OKX's daily files.
+const UTC8_MS: i64 = 8 * 3_600_000;
+/// Days one index call may span (docs).
+const MAX_DAYS: i64 = 20;
+/// Where the files live under the host.
+const TRADES_PATH: &str = "/cdn/okex/traderecords/trades/daily";
+
+/// The UTC+8 day (days since 1970-01-01 on that clock) holding `ms`.
+fn utc8_day(ms: i64) -> i64 {
+    (ms + UTC8_MS).div_euclid(DAY)
+}
+
+/// The first UTC millisecond of UTC+8 day `day`.
+fn day_start(day: i64) -> i64 {
+    day * DAY - UTC8_MS
+}
+
+/// When the file of UTC+8 day `day` is published.
+fn published_at(day: i64) -> i64 {
+    day_start(day) + 2 * DAY
+}
+
+/// The instrument family (`BTC-USDT` for `BTC-USDT-SWAP` and `BTC-USDT-250926`).
+fn family(inst: &Instrument) -> String {
+    format!("{}-{}", inst.base, inst.quote)
+}
+
+fn file_name(inst: &Instrument, day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{}-trades-{y:04}-{m:02}-{d:02}.zip", inst.name)
+}
+
+/// The trades of UTC+8 day `day`, oldest first.
+fn day_trades(inst_type: InstType, inst: &Instrument, day: i64, now: i64) -> Vec<crate::data::trades::Trade> {
+    let s = stream(inst_type, inst);
+    s.trades_from(s.trades_before(day_start(day)), day_start(day + 1) - 1, usize::MAX, now)
+}
+
+/// How many trades UTC+8 day `day` holds (computed, not walked).
+fn day_count(inst_type: InstType, inst: &Instrument, day: i64) -> i64 {
+    let s = stream(inst_type, inst);
+    s.trades_before(day_start(day + 1)) - s.trades_before(day_start(day))
+}
+
+/// Whether the file of `day` is out at `now` (and has trades).
+fn listed(inst_type: InstType, inst: &Instrument, day: i64, now: i64) -> bool {
+    now >= published_at(day)
+        && day_start(day) != quirks::OKX_ARCHIVE_MISSING_DAY_MS
+        && day_count(inst_type, inst, day) > 0
+}
+
+/// The `data` of an index call, with file URLs under `base` (this server).
+pub(crate) fn index_handler(ctx: &super::Ctx, base: &str, q: &Query) -> Result<String, OkxError> {
+    let now = ctx.now;
+    let required = |name: &str| q.text(name).filter(|v| !v.is_empty()).ok_or_else(|| OkxError::empty(name));
+    if required("module")? != "1" {
+        return Err(OkxError::param("module"));
+    }
+    let inst_type = match InstType::parse(required("instType")?) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(empty_index(now)),
+        Err(()) => return Err(OkxError::param("instType")),
+    };
+    if required("dateAggrType")? != "daily" {
+        return Err(OkxError::param("dateAggrType"));
+    }
+    let number = |name: &str| -> Result<i64, OkxError> {
+        required(name)?.parse::<i64>().map_err(|_| OkxError::param(name))
+    };
+    let (first, last) = (utc8_day(number("begin")?), utc8_day(number("end")?));
+    if last < first {
+        return Err(OkxError::param("end"));
+    }
+    if last - first >= MAX_DAYS {
+        return Err(OkxError {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            code: 50076,
+            msg: "The date range exceeds the limit".to_string(),
+        });
+    }
+    let (list_name, names) = if inst_type == InstType::Spot {
+        ("instIdList", q.text("instIdList"))
+    } else {
+        ("instFamilyList", q.text("instFamilyList"))
+    };
+    let names: Vec<&str> = names.ok_or_else(|| OkxError::empty(list_name))?.split(',').collect();
+    if names.len() > 10 {
+        return Err(OkxError::param(list_name));
+    }
+    let wanted = |i: &Instrument| {
+        let key = if inst_type == InstType::Spot { i.name.to_string() } else { family(i) };
+        names.contains(&key.as_str())
+    };
+    let mut details = Vec::new();
+    let mut total = 0.0;
+    for inst in instruments(inst_type).iter().filter(|i| wanted(i)) {
+        let mut group = Vec::new();
+        let mut group_mb = 0.0;
+        for day in (first..=last).rev().filter(|d| listed(inst_type, inst, *d, now)) {
+            let (y, m, d) = civil_from_days(day);
+            let name = file_name(inst, day);
+            // An estimate (the file is built when it is downloaded): ~40 bytes a trade.
+            let mb = day_count(inst_type, inst, day) as f64 * 40.0 / 1e6;
+            group_mb += mb;
+            group.push(json!({
+                "dateTs": day_start(day).to_string(),
+                "filename": name,
+                "sizeMB": format!("{mb:.2}"),
+                "url": format!("{base}{TRADES_PATH}/{y:04}{m:02}{d:02}/{name}"),
+            }));
+        }
+        if group.is_empty() {
+            continue;
+        }
+        total += group_mb;
+        let spot = inst_type == InstType::Spot;
+        details.push(json!({
+            "instType": inst_type.name(),
+            "instId": if spot { inst.name.to_string() } else { String::new() },
+            "instFamily": if spot { String::new() } else { family(inst) },
+            "dateRangeStart": day_start(first).to_string(),
+            "dateRangeEnd": day_start(last).to_string(),
+            "groupSizeMB": format!("{group_mb:.2}"),
+            "groupDetails": group,
+        }));
+    }
+    Ok(json!([{
+        "dateAggrType": "daily",
+        "totalSizeMB": format!("{total:.2}"),
+        "ts": now.to_string(),
+        "details": details,
+    }])
+    .to_string())
+}
+
+fn empty_index(now: i64) -> String {
+    json!([{ "dateAggrType": "daily", "totalSizeMB": "0", "ts": now.to_string(), "details": [] }]).to_string()
+}
+
+/// The zip at `path` (after `/cdn/okex/traderecords/trades/daily/`), or `None` (404).
+pub(crate) fn serve_file(path: &str, now: i64) -> Option<Vec<u8>> {
+    let (folder, name) = path.split_once('/')?;
+    let stem = name.strip_suffix(".zip")?;
+    let (inst_id, date) = stem.rsplit_once("-trades-")?;
+    let parts: Vec<&str> = date.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return None };
+    if folder != format!("{y}{m}{d}") || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d) = (y.parse::<i64>().ok()?, m.parse::<u32>().ok()?, d.parse::<u32>().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    let (inst_type, inst) = super::catalog::instrument(None, inst_id)?;
+    if !listed(inst_type, inst, day, now) {
+        return None;
+    }
+    let trades = day_trades(inst_type, inst, day, now);
+    let mut csv = String::with_capacity(trades.len() * 64);
+    if inst_type == InstType::Spot {
+        csv.push_str("trade_id/交易id,side/交易方向,size/数量,price/价格,created_time/成交时间\n");
+    } else {
+        csv.push_str("instrument_name,trade_id,side,price,size,created_time\n");
+    }
+    for t in &trades {
+        let side = if t.buyer_maker { "sell" } else { "buy" };
+        let (price, size) = (inst.price_text(t.price), inst.qty_text(t.qty));
+        if inst_type == InstType::Spot {
+            csv.push_str(&format!("{},{side},{size},{price},{}\n", t.index, t.time));
+        } else {
+            csv.push_str(&format!("{},{},{side},{price},{size},{}\n", inst.name, t.index, t.time));
+        }
+    }
+    Some(zip_one(&name.replace(".zip", ".csv"), csv.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc8_days() {
+        // 2024-01-02 on the UTC+8 clock starts at 2024-01-01 16:00 UTC.
+        let day = days_from_civil(2024, 1, 2);
+        assert_eq!(day_start(day), 1_704_124_800_000);
+        assert_eq!(utc8_day(1_704_124_800_000), day);
+        assert_eq!(utc8_day(1_704_124_800_000 - 1), day - 1);
+    }
+}
