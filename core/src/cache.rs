@@ -291,7 +291,9 @@ pub struct CacheBuilder {
     binance_archive_url: String,
     /// Base URL of Bybit's trade archive (public.bybit.com).
     bybit_archive_url: String,
-    /// An exchange whose archive URL was set although its archive is not read yet.
+    /// Base URL of OKX's historical data index (its API host).
+    okx_archive_url: String,
+    /// An exchange whose archive URL was set although it publishes no archive (Deribit).
     unread_archive_url: Option<Exchange>,
     #[cfg(target_arch = "wasm32")]
     browser_storage: Option<String>,
@@ -327,6 +329,7 @@ impl Default for CacheBuilder {
             archives: ArchiveMode::default(),
             binance_archive_url: BINANCE_ARCHIVE_URL.into(),
             bybit_archive_url: BYBIT_ARCHIVE_URL.into(),
+            okx_archive_url: OkxConfig::default().url,
             unread_archive_url: None,
             #[cfg(target_arch = "wasm32")]
             browser_storage: None,
@@ -368,9 +371,9 @@ impl CacheBuilder {
         self
     }
 
-    /// Points one exchange at a base URL (Binance: spot and USD-M alike; Binance and
-    /// Bybit: their bulk archives too, since a simulator serves the archive paths beside
-    /// its REST endpoints).
+    /// Points one exchange at a base URL (Binance: spot and USD-M alike; Binance, Bybit
+    /// and OKX: their bulk archives too, since a simulator serves the archive paths
+    /// beside its REST endpoints).
     pub fn exchange_url_for(mut self, exchange: Exchange, url: impl Into<String>) -> Self {
         let url = url.into();
         match exchange {
@@ -383,7 +386,10 @@ impl CacheBuilder {
                 self.bybit_archive_url = url.clone();
                 self.bybit.url = url;
             }
-            Exchange::Okx => self.okx.url = url,
+            Exchange::Okx => {
+                self.okx_archive_url = url.clone();
+                self.okx.url = url;
+            }
             Exchange::Deribit => self.deribit.url = url,
         }
         self
@@ -416,12 +422,14 @@ impl CacheBuilder {
     }
 
     /// Points an exchange's bulk archive at a base URL (after
-    /// [`exchange_url_for`](Self::exchange_url_for), which sets it too). Binance's and
-    /// Bybit's archives are read today; for the others this is a [`Error::Config`] at build.
+    /// [`exchange_url_for`](Self::exchange_url_for), which sets it too): Binance's and
+    /// Bybit's archive hosts, and for OKX the API host serving its historical data index.
+    /// Deribit publishes no archive: for it this is a [`Error::Config`] at build.
     pub fn archive_url_for(mut self, exchange: Exchange, url: impl Into<String>) -> Self {
         match exchange {
             Exchange::Binance => self.binance_archive_url = url.into(),
             Exchange::Bybit => self.bybit_archive_url = url.into(),
+            Exchange::Okx => self.okx_archive_url = url.into(),
             other => self.unread_archive_url = Some(other),
         }
         self
@@ -482,7 +490,7 @@ impl CacheBuilder {
                 &[&live.binance.spot_url, &live.binance.usdm_url, &live.binance_archive_url],
             )?,
             of(&[&self.bybit.url, &self.bybit_archive_url], &[&live.bybit.url, &live.bybit_archive_url])?,
-            of(&[&self.okx.url], &[&live.okx.url])?,
+            of(&[&self.okx.url, &self.okx_archive_url], &[&live.okx.url, &live.okx_archive_url])?,
             of(&[&self.deribit.url], &[&live.deribit.url])?,
         ])
     }
@@ -637,7 +645,7 @@ impl CacheBuilder {
         }
         if let Some(exchange) = self.unread_archive_url {
             return Err(Error::Config(format!(
-                "{exchange}'s archive is not read yet: only Binance's and Bybit's are"
+                "{exchange} publishes no archive: only Binance's, Bybit's and OKX's are read"
             )));
         }
         let counters = Arc::new(UpstreamCounters::default());
@@ -776,6 +784,8 @@ impl CacheBuilder {
             let bybit =
                 crate::archive::BybitArchive::new(&self.bybit_archive_url, downloader("bybit-archive"));
             engine.archives.bybit = Some(Arc::new(bybit));
+            let okx = crate::archive::OkxArchive::new(&self.okx_archive_url, downloader("okx-archive"));
+            engine.archives.okx = Some(Arc::new(okx));
         }
         #[cfg(feature = "redis")]
         if let Some(shared) = shared {

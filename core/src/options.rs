@@ -266,12 +266,14 @@ mod tests {
         assert!(matches!(bad.builder(), Err(Error::Config(m)) if m.contains("unknown exchange")));
         let bad = CacheOptions { archives: Some("yes".into()), ..CacheOptions::default() };
         assert!(matches!(bad.builder(), Err(Error::Config(m)) if m.contains("auto, off or only")));
-        let unread =
-            CacheOptions { archive_urls: vec![("okx".into(), "http://x".into())], ..CacheOptions::default() };
+        let unread = CacheOptions {
+            archive_urls: vec![("deribit".into(), "http://x".into())],
+            ..CacheOptions::default()
+        };
         let built = unread.builder().unwrap().build().await;
         assert!(
-            matches!(built, Err(Error::Config(m)) if m.contains("not read yet")),
-            "okx's archive is not read"
+            matches!(built, Err(Error::Config(m)) if m.contains("publishes no archive")),
+            "deribit has no archive"
         );
         let secret = CacheOptions {
             redis_url: Some("redis://:pw123@h:1".into()),

@@ -215,6 +215,13 @@ async fn only_reads_usdm_trades_older_than_rest_keeps_and_never_finalises_edge_h
         coverage.segments.iter().filter(|s| s.expires_at.is_some()).map(|s| s.span.start).collect();
     assert_eq!(open, [day, day + 23 * HOUR], "the edge hours may be cut short: not final");
     assert!(coverage.segments.iter().all(|s| s.origin == Some(Origin::Archive)));
+
+    // `auto` reaches past REST's depth the same way (REST could not check the edge hours).
+    let off = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    assert!(matches!(off.trades(&q).await, Err(Error::OutOfRetention { .. })));
+    let auto = w.builder().archives(ArchiveMode::Auto).no_disk().build().await.unwrap();
+    assert_eq!(trades_of(&auto, &q).await, got);
+    assert_eq!(w.requests("/fapi/v1/aggTrades"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,4 +448,91 @@ async fn funding_months_without_a_file_go_to_rest_in_auto_and_are_not_archived_i
     assert_eq!(funding_of(&auto, &q).await, want, "REST fills what the archive lacks");
     assert!(want.iter().all(|f| f.time < RELISTED_DELISTED_MS) && !want.is_empty());
     assert_eq!(auto.stats().upstream.archive_disagreements, 0);
+}
+
+/// Requests for OKX's historical data index and its files.
+fn okx_archive_requests(w: &World) -> (u64, u64) {
+    let s = w.sim.stats();
+    let count =
+        |prefix: &str| s.endpoints.iter().filter(|(p, _)| p.starts_with(prefix)).map(|(_, n)| n).sum();
+    (count("/api/v5/public/market-data-history"), count("/cdn/okex/"))
+}
+
+fn okx_trades_coverage(market: Market, symbol: &str, start: i64, end: i64) -> CoverageQuery {
+    CoverageQuery { exchange: Exchange::Okx, ..bybit_trades_coverage(market, symbol, start, end) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okx_trades_past_rest_retention_come_from_utc8_day_files() {
+    use cryptocache_sim::{venue_trades, Venue};
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    // 2024-01-02 03:00-05:00 UTC: five months back, REST keeps three.
+    let (start, end) = (JAN_2024 + DAY + 3 * HOUR, JAN_2024 + DAY + 5 * HOUR);
+    let q = cryptocache::RangeQuery::new(Exchange::Okx, "ETH-USDT-SWAP", start, end).market(Market::Linear);
+    let off = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    assert!(matches!(off.trades(&q).await, Err(Error::OutOfRetention { .. })));
+
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let got = trades_of(&cache, &q).await;
+    let want = venue_trades(Venue::OkxSwap, "ETH-USDT-SWAP", start, end, now).unwrap();
+    assert!(want.len() > 100);
+    let as_values =
+        |t: &cryptocache::Trade| (t.id, t.time, t.price, t.quantity, t.side == cryptocache::Side::Sell);
+    assert_eq!(
+        got.iter().map(as_values).collect::<Vec<_>>(),
+        want.iter().map(|t| (t.id, t.time, t.price, t.qty, t.buyer_maker)).collect::<Vec<_>>(),
+        "the trades REST served when they were recent, ids included"
+    );
+    assert_eq!(okx_archive_requests(&w), (1, 1), "one index call, one file");
+    assert_eq!(w.requests("/api/v5/market/history-trades"), 0);
+    // The file's day is the UTC+8 day: 2024-01-01 16:00 to 2024-01-02 16:00 UTC, all final.
+    let utc8_day = JAN_2024 + 16 * HOUR;
+    let coverage = cache
+        .coverage(&okx_trades_coverage(
+            Market::Linear,
+            "ETH-USDT-SWAP",
+            utc8_day - HOUR,
+            utc8_day + DAY + HOUR,
+        ))
+        .await
+        .unwrap();
+    let stored: Vec<i64> = coverage
+        .segments
+        .iter()
+        .filter(|s| s.status == SegmentStatus::Cached && s.origin == Some(Origin::Archive))
+        .map(|s| s.span.start)
+        .collect();
+    assert_eq!(stored, (0..24).map(|h| utc8_day + h * HOUR).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okx_spot_files_of_the_older_layout_and_a_missing_day() {
+    use cryptocache_sim::quirks::OKX_ARCHIVE_MISSING_DAY_MS;
+    use cryptocache_sim::{venue_trades, Venue};
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    let cache = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    let (start, end) = (JAN_2024 + 20 * DAY + 10 * HOUR, JAN_2024 + 20 * DAY + 11 * HOUR);
+    let q = cryptocache::RangeQuery::new(Exchange::Okx, "BTC-USDT", start, end).market(Market::Spot);
+    let got: Vec<(i64, i64)> = trades_of(&cache, &q).await.iter().map(|t| (t.id, t.time)).collect();
+    let want = venue_trades(Venue::OkxSpot, "BTC-USDT", start, end, now).unwrap();
+    assert_eq!(got, want.iter().map(|t| (t.id, t.time)).collect::<Vec<_>>());
+    assert_eq!(okx_archive_requests(&w), (1, 1));
+    assert_eq!(w.sim.stats().total, 2, "only the index and the file: no REST call");
+
+    let auto = w.builder().archives(ArchiveMode::Auto).no_disk().build().await.unwrap();
+    let q = cryptocache::RangeQuery::new(
+        Exchange::Okx,
+        "BTC-USDT",
+        OKX_ARCHIVE_MISSING_DAY_MS,
+        OKX_ARCHIVE_MISSING_DAY_MS + HOUR,
+    )
+    .market(Market::Spot);
+    match auto.trades(&q).await {
+        Err(Error::NotArchived { reason, available_from: None, .. }) => {
+            assert!(reason.contains("BTC-USDT-trades-2024-02-20.zip is missing"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
 }

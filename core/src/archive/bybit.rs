@@ -69,15 +69,7 @@ impl BybitArchive {
             let deadline = crate::rt::Instant::now() + self.downloader.retry.max_wait;
             self.trades.get(&url, || self.download(&url, &name, series.market, span, deadline)).await?
         };
-        rows.ok_or_else(|| {
-            let due = span.end + DAILY_LAG_MS;
-            let (reason, available_from) = if due <= now {
-                (format!("{name} is missing (due by now)"), None)
-            } else {
-                (format!("{name} is not published yet"), Some(due))
-            };
-            super::not_archived("bybit", series, span, reason, available_from)
-        })
+        rows.ok_or_else(|| super::file_not_out("bybit", series, span, &name, span.end + DAILY_LAG_MS, now))
     }
 
     /// Downloads one day file and decodes it as a stream (`None`: not published).

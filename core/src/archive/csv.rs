@@ -59,8 +59,9 @@ impl CsvLine<'_> {
 }
 
 /// Every data line of an archive CSV through `row`, which sees at least `min_fields`
-/// fields. Blank lines are skipped, and so is a header line (its first field not a
-/// number: headers come and go by date). `rows_hint` sizes the output up front.
+/// fields. Blank lines are skipped, and so is a header line (a first line without a
+/// single number: headers come and go by date, and some data lines start with a name).
+/// `rows_hint` sizes the output up front.
 pub(crate) fn parse_csv<T>(
     mut input: impl BufRead,
     rows_hint: usize,
@@ -83,7 +84,7 @@ pub(crate) fn parse_csv<T>(
             continue;
         }
         let line = CsvLine { number: n + 1, text, fields: text.split(',').collect() };
-        if n == 0 && line.fields[0].parse::<f64>().is_err() {
+        if n == 0 && line.fields.iter().all(|f| f.parse::<f64>().is_err()) {
             continue;
         }
         if line.fields.len() < min_fields {

@@ -10,6 +10,7 @@
 //! | `files.rs` | decoded files by URL, one download per file, failures remembered |
 //! | `binance.rs` | data.binance.vision: which files cover a span, their CSV rows |
 //! | `bybit.rs` | public.bybit.com: day files of trades, their CSV rows |
+//! | `okx.rs` | OKX's historical data: its index, UTC+8 day files of trades |
 //! | `csv.rs` | archive CSV lines, read as a stream |
 //! | `zip.rs` | the one file inside a zip, CRC-checked |
 
@@ -24,6 +25,8 @@ mod download;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod files;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod okx;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod zip;
 
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
@@ -32,6 +35,8 @@ pub(crate) use binance::{ArchivedFundingSpan, BinanceArchive};
 pub(crate) use bybit::BybitArchive;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub(crate) use download::Downloader;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub(crate) use okx::{utc8_day_of, utc8_day_span, OkxArchive};
 
 use crate::error::{Error, Result};
 use crate::model::{SeriesKey, TimeRange};
@@ -57,6 +62,24 @@ pub(crate) fn not_archived(
         end: span.end,
         reason,
         available_from,
+    }
+}
+
+/// `NOT_ARCHIVED` for file `name` of `span`, due by `due`: *not published yet* (saying
+/// when) before then, *missing* after.
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub(crate) fn file_not_out(
+    venue: &str,
+    series: &SeriesKey,
+    span: TimeRange,
+    name: &str,
+    due: i64,
+    now: i64,
+) -> Error {
+    if due <= now {
+        not_archived(venue, series, span, format!("{name} is missing (due by now)"), None)
+    } else {
+        not_archived(venue, series, span, format!("{name} is not published yet"), Some(due))
     }
 }
 

@@ -37,6 +37,9 @@ pub(crate) struct Archives {
     /// Bybit's trade archive (public.bybit.com or a simulator).
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
     pub bybit: Option<Arc<crate::archive::BybitArchive>>,
+    /// OKX's historical market data (its index on the API host, or a simulator).
+    #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+    pub okx: Option<Arc<crate::archive::OkxArchive>>,
     /// Where kline segments read from archives ended, per series: a segment starting at
     /// one of them is a sequential reader's next, and the next months are read ahead.
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
@@ -53,6 +56,8 @@ impl Default for Archives {
             binance: None,
             #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
             bybit: None,
+            #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+            okx: None,
             #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
             read_ends: crate::memo::Memo::new(10_000),
         }
@@ -91,12 +96,13 @@ impl Engine {
     /// which is the authority; rows that are not provably whole come back with
     /// `complete: false` for the caller to check against REST's. In `only`, a file the
     /// archive cannot serve is a `NOT_ARCHIVED` error, and rows with holes are served,
-    /// not final. Where REST serves no history (`rest_has_history` false), `auto` reads
-    /// the archive for any closed period and its errors are the answer.
+    /// not final. Where REST cannot serve the segment (`rest_serves` false: no history
+    /// at all, or beyond its retention), `auto` reads the archive for any closed period
+    /// and its errors are the answer.
     pub(super) async fn archived_rows(
         &self,
         key: &SegmentKey,
-        rest_has_history: bool,
+        rest_serves: bool,
         now: i64,
     ) -> Result<Option<FromArchive>> {
         let series = &key.series;
@@ -107,12 +113,12 @@ impl Engine {
             ArchiveMode::Only => false,
         };
         let fresh = span.end > now.div_euclid(DAY_MS) * DAY_MS - AUTO_LAG_MS;
-        if auto && (!self.has_archive(series) || (rest_has_history && fresh)) {
+        if auto && (!self.has_archive(series) || (rest_serves && fresh)) {
             return Ok(None);
         }
         let read = match self.read_archive(series, key, now, auto).await {
             Ok(read) => read,
-            Err(e) if auto && rest_has_history => {
+            Err(e) if auto && rest_serves => {
                 tracing::info!(segment = %key.storage_key("cc"), error = %e, "archive cannot serve the segment; asking REST");
                 return Ok(None);
             }
@@ -154,14 +160,19 @@ impl Engine {
         order
     }
 
-    /// Whether this build reads an archive holding `series` (its exchange and kind).
-    fn has_archive(&self, series: &SeriesKey) -> bool {
+    /// Whether the `archives` setting and this build read an archive holding `series`
+    /// (its exchange and kind).
+    pub(super) fn has_archive(&self, series: &SeriesKey) -> bool {
+        if self.archives.mode == ArchiveMode::Off {
+            return false;
+        }
         #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
         return match (series.exchange, series.kind) {
             (Exchange::Binance, DataKind::Klines | DataKind::Trades | DataKind::Funding) => {
                 self.archives.binance.is_some()
             }
             (Exchange::Bybit, DataKind::Trades) => self.archives.bybit.is_some(),
+            (Exchange::Okx, DataKind::Trades) => self.archives.okx.is_some(),
             _ => false,
         };
         #[cfg(not(all(feature = "http", not(target_arch = "wasm32"))))]
@@ -179,13 +190,14 @@ impl Engine {
         now: i64,
         auto: bool,
     ) -> Result<FromArchive> {
+        let archives = &self.archives;
         #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-        match (series.exchange, series.kind, &self.archives.binance, &self.archives.bybit) {
-            (Exchange::Binance, DataKind::Klines, Some(archive), _) => {
+        match (series.exchange, series.kind, &archives.binance, &archives.bybit, &archives.okx) {
+            (Exchange::Binance, DataKind::Klines, Some(archive), _, _) => {
                 let span = key.span();
-                let sequential = self.archives.read_ends.get(&(Arc::clone(series), span.start)).is_some();
+                let sequential = archives.read_ends.get(&(Arc::clone(series), span.start)).is_some();
                 let read = archive.klines(series, span, now, sequential).await?;
-                self.archives.read_ends.insert((Arc::clone(series), span.end), ());
+                archives.read_ends.insert((Arc::clone(series), span.end), ());
                 tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
                 let columns = normalize_candles(key, read.candles);
                 let complete = crate::table::Table::len(&columns) as i64 == series.kind.slots_per_segment();
@@ -195,7 +207,7 @@ impl Engine {
                     siblings: Vec::new(),
                 });
             }
-            (Exchange::Binance, DataKind::Trades, Some(archive), _) => {
+            (Exchange::Binance, DataKind::Trades, Some(archive), _, _) => {
                 let day = key.span().start.div_euclid(DAY_MS);
                 let rows = archive.agg_trades(series, day, now).await?;
                 // Consecutive aggregate ids prove the hours strictly between the first
@@ -206,9 +218,9 @@ impl Engine {
                 let whole = |k: &SegmentKey| {
                     consecutive && edges.is_some_and(|(first, last)| first < k.index && k.index < last)
                 };
-                return Ok(self.day_of_trades(key, &rows, auto, whole));
+                return Ok(self.day_of_trades(key, &rows, utc_day(key), auto, whole));
             }
-            (Exchange::Binance, DataKind::Funding, Some(archive), _) => {
+            (Exchange::Binance, DataKind::Funding, Some(archive), _, _) => {
                 let span = key.span();
                 let read: crate::archive::ArchivedFundingSpan = archive.funding(series, span, now).await?;
                 return Ok(FromArchive {
@@ -217,16 +229,23 @@ impl Engine {
                     siblings: Vec::new(),
                 });
             }
-            (Exchange::Bybit, DataKind::Trades, _, Some(archive)) => {
+            (Exchange::Bybit, DataKind::Trades, _, Some(archive), _) => {
                 let day = key.span().start.div_euclid(DAY_MS);
                 let rows = archive.trades(series, day, now).await?;
                 // The day file is the exchange's record of the whole day.
-                return Ok(self.day_of_trades(key, &rows, auto, |_| true));
+                return Ok(self.day_of_trades(key, &rows, utc_day(key), auto, |_| true));
+            }
+            (Exchange::Okx, DataKind::Trades, _, _, Some(archive)) => {
+                // OKX's days are UTC+8 days; the file is OKX's record of the whole day.
+                let day = crate::archive::utc8_day_of(key.span().start);
+                let rows = archive.trades(series, day, now).await?;
+                let span = crate::archive::utc8_day_span(day);
+                return Ok(self.day_of_trades(key, &rows, span, auto, |_| true));
             }
             _ => {}
         }
         #[cfg(not(all(feature = "http", not(target_arch = "wasm32"))))]
-        let _ = (now, auto);
+        let _ = (now, auto, archives);
         Err(not_archived(
             series,
             key,
@@ -234,14 +253,15 @@ impl Engine {
         ))
     }
 
-    /// Segment `key` (one hour) from a day file's trades, and the day's other hours that
-    /// are not held fresh in memory (in `auto`, only whole ones); `whole` says which
-    /// hours the file gives whole.
+    /// Segment `key` (one hour) from the trades of a day file covering `day`, and the
+    /// day's other hours that are not held fresh in memory (in `auto`, only whole ones);
+    /// `whole` says which hours the file gives whole.
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
     fn day_of_trades(
         &self,
         key: &SegmentKey,
         rows: &[crate::trades::Trade],
+        day: crate::model::TimeRange,
         auto: bool,
         whole: impl Fn(&SegmentKey) -> bool,
     ) -> FromArchive {
@@ -257,9 +277,8 @@ impl Engine {
             );
             Payload::Trades(Arc::new(normalize_trades(span, by_time[lo..hi].to_vec())))
         };
-        let day = key.span().start.div_euclid(DAY_MS) * DAY_MS;
         let now = self.clock.now_ms();
-        let siblings = (hour(day)..hour(day + DAY_MS))
+        let siblings = (hour(day.start)..hour(day.end))
             .filter(|&h| h != key.index)
             .map(|index| SegmentKey { series: Arc::clone(series), index })
             .filter(|k| {
@@ -306,6 +325,13 @@ impl Engine {
             tracing::warn!(segment = %key.storage_key("cc"), rows = differing, "archive rows disagree with REST; REST kept");
         }
     }
+}
+
+/// The UTC day holding segment `key`.
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+fn utc_day(key: &SegmentKey) -> crate::model::TimeRange {
+    let start = key.span().start.div_euclid(DAY_MS) * DAY_MS;
+    crate::model::TimeRange::new(start, start + DAY_MS)
 }
 
 fn not_archived(series: &SeriesKey, key: &SegmentKey, reason: String) -> Error {

@@ -120,7 +120,7 @@ impl Engine {
             return self.fetch_from_relay(relay, key, now).await;
         }
         let Fetched { payload, origin, complete, siblings } =
-            match self.fetch_payload(upstream, key, empty_before, now).await {
+            match self.fetch_payload(upstream, key, empty_before, edge, now).await {
                 Ok(fetched) => {
                     self.failures.invalidate(key);
                     fetched
@@ -131,9 +131,9 @@ impl Engine {
                 }
             };
         let mut expires_at = self.policy.expires_at(key, payload.len(), now);
-        // Its older part is beyond what the exchange still serves, or archive files
-        // lacked rows of it (with archives `only`): never final.
-        if straddles(edge, key) || !complete {
+        // Its older part is beyond what the exchange's REST still serves (archive files
+        // serve the whole span), or archive files lacked rows of it: never final.
+        if (straddles(edge, key) && origin == Origin::Api) || !complete {
             let cap = now + EDGE_TTL_MS;
             expires_at = Some(expires_at.map_or(cap, |t| t.min(cap)));
         }
@@ -177,12 +177,15 @@ impl Engine {
 
     /// The rows of one segment from the exchange (its archive files first, when the
     /// `archives` setting allows); empty without a request only when the exchange itself
-    /// said nothing opens before `empty_before` and the segment ends by then.
+    /// said nothing opens before `empty_before` and the segment ends by then. REST serves
+    /// nothing before `edge` (its retention): a segment wholly before it comes from the
+    /// archive or not at all.
     async fn fetch_payload(
         &self,
         upstream: &Arc<dyn Upstream>,
         key: &SegmentKey,
         empty_before: Option<i64>,
+        edge: Option<i64>,
         now: i64,
     ) -> Result<Fetched> {
         let span = key.span();
@@ -190,8 +193,10 @@ impl Engine {
         if empty_before.is_some_and(|t| span.end <= t) {
             return Ok(Fetched::api(Payload::empty(series.kind)));
         }
-        let partial = match self.archived_rows(key, upstream.rest_serves_history(series), now).await? {
-            Some(read) if read.complete || self.archives_only() => {
+        let rest_serves = upstream.rest_serves_history(series) && edge.is_none_or(|e| span.end > e);
+        let partial = match self.archived_rows(key, rest_serves, now).await? {
+            // Whole, or all there is (REST cannot serve it): served, final only if whole.
+            Some(read) if read.complete || self.archives_only() || !rest_serves => {
                 self.upstream_counters.segment_fetched();
                 let FromArchive { payload, complete, siblings } = read;
                 return Ok(Fetched { payload, origin: Origin::Archive, complete, siblings });

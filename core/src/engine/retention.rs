@@ -33,6 +33,10 @@ impl Engine {
         if range.start >= edge {
             return Ok(Some(edge));
         }
+        // An archive reaches past the edge: what it cannot serve is its own typed error.
+        if self.has_archive(series) {
+            return Ok(Some(edge));
+        }
         // The part of the range before the edge can only come from final cached values
         // (fetched while the exchange still served them).
         let uncovered = keys.iter().zip(found).find(|(key, seg)| {

@@ -125,7 +125,8 @@ fn market_of(inst_id: &str) -> Result<Market> {
     }
 }
 
-fn inst_type(market: Market, inst_id: &str) -> &'static str {
+/// OKX's `instType` of an instrument of `market`.
+pub(crate) fn inst_type(market: Market, inst_id: &str) -> &'static str {
     match market {
         Market::Spot => "SPOT",
         Market::Option => "OPTION",
