@@ -1,9 +1,10 @@
-"""A year of BTCUSDT 1m candles, cold, from the simulator with realistic latency and
-bandwidth: Binance's bulk archive files (`--archives only` and `auto`) against REST only
-(`--archives off`), side by side in one run. Prints wall time, requests, bytes and the API
-weight spent (the archive costs none).
+"""A year of BTCUSDT 1m candles (or, with `--dataset trades`, a month of BNBUSDT aggregate
+trades), cold, from the simulator with realistic latency and bandwidth: Binance's bulk
+archive files (`--archives only` and `auto`) against REST only (`--archives off`), side by
+side in one run. Prints wall time, requests and the API weight spent (the archive costs
+none).
 
-    python bench/backfill/run.py [--runs 3] [--latency-ms 100] [--mbps 160]
+    python bench/backfill/run.py [--dataset trades] [--runs 3] [--latency-ms 100] [--mbps 160]
 
 Needs a built CLI (cargo build --release -p cryptocache-cli; or set CRYPTOCACHE_CLI).
 Each run starts a fresh simulator (its clock at 2024-06-01) and an empty cache. The
@@ -24,10 +25,14 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FROM, TO = "2023-05-01", "2024-05-01"  # 366 days = 527,040 candles
+# What each dataset fetches: symbol, what, from, to.
+DATASETS = {
+    "klines": ("BTCUSDT", "1m", "2023-05-01", "2024-05-01"),  # 366 days = 527,040 candles
+    "trades": ("BNBUSDT", "trades", "2024-04-01", "2024-05-01"),  # 30 days of aggTrades
+}
 NOW_MS = 1_717_245_000_000  # 2024-06-01T12:30:00Z
-# Request weights on Binance spot (spec: klines 2, exchangeInfo 20).
-WEIGHTS = {"/api/v3/klines": 2, "/api/v3/exchangeInfo": 20}
+# Request weights on Binance spot (spec: klines 2, aggTrades 4, exchangeInfo 20).
+WEIGHTS = {"/api/v3/klines": 2, "/api/v3/aggTrades": 4, "/api/v3/exchangeInfo": 20}
 
 
 def cli() -> str:
@@ -48,28 +53,29 @@ def post(url: str, body: dict) -> None:
     urllib.request.urlopen(req).read()
 
 
-def one_run(mode: str, latency_ms: int, bytes_per_sec: int) -> dict:
+def one_run(dataset: str, mode: str, latency_ms: int, bytes_per_sec: int) -> dict:
+    symbol, what, start, end = DATASETS[dataset]
     sim = subprocess.Popen(
         [cli(), "sim", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
         url = sim.stdout.readline().decode().strip()
         post(f"{url}/_sim/clock", {"now_ms": NOW_MS})
-        fetch = [cli(), "fetch", "binance", "BTCUSDT", "1m", "--from", FROM, "--to", TO]
+        fetch = [cli(), "fetch", "binance", symbol, what, "--from", start, "--to", end]
         fetch += ["--exchange-url", url, "--no-disk", "--memory-mb", "0"]
         if mode != "off":
             # The real archive is static files on a CDN; the simulator builds each file on
             # first request (~0.4 s of CPU). Build them before the timed run.
             warm = subprocess.run(
-                fetch + ["--archives", "only"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                [*fetch, "--archives", "only"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
             if warm.returncode != 0:
                 raise SystemExit(warm.stderr.decode())
         post(f"{url}/_sim/reset", {})
         post(f"{url}/_sim/delay", {"ms": latency_ms, "bytes_per_sec": bytes_per_sec})
         with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "candles.csv"
-            cmd = [cli(), "fetch", "binance", "BTCUSDT", "1m", "--from", FROM, "--to", TO]
+            out = Path(tmp) / "rows.csv"
+            cmd = [cli(), "fetch", "binance", symbol, what, "--from", start, "--to", end]
             cmd += ["--exchange-url", url, "--disk", str(Path(tmp) / "disk"), "--archives", mode]
             cmd += ["-o", str(out)]
             started = time.perf_counter()
@@ -91,21 +97,26 @@ def one_run(mode: str, latency_ms: int, bytes_per_sec: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="klines")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--mbps", type=float, default=160.0, help="link speed, Mbit/s")
     args = parser.parse_args()
     bytes_per_sec = int(args.mbps * 1e6 / 8)
+    symbol, what, start, end = DATASETS[args.dataset]
     print(
-        f"BTCUSDT 1m {FROM} → {TO}, cold; simulator latency {args.latency_ms} ms, "
+        f"{symbol} {what} {start} → {end}, cold; simulator latency {args.latency_ms} ms, "
         f"{args.mbps:g} Mbit/s; median of {args.runs} runs (runs interleaved)"
     )
     results: dict[str, list[dict]] = {"off": [], "auto": [], "only": []}
     for _ in range(args.runs):
         for mode in results:
-            results[mode].append(one_run(mode, args.latency_ms, bytes_per_sec))
+            results[mode].append(one_run(args.dataset, mode, args.latency_ms, bytes_per_sec))
     rest_wall = statistics.median(r["wall"] for r in results["off"])
-    print(f"{'archives':<10}{'wall s':>9}{'× REST':>8}{'rows':>9}{'REST req':>10}{'files req':>10}{'weight':>8}")
+    print(
+        f"{'archives':<10}{'wall s':>9}{'x REST':>8}{'rows':>9}"
+        f"{'REST req':>10}{'files req':>10}{'weight':>8}"
+    )
     for mode, runs in results.items():
         wall = statistics.median(r["wall"] for r in runs)
         last = runs[-1]

@@ -504,6 +504,8 @@ async fn okx_trades_past_rest_retention_come_from_utc8_day_files() {
         .map(|s| s.span.start)
         .collect();
     assert_eq!(stored, (0..24).map(|h| utc8_day + h * HOUR).collect::<Vec<_>>());
+    // The hour before is not held, but the archive can serve it: not beyond reach.
+    assert_eq!(coverage.segments[0].status, SegmentStatus::Missing);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,7 +20,12 @@ impl Engine {
         let spec = SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: q.kind };
         let (upstream, series, range) = self.series(spec, q.interval, q.start, q.end)?;
         let now = self.clock.now_ms();
-        let edge = self.retention(upstream, &series).map(|r| now - r.days * DAY_MS);
+        // An archive reaches past REST's retention: nothing is out of reach then.
+        let edge = if self.has_archive(&series) {
+            None
+        } else {
+            self.retention(upstream, &series).map(|r| now - r.days * DAY_MS)
+        };
         let first = SegmentKey::containing(&series, range.start).index;
         let last = SegmentKey::containing(&series, range.end - 1).index;
         let keys: Vec<SegmentKey> =
