@@ -157,7 +157,7 @@ async fn trades_of(cache: &cryptocache::Cache, q: &cryptocache::RangeQuery) -> V
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auto_reads_days_of_aggregate_trades_and_rest_serves_only_each_files_edge_hours() {
+async fn auto_reads_days_of_aggregate_trades_whole_when_the_neighbouring_days_continue_the_ids() {
     let now = JAN_2024 + 84 * DAY + 12 * HOUR; // 2024-03-25 12:00
     let w = World::at(now, SimConfig::default()).await;
     let day = JAN_2024 + 35 * DAY; // 2024-02-05
@@ -170,12 +170,10 @@ async fn auto_reads_days_of_aggregate_trades_and_rest_serves_only_each_files_edg
     let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
     let got = trades_of(&cache, &q).await;
     assert_eq!(got, want, "the same trades, by id, bit for bit");
-    let edge_pages = w.requests("/api/v3/aggTrades") - rest_pages;
-    assert_eq!(archive_requests(&w), 2 * 2, "two daily files and their CHECKSUMs");
-    assert!(
-        edge_pages * 6 <= rest_pages,
-        "REST only for the first and last hour of each file: {edge_pages} of {rest_pages}"
-    );
+    assert_eq!(w.requests("/api/v3/aggTrades"), rest_pages, "no REST page at all");
+    // The two days' files and their neighbours' (whose ids prove the edge hours whole),
+    // each with its CHECKSUM.
+    assert_eq!(archive_requests(&w), 4 * 2);
     let coverage = cache
         .coverage(&CoverageQuery {
             kind: DataKind::Trades,
@@ -184,14 +182,22 @@ async fn auto_reads_days_of_aggregate_trades_and_rest_serves_only_each_files_edg
         })
         .await
         .unwrap();
-    let from_api: Vec<_> =
-        coverage.segments.iter().filter(|s| s.origin == Some(Origin::Api)).map(|s| s.span.start).collect();
-    assert_eq!(from_api, [day, day + 23 * HOUR, day + DAY, day + DAY + 23 * HOUR], "the edge hours");
+    assert!(coverage.segments.iter().all(|s| s.origin == Some(Origin::Archive)));
     assert!(coverage.segments.iter().all(|s| s.status == SegmentStatus::Cached));
+
+    // Where a neighbouring file is missing (2024-02-14), REST serves the edge hour it
+    // would have proven, and only that hour.
+    let before = w.requests("/api/v3/aggTrades");
+    let after_gap = BINANCE_ARCHIVE_MISSING_DAY_MS + DAY;
+    let q = cryptocache::RangeQuery::new(Exchange::Binance, "ETHUSDT", after_gap, after_gap + HOUR);
+    let rest = trades_of(&rest_only, &q).await;
+    let rest_hour = w.requests("/api/v3/aggTrades") - before;
+    assert_eq!(trades_of(&cache, &q).await, rest);
+    assert_eq!(w.requests("/api/v3/aggTrades") - before, 2 * rest_hour, "the first hour from REST");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_reads_usdm_trades_older_than_rest_keeps_and_never_finalises_edge_hours() {
+async fn only_and_auto_read_usdm_trades_older_than_rest_keeps() {
     let now = JAN_2024 + 84 * DAY + 12 * HOUR; // 2024-03-25 12:00
     let w = World::at(now, SimConfig::default()).await;
     let cache = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
@@ -211,9 +217,7 @@ async fn only_reads_usdm_trades_older_than_rest_keeps_and_never_finalises_edge_h
         })
         .await
         .unwrap();
-    let open: Vec<_> =
-        coverage.segments.iter().filter(|s| s.expires_at.is_some()).map(|s| s.span.start).collect();
-    assert_eq!(open, [day, day + 23 * HOUR], "the edge hours may be cut short: not final");
+    assert!(coverage.segments.iter().all(|s| s.expires_at.is_none()), "the neighbours prove the edges");
     assert!(coverage.segments.iter().all(|s| s.origin == Some(Origin::Archive)));
 
     // `auto` reaches past REST's depth the same way (REST could not check the edge hours).

@@ -8,7 +8,8 @@
 //! Trades, Binance aggTrades (daily files): the file's aggregate ids must be consecutive;
 //! then every hour strictly between the hours of its first and last trade is whole (ids
 //! prove nothing is missing there), and all of those hours are stored at once. The hours
-//! of the file's first and last trade could be cut short: REST serves them in `auto`.
+//! of the file's first and last trade are whole too when the neighbouring day's file
+//! continues the ids; otherwise they could be cut short, and REST serves them in `auto`.
 //! Trades, Bybit (daily files): the day file is the exchange's record of the day, so all
 //! 24 hours are whole and stored at once.
 //! Funding, Binance USD-M (monthly files): whole when every month touched proves by its
@@ -211,12 +212,30 @@ impl Engine {
                 let day = key.span().start.div_euclid(DAY_MS);
                 let rows = archive.agg_trades(series, day, now).await?;
                 // Consecutive aggregate ids prove the hours strictly between the first
-                // and the last trade's are whole.
+                // and the last trade's are whole. The neighbouring days' files, where
+                // published, prove the edges: when the previous file ends at the id just
+                // before this file's first, nothing traded between them (likewise after).
                 let consecutive = rows.windows(2).all(|w| w[0].id.checked_add(1) == Some(w[1].id));
+                let neighbour_id = |day: i64, last: bool| async move {
+                    let rows = archive.agg_trades(series, day, now).await.ok()?;
+                    if last { rows.last() } else { rows.first() }.map(|t| t.id)
+                };
+                let (first, last) = (rows.first(), rows.last());
+                let joins_previous = match first {
+                    Some(f) if consecutive => neighbour_id(day - 1, true).await == f.id.checked_sub(1),
+                    _ => false,
+                };
+                let joins_next = match last {
+                    Some(l) if consecutive => neighbour_id(day + 1, false).await == l.id.checked_add(1),
+                    _ => false,
+                };
                 let hour = |t: i64| series.interval.slot_of(t);
-                let edges = rows.first().zip(rows.last()).map(|(f, l)| (hour(f.time), hour(l.time)));
+                let edges = first.zip(last).map(|(f, l)| (hour(f.time), hour(l.time)));
                 let whole = |k: &SegmentKey| {
-                    consecutive && edges.is_some_and(|(first, last)| first < k.index && k.index < last)
+                    consecutive
+                        && edges.is_some_and(|(first, last)| {
+                            (first < k.index || joins_previous) && (k.index < last || joins_next)
+                        })
                 };
                 return Ok(self.day_of_trades(key, &rows, utc_day(key), auto, whole));
             }

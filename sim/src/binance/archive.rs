@@ -174,7 +174,7 @@ pub(crate) fn serve(path: &str, now: i64) -> Option<(&'static str, Vec<u8>)> {
 /// (what clients do) does not build the file again. Only published, closed periods are
 /// served, so a file's bytes never change.
 static BUILT: std::sync::Mutex<Vec<(String, std::sync::Arc<Vec<u8>>)>> = std::sync::Mutex::new(Vec::new());
-const BUILT_KEPT: usize = 16;
+const BUILT_KEPT: usize = 48;
 
 fn built_zip(file: &ArchiveFile, now: i64) -> Option<std::sync::Arc<Vec<u8>>> {
     let key = format!("{:?}/{}", file.market, file.name);
