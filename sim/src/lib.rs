@@ -128,6 +128,7 @@ mod control;
 pub mod data;
 mod deribit;
 mod faults;
+mod files;
 mod history;
 mod limits;
 mod okx;

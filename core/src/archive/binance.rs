@@ -224,7 +224,13 @@ impl BinanceArchive {
     /// The aggregate trades of UTC day `day` (days since 1970) for `series`, sorted by
     /// id, from its daily file (monthly aggTrades files can exceed a gigabyte: never
     /// read). A file not published is `NotArchived` naming it.
-    pub(crate) async fn agg_trades(&self, series: &SeriesKey, day: i64, now: i64) -> Result<Arc<Vec<Trade>>> {
+    pub(crate) async fn agg_trades(
+        &self,
+        series: &SeriesKey,
+        day: i64,
+        now: i64,
+        deadline: crate::rt::Instant,
+    ) -> Result<Arc<Vec<Trade>>> {
         let period = Period::Day(day);
         let name = format!("{}-aggTrades-{}.zip", series.symbol, period.label());
         let url = format!(
@@ -236,11 +242,21 @@ impl BinanceArchive {
         let rows = self
             .trades
             .get(&url, || async {
-                let rows = self.download(&url, parse_agg_trades_csv, self.deadline()).await?;
-                Ok(rows.map(|mut rows| {
-                    rows.sort_by_key(|t| t.id);
-                    Arc::new(rows)
-                }))
+                let Some(mut rows) = self.download(&url, parse_agg_trades_csv, deadline).await? else {
+                    return Ok(None);
+                };
+                rows.sort_by_key(|t| t.id);
+                // Ids and times rise together, inside the file's day: anything else is a
+                // damaged file (its edges would be judged on wrong times).
+                let day_span = period.span();
+                let ordered = rows.windows(2).all(|w| w[0].time <= w[1].time);
+                if !ordered || rows.iter().any(|t| !day_span.contains(t.time)) {
+                    return Err(Error::MalformedResponse {
+                        exchange: self.downloader.venue.into(),
+                        message: format!("{name}: trades out of time order or outside the file's day"),
+                    });
+                }
+                Ok(Some(Arc::new(rows)))
             })
             .await?;
         rows.ok_or_else(|| self.unpublished(series, period.span(), period.span(), period, name, now))
@@ -280,6 +296,12 @@ impl BinanceArchive {
             let Some(rows) = rows else {
                 return Err(self.unpublished(series, span, clip(span, period.span()), period, name, now));
             };
+            if rows.iter().any(|r| !period.span().contains(r.event.time)) {
+                return Err(Error::MalformedResponse {
+                    exchange: self.downloader.venue.into(),
+                    message: format!("{name}: a funding event outside the file's month"),
+                });
+            }
             out.complete &= funding_month_is_whole(&rows, period.span());
             out.events.extend(rows.iter().map(|r| r.event).filter(|e| span.contains(e.time)));
         }
@@ -308,7 +330,7 @@ impl BinanceArchive {
     }
 
     /// When the retries of one segment's downloads must end (`max_wait` from now).
-    fn deadline(&self) -> crate::rt::Instant {
+    pub(crate) fn deadline(&self) -> crate::rt::Instant {
         crate::rt::Instant::now() + self.downloader.retry.max_wait
     }
 
@@ -415,13 +437,16 @@ pub(crate) fn parse_kline_csv(
 
 /// Whether a month's funding rows (sorted by time) prove no event of the month is
 /// missing: the first within one interval of the month's start, the last within one
-/// interval of its end, and no gap of one and a half intervals (a missing event makes a
-/// gap of two). A month whose symbol listed or delisted inside it is not provably whole.
+/// interval of its end, and no gap of one and a half of the shorter neighbouring
+/// interval (a missing event makes a gap of two; an interval change makes a month not
+/// provably whole when it lengthens). A month whose symbol listed or delisted inside it is not provably whole.
 fn funding_month_is_whole(rows: &[ArchivedFunding], month: TimeRange) -> bool {
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else { return false };
     let gaps_short = rows.windows(2).all(|w| {
-        let longest = w[0].interval_ms.max(w[1].interval_ms);
-        (w[1].event.time - w[0].event.time) * 2 < longest * 3
+        // The shorter interval: a missing first event after a change from 8 h to 4 h
+        // leaves a gap of 8 h, which the longer one would let pass.
+        let shorter = w[0].interval_ms.min(w[1].interval_ms);
+        (w[1].event.time - w[0].event.time) * 2 < shorter * 3
     });
     gaps_short
         && first.event.time - month.start < first.interval_ms
@@ -534,6 +559,9 @@ mod tests {
             ArchivedFunding { event: FundingRate { time, rate: 0.0 }, interval_ms: 4 * 3_600_000 }
         }));
         assert!(funding_month_is_whole(&changed, jan));
+        let mut first_of_four_gone = changed.clone();
+        first_of_four_gone.remove(50);
+        assert!(!funding_month_is_whole(&first_of_four_gone, jan), "a missing event at the change");
         assert!(!funding_month_is_whole(&[], jan));
         assert!(parse_funding_csv(&mut &b"1704067200000,0,0.1\n"[..], 20).unwrap_err().contains("interval"));
     }

@@ -87,10 +87,11 @@ impl BybitArchive {
             message: format!("{name}: {message}"),
         };
         // Inflated as it is parsed: the CSV text (several times the gzip) is never whole.
-        let text = BufReader::new(flate2::read::MultiGzDecoder::new(&gz[..]));
+        // A gzip declares no size: the text is capped, so a bomb is an error.
+        let text = BufReader::new(super::csv::Capped::new(flate2::read::MultiGzDecoder::new(&gz[..])));
         let hint = gz.len() / 24;
         let mut rows = match market {
-            Market::Spot => parse_csv(text, hint, 5, spot_row),
+            Market::Spot => parse_csv(text, hint, 5, spot_row).and_then(super::csv::same_rows_for_same_ids),
             _ => parse_csv(text, hint, 7, derivatives_row).and_then(unique_ids),
         }
         .map_err(malformed)?;

@@ -6,6 +6,46 @@ use std::io::BufRead;
 
 /// Timestamps above this are microseconds (ms reach it only in the year 5138).
 const MICROSECONDS_FROM: i64 = 100_000_000_000_000;
+/// The most text one archive file may inflate to (a month of 1s candles is ~250 MB).
+const MAX_TEXT_BYTES: u64 = 2 << 30;
+
+/// A reader that fails, rather than stopping short, past [`MAX_TEXT_BYTES`]: a file
+/// that says nothing of its size (gzip) cannot exhaust memory, and is never cut silently.
+pub(crate) struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R> Capped<R> {
+    /// `inner`, capped.
+    pub(crate) fn new(inner: R) -> Self {
+        Capped { inner, left: MAX_TEXT_BYTES }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "the file inflates past 2 GiB")
+        })?;
+        Ok(n)
+    }
+}
+
+/// `rows`, refusing two different rows that share an id: the cache keeps one trade per
+/// id, so they would lose a trade silently. (A row repeated whole is one trade.)
+pub(crate) fn same_rows_for_same_ids(
+    rows: Vec<crate::trades::Trade>,
+) -> Result<Vec<crate::trades::Trade>, String> {
+    let mut seen = std::collections::HashMap::with_capacity(rows.len());
+    for t in &rows {
+        if seen.insert(t.id, t).is_some_and(|other| other != t) {
+            return Err(format!("two different trades share the id {}", t.id));
+        }
+    }
+    Ok(rows)
+}
 
 /// One data line of an archive CSV, split at commas.
 pub(crate) struct CsvLine<'a> {
@@ -113,6 +153,15 @@ mod tests {
         for bad in ["17556x8000.1", "1755648000.1e3", "1755648000.-1", "99999999999999999.1"] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_repeated_id_is_one_trade_only_when_the_rows_agree() {
+        use crate::trades::{Side, Trade};
+        let t = Trade { time: 1, id: 7, price: 2.0, quantity: 3.0, side: Side::Buy };
+        assert_eq!(same_rows_for_same_ids(vec![t, t]).unwrap().len(), 2, "normalizing keeps one");
+        let other = Trade { price: 2.5, ..t };
+        assert!(same_rows_for_same_ids(vec![t, other]).unwrap_err().contains("share the id 7"));
     }
 
     #[test]

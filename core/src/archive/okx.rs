@@ -136,8 +136,9 @@ impl OkxArchive {
         let url = format!(
             "{}/api/v5/public/market-data-history?module=1&instType={inst_type}&{list}&dateAggrType=daily&begin={}&end={}",
             self.base,
-            utc8_day_span(first).start,
-            utc8_day_span(first + INDEX_WINDOW_DAYS - 1).start,
+            // 04:00 UTC: the same date on the UTC and the UTC+8 clock, whichever OKX reads.
+            utc8_day_span(first).start + 12 * 3_600_000,
+            utc8_day_span(first + INDEX_WINDOW_DAYS - 1).start + 12 * 3_600_000,
         );
         let files = self.index.get(&url, || self.read_index(&url, deadline)).await?;
         Ok(files.and_then(|files| {
@@ -169,14 +170,18 @@ impl OkxArchive {
                 message: reply.msg,
             });
         }
-        let mut files = Vec::new();
-        for file in reply.data.iter().flat_map(|d| &d.details).flat_map(|d| &d.group_details) {
-            let date = file.filename.rsplit_once("-trades-").and_then(|(_, d)| d.strip_suffix(".zip"));
-            let day = date.and_then(parse_date).ok_or_else(|| {
-                malformed(format!("historical data index: a file name without a date: {:?}", file.filename))
-            })?;
-            files.push((day, file.url.clone()));
-        }
+        // Only the expected names matter (checked by the caller): an entry without a
+        // date is skipped, not allowed to hide the window's other files.
+        let files = reply
+            .data
+            .iter()
+            .flat_map(|d| &d.details)
+            .flat_map(|d| &d.group_details)
+            .filter_map(|file| {
+                let date = file.filename.rsplit_once("-trades-").and_then(|(_, d)| d.strip_suffix(".zip"));
+                Some((parse_date(date?)?, file.url.clone()))
+            })
+            .collect();
         Ok(Some(Arc::new(files)))
     }
 
@@ -197,7 +202,7 @@ impl OkxArchive {
         let entry = super::zip::first_entry(&zip).map_err(malformed)?;
         let hint = usize::try_from(entry.declared_len / 48).unwrap_or(0);
         let rows = parse_csv(BufReader::new(entry), hint, 5, |l| trade_row(l, &series.symbol));
-        let mut rows = rows.map_err(malformed)?;
+        let mut rows = rows.and_then(super::csv::same_rows_for_same_ids).map_err(malformed)?;
         rows.sort_by_key(|t| t.time);
         if let Some(stray) = rows.iter().find(|t| !day.contains(t.time)) {
             return Err(malformed(format!("a trade at {} is outside the file's UTC+8 day", stray.time)));

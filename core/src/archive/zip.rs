@@ -75,7 +75,10 @@ pub(crate) fn first_entry(zip: &[u8]) -> Result<Entry<'_>, String> {
     if le32(zip, local)? != LOCAL_HEADER {
         return Err("the zip's local header is damaged".into());
     }
-    let data_at = local + 30 + le16(zip, local + 26)? as usize + le16(zip, local + 28)? as usize;
+    let data_at =
+        le16(zip, local.saturating_add(26))? as usize + le16(zip, local.saturating_add(28))? as usize;
+    let data_at =
+        data_at.checked_add(local).and_then(|at| at.checked_add(30)).ok_or("the zip is truncated")?;
     let data = slice(zip, data_at, packed as usize)?;
     // The declared size bounds what is read (one byte more shows an overlong entry).
     let bound = u64::from(unpacked) + 1;

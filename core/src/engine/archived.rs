@@ -210,14 +210,19 @@ impl Engine {
             }
             (Exchange::Binance, DataKind::Trades, Some(archive), _, _) => {
                 let day = key.span().start.div_euclid(DAY_MS);
-                let rows = archive.agg_trades(series, day, now).await?;
+                let deadline = archive.deadline();
+                let rows = archive.agg_trades(series, day, now, deadline).await?;
                 // Consecutive aggregate ids prove the hours strictly between the first
                 // and the last trade's are whole. The neighbouring days' files, where
                 // published, prove the edges: when the previous file ends at the id just
                 // before this file's first, nothing traded between them (likewise after).
                 let consecutive = rows.windows(2).all(|w| w[0].id.checked_add(1) == Some(w[1].id));
                 let neighbour_id = |day: i64, last: bool| async move {
-                    let rows = archive.agg_trades(series, day, now).await.ok()?;
+                    // A day not over has no file yet: not asked.
+                    if (day + 1) * DAY_MS > now {
+                        return None;
+                    }
+                    let rows = archive.agg_trades(series, day, now, deadline).await.ok()?;
                     if last { rows.last() } else { rows.first() }.map(|t| t.id)
                 };
                 let (first, last) = (rows.first(), rows.last());

@@ -75,21 +75,8 @@ async fn archive_file(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> Response {
-    // Building a monthly file takes a CPU-bound fraction of a second: off the async workers.
     let now = shared.clock.now_ms();
-    let served = tokio::task::spawn_blocking(move || archive::serve(&path, now)).await.ok().flatten();
-    match served {
-        Some((content_type, body)) => {
-            let mut r = Response::new(Body::from(body));
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            r
-        }
-        None => {
-            let mut r = Response::new(Body::empty());
-            *r.status_mut() = StatusCode::NOT_FOUND;
-            r
-        }
-    }
+    crate::files::serve_built(move || archive::serve(&path, now)).await
 }
 
 /// Key of UM's funding-history budget in `SimStats::max_window_weight`.

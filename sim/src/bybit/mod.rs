@@ -79,23 +79,9 @@ async fn archive_file(
     folder: &'static str,
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> Response {
-    // Building a day of trades is CPU-bound: off the async workers.
     let now = shared.clock.now_ms();
     let path = format!("{folder}/{path}");
-    let served = tokio::task::spawn_blocking(move || archive::serve(&path, now)).await.ok().flatten();
-    match served {
-        Some(body) => {
-            let mut r = Response::new(axum::body::Body::from(body));
-            r.headers_mut()
-                .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/gzip"));
-            r
-        }
-        None => {
-            let mut r = Response::new(axum::body::Body::empty());
-            *r.status_mut() = StatusCode::NOT_FOUND;
-            r
-        }
-    }
+    crate::files::serve_built(move || archive::serve(&path, now).map(|gz| ("application/gzip", gz))).await
 }
 
 async fn recent_trade(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {

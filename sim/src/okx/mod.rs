@@ -144,17 +144,8 @@ async fn archive_file(
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> Response {
     let now = shared.clock.now_ms();
-    // Building a day of trades is CPU-bound: off the async workers.
-    let served = tokio::task::spawn_blocking(move || archive::serve_file(&path, now)).await.ok().flatten();
-    let Some(zip) = served else {
-        let mut r = Response::new(axum::body::Body::empty());
-        *r.status_mut() = StatusCode::NOT_FOUND;
-        return r;
-    };
-    let mut r = Response::new(axum::body::Body::from(zip));
-    let content_type = axum::http::HeaderValue::from_static("application/zip");
-    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, content_type);
-    r
+    crate::files::serve_built(move || archive::serve_file(&path, now).map(|zip| ("application/zip", zip)))
+        .await
 }
 
 async fn trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
