@@ -130,35 +130,42 @@ async fn fetch_into<W: Write + Send>(
         return Err("an order book is a snapshot, not a range".into());
     };
     let step = dataset.span_of_segments(8);
-    match dataset {
-        Dataset::Klines(interval) => {
-            let query =
-                KlineQuery { market: t.market, ..KlineQuery::new(t.exchange, &t.symbol, interval, from, to) };
-            stream(from, to, step, out, format, |start, end| {
-                let q = KlineQuery { start, end, ..query.clone() };
-                async move {
-                    let c = cache.klines(&q).await?;
-                    let gaps = c.gaps().len();
-                    Ok((c, gaps))
-                }
-            })
-            .await
+    let bar = progress_bar(((to - from).max(0) + step - 1) / step.max(1));
+    let bar = &bar;
+    let work = async move {
+        match dataset {
+            Dataset::Klines(interval) => {
+                let query = KlineQuery {
+                    market: t.market,
+                    ..KlineQuery::new(t.exchange, &t.symbol, interval, from, to)
+                };
+                stream(from, to, step, out, format, bar, |start, end| {
+                    let q = KlineQuery { start, end, ..query.clone() };
+                    async move {
+                        let c = cache.klines(&q).await?;
+                        let gaps = c.gaps().len();
+                        Ok((c, gaps))
+                    }
+                })
+                .await
+            }
+            Dataset::Trades => {
+                stream(from, to, step, out, format, bar, |start, end| {
+                    let q = range(start, end);
+                    async move { Ok((cache.trades(&q).await?, 0)) }
+                })
+                .await
+            }
+            Dataset::Funding => {
+                stream(from, to, step, out, format, bar, |start, end| {
+                    let q = range(start, end);
+                    async move { Ok((cache.funding_rates(&q).await?, 0)) }
+                })
+                .await
+            }
         }
-        Dataset::Trades => {
-            stream(from, to, step, out, format, |start, end| {
-                let q = range(start, end);
-                async move { Ok((cache.trades(&q).await?, 0)) }
-            })
-            .await
-        }
-        Dataset::Funding => {
-            stream(from, to, step, out, format, |start, end| {
-                let q = range(start, end);
-                async move { Ok((cache.funding_rates(&q).await?, 0)) }
-            })
-            .await
-        }
-    }
+    };
+    crate::progress::following_traffic(cache, bar, work).await
 }
 
 /// Fetches `[from, to)` step by step with `part`, writing each part as it arrives.
@@ -168,6 +175,7 @@ async fn stream<W, R, F, Fut>(
     step: i64,
     out: W,
     format: Format,
+    bar: &ProgressBar,
     mut part: F,
 ) -> Result<Summary, String>
 where
@@ -177,7 +185,6 @@ where
     Fut: Future<Output = cryptocache::Result<(R, usize)>>,
 {
     let mut out = Writer::new(out, format, R::FIELDS).map_err(|e| e.to_string())?;
-    let bar = progress_bar(((to - from).max(0) + step - 1) / step.max(1));
     let started = Instant::now();
     let (mut records, mut gaps) = (0, 0);
     let mut start = from;
@@ -205,7 +212,7 @@ fn progress_bar(steps: i64) -> ProgressBar {
     }
     let bar = ProgressBar::new(steps as u64);
     if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}")
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta} · {msg}")
     {
         bar.set_style(style);
     }

@@ -11,6 +11,7 @@ mod invalidate;
 mod keys;
 mod output;
 mod parquet_out;
+mod progress;
 mod prune;
 mod serve;
 mod stats;

@@ -89,7 +89,8 @@ pub async fn run(args: WarmArgs) -> Result<(), String> {
         bar.set_position(p.done as u64);
         bar.set_message(cache.stats().upstream.summary());
     };
-    let report = cache.warm(&items, args.concurrency, &progress).await;
+    let work = cache.warm(&items, args.concurrency, &progress);
+    let report = crate::progress::following_traffic(&cache, &bar, work).await;
     bar.finish_and_clear();
     let stats = cache.stats();
     eprintln!(

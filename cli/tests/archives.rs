@@ -1,6 +1,6 @@
 //! Archive backfills end to end: a process killed with SIGKILL in the middle of a
 //! download leaves no partial segment and no partial output file, and a restart resumes
-//! from what was stored.
+//! from what was stored: the segments, and the bytes of the file it was downloading.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -24,6 +24,13 @@ fn segment_files(dir: &Path) -> usize {
         p => usize::from(p.extension().is_some_and(|x| x == "seg")),
     };
     entries.flatten().map(count).sum()
+}
+
+/// The sizes of the downloads in progress under `disk` (their part files).
+fn parts(disk: &Path) -> Vec<u64> {
+    let Ok(entries) = std::fs::read_dir(disk.join(".downloads")) else { return Vec::new() };
+    let parts = entries.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "part"));
+    parts.filter_map(|e| e.metadata().ok()).map(|m| m.len()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,16 +62,17 @@ async fn a_backfill_killed_mid_download_resumes_and_caches_nothing_partial() {
         out.to_str().unwrap(),
     ];
     let mut child = bin().args(fetch).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    // Kill it once some of May's segments are on disk, while the later months'
-    // files are still downloading (each takes about two seconds).
+    // Kill it once some of May's segments are on disk, while a later month's file is
+    // half downloaded (each takes about two seconds).
     let deadline = Instant::now() + Duration::from_secs(60);
-    while segment_files(&disk) < 8 {
+    while segment_files(&disk) < 8 || parts(&disk).iter().sum::<u64>() < 200_000 {
         assert!(Instant::now() < deadline, "nothing stored in time");
         assert!(child.try_wait().unwrap().is_none(), "the fetch ended before it could be killed");
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    let begun = parts(&disk).iter().filter(|&&len| len > 0).count() as u64;
     assert!(!out.exists(), "no partial output under the final name");
 
     // Every segment on disk is whole: exactly the simulator's candles of its span.
@@ -93,10 +101,15 @@ async fn a_backfill_killed_mid_download_resumes_and_caches_nothing_partial() {
         assert_eq!(s["origin"], "archive");
     }
 
-    // The restart finishes the job and keeps what was stored (not fetched again).
+    // The restart finishes the job and keeps what was stored (not fetched again): the
+    // half-downloaded files are resumed from their stored bytes (a 206 reply each).
+    let before = sim.stats().statuses.get(&206).copied().unwrap_or(0);
     sim.set_bandwidth(None);
     let again = bin().args(fetch).output().unwrap();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let resumed = sim.stats().statuses.get(&206).copied().unwrap_or(0) - before;
+    assert_eq!(resumed, begun, "every begun download resumed, none restarted");
+    assert!(parts(&disk).is_empty(), "no download left behind");
     let after = coverage();
     assert!(after.iter().all(|s| s["status"] == "cached"), "complete after the restart");
     for s in &cached {

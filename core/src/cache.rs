@@ -772,11 +772,14 @@ impl CacheBuilder {
         engine.archives.mode = self.archives;
         #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
         if self.archives != ArchiveMode::Off {
+            // Downloads are written beside the disk tier (resumed by the next run).
+            let spool = crate::archive::Spool::beside(disk_dir.as_deref());
             let downloader = |venue| crate::archive::Downloader {
                 http: requester.http.clone(),
                 retry: self.retry,
                 counters: Arc::clone(&engine.upstream_counters),
                 venue,
+                spool: spool.clone(),
             };
             let binance =
                 crate::archive::BinanceArchive::new(&self.binance_archive_url, downloader("binance-archive"));

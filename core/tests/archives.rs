@@ -513,6 +513,70 @@ async fn okx_trades_past_rest_retention_come_from_utc8_day_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okx_1m_candles_come_from_utc8_day_files_equal_to_rest() {
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    // 2024-01-02 03:00 to 2024-01-05 10:00 UTC: four UTC+8 days (Jan 2 to 5).
+    let (start, end) = (JAN_2024 + DAY + 3 * HOUR, JAN_2024 + 4 * DAY + 10 * HOUR);
+    let q = |interval: &str| KlineQuery {
+        market: Some(Market::Linear),
+        ..KlineQuery::new(Exchange::Okx, "ETH-USDT-SWAP", interval.parse().unwrap(), start, end)
+    };
+    let rest = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    let want = rest.klines(&q("1m")).await.unwrap().to_columns();
+    let rest_pages = w.requests("/api/v5/market/history-candles");
+    assert!(rest_pages >= 45, "100 candles a page: {rest_pages}");
+    w.sim.reset();
+
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let got = cache.klines(&q("1m")).await.unwrap();
+    assert_eq!(got.to_columns(), want, "the archive's candles are REST's, value for value");
+    // The 1000-minute segments run from 2024-01-01 14:40 to 01-05 18:40 UTC: the UTC+8
+    // days Jan 1 to Jan 6.
+    assert_eq!(okx_archive_requests(&w), (1, 6), "one index call, one file a UTC+8 day");
+    assert_eq!(w.requests("/api/v5/market/history-candles"), 0);
+    let report = cache
+        .coverage(&CoverageQuery {
+            exchange: Exchange::Okx,
+            market: Some(Market::Linear),
+            ..coverage_of(&q("1m"))
+        })
+        .await
+        .unwrap();
+    assert!(report
+        .segments
+        .iter()
+        .all(|s| s.status == SegmentStatus::Cached && s.origin == Some(Origin::Archive)));
+
+    // Only 1m bars are published: other sizes are REST's in auto, NOT_ARCHIVED in only.
+    let only = w.builder().archives(ArchiveMode::Only).no_disk().build().await.unwrap();
+    match only.klines(&q("5m")).await {
+        Err(Error::NotArchived { reason, .. }) => assert!(reason.contains("only 1m"), "{reason}"),
+        other => panic!("expected NOT_ARCHIVED, got {other:?}"),
+    }
+    let five = cache.klines(&q("5m")).await.unwrap();
+    assert_eq!(five.to_columns(), rest.klines(&q("5m")).await.unwrap().to_columns());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_okx_candle_file_repeating_a_row_gives_one_candle_a_minute() {
+    use cryptocache_sim::quirks::OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS;
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    let (start, end) = (OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS - HOUR, OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS + HOUR);
+    let q = KlineQuery {
+        market: Some(Market::Spot),
+        ..KlineQuery::new(Exchange::Okx, "BTC-USDT", "1m".parse().unwrap(), start, end)
+    };
+    let only = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    let got = only.klines(&q).await.unwrap().to_columns();
+    assert_eq!(w.sim.stats().total, okx_archive_requests(&w).0 + okx_archive_requests(&w).1, "no REST call");
+    let rest = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    assert_eq!(got, rest.klines(&q).await.unwrap().to_columns());
+    assert_eq!(got.open_time.len(), 120);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn okx_spot_files_of_the_older_layout_and_a_missing_day() {
     use cryptocache_sim::quirks::OKX_ARCHIVE_MISSING_DAY_MS;
     use cryptocache_sim::{venue_trades, Venue};

@@ -114,3 +114,13 @@ pub const BYBIT_ARCHIVE_MISSING_DAY_MS: i64 = 1_712_707_200_000;
 /// the CDN, for every instrument): 2024-02-20 on the UTC+8 clock, which starts at
 /// 2024-02-19 16:00 UTC (modelled, like the archives' other missing days).
 pub const OKX_ARCHIVE_MISSING_DAY_MS: i64 = 1_708_358_400_000;
+
+/// OKX's older 1-minute candle files say `confirm` 0 on every row, closed or not (seen in
+/// the files of 2023-10 and of 2024-05-20 by public downloaders †): files of UTC+8 days
+/// from this one on (2024-06-01) say 1.
+pub const OKX_CANDLE_ARCHIVE_CONFIRMED_FROM_MS: i64 = 1_717_171_200_000;
+
+/// A bar OKX's 1-minute candle file repeats, the same values twice (ETH and SOL files of
+/// 2023-10-12 repeat the bar of 11:00 UTC, a public downloader's notes †; modelled for
+/// every instrument).
+pub const OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS: i64 = 1_697_108_400_000;

@@ -198,13 +198,27 @@ async fn exchange_gate(State(shared): State<Arc<Shared>>, req: Request, next: Ne
     }
 }
 
-/// `response` as it arrives over a link of `rate` bytes per second: its body is ready
-/// only after `len / rate` seconds (a monthly archive file of a few MB takes seconds).
+/// `response` as it arrives over a link of `rate` bytes per second: its body is sent in
+/// pieces, one every 50 ms, so a client sees a big file arrive over seconds (and can be
+/// interrupted in the middle of it).
 async fn at_bandwidth(response: Response, rate: u64) -> Response {
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    tokio::time::sleep(Duration::from_secs_f64(bytes.len() as f64 / rate as f64)).await;
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    let piece = usize::try_from(rate / 20).unwrap_or(usize::MAX).max(1024);
+    let tick = Duration::from_secs_f64(piece as f64 / rate as f64);
+    parts.headers.insert(axum::http::header::CONTENT_LENGTH, axum::http::HeaderValue::from(bytes.len()));
+    let pieces = futures_util::stream::unfold(0, move |at| {
+        let bytes = bytes.clone();
+        async move {
+            if at >= bytes.len() {
+                return None;
+            }
+            tokio::time::sleep(tick).await;
+            let end = (at + piece).min(bytes.len());
+            Some((Ok::<_, std::convert::Infallible>(bytes.slice(at..end)), end))
+        }
+    });
+    Response::from_parts(parts, axum::body::Body::from_stream(pieces))
 }
 
 /// The reply of an injected status fault, in the style of the exchange the

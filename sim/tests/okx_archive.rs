@@ -119,5 +119,76 @@ async fn spot_files_keep_the_bilingual_header_and_what_is_not_out_is_not_listed(
     assert_eq!(too_long["code"], "50076");
     let funding =
         index(&sim, "module=3&instType=SWAP&instFamilyList=BTC-USDT&dateAggrType=daily&begin=0&end=0").await;
-    assert_eq!(funding["code"], "51000", "only trades are modelled");
+    assert_eq!(funding["code"], "51000", "only trades and candles are modelled");
+}
+
+/// The file listed for `inst` (family or spot id) on the UTC+8 day starting at `day`.
+async fn candle_file(sim: &cryptocache_sim::Sim, inst_type: &str, list: &str, day: i64) -> (String, String) {
+    let q = format!("module=2&instType={inst_type}&{list}&dateAggrType=daily&begin={day}&end={day}");
+    let reply = index(sim, &q).await;
+    assert_eq!(reply["code"], "0", "{reply}");
+    let file = &reply["data"][0]["details"][0]["groupDetails"][0];
+    let url = file["url"].as_str().unwrap();
+    let path = &url[url.find("/cdn/").unwrap()..];
+    (path.to_string(), unzip(&get(sim, path).await.body))
+}
+
+#[tokio::test]
+async fn candle_files_hold_the_utc8_days_1m_bars_of_history_candles() {
+    let sim = sim_at(NOW).await;
+    let (path, csv) = candle_file(&sim, "SWAP", "instFamilyList=ETH-USDT", JAN_2_UTC8).await;
+    assert_eq!(
+        path,
+        "/cdn/okex/traderecords/candlesticks/daily/20240102/ETH-USDT-SWAP-candlesticks-2024-01-02.zip?v=999"
+    );
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "instrument_name,open,high,low,close,vol,vol_ccy,vol_quote,open_time,confirm"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 1440, "every minute of the UTC+8 day");
+    assert_eq!(rows[0][8], JAN_2_UTC8.to_string(), "from 16:00 UTC the day before");
+    assert!(rows.iter().all(|r| r[0] == "ETH-USDT-SWAP" && r[9] == "0"), "older files say confirm 0");
+    // The same values as REST's history-candles, field for field, in the file's order.
+    for at in [0usize, 700, 1340] {
+        let after = JAN_2_UTC8 + (at as i64 + 100) * 60_000;
+        let page = get(
+            &sim,
+            &format!("/api/v5/market/history-candles?instId=ETH-USDT-SWAP&bar=1m&after={after}&limit=100"),
+        )
+        .await;
+        let page: serde_json::Value = serde_json::from_str(&page.text()).unwrap();
+        let mut rest: Vec<Vec<String>> = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .collect();
+        rest.reverse();
+        assert_eq!(rest.len(), 100);
+        for (row, rest) in rows[at..at + 100].iter().zip(&rest) {
+            // REST: ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm.
+            assert_eq!(row[8], rest[0]);
+            assert_eq!(&row[1..8], &rest[1..8]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn candle_files_repeat_a_row_once_and_say_confirm_1_from_june_2024() {
+    use cryptocache_sim::quirks::{OKX_CANDLE_ARCHIVE_CONFIRMED_FROM_MS, OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS};
+    let sim = sim_at(NOW + 30 * DAY).await;
+    let day = OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS - (OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS + 8 * 3_600_000) % DAY;
+    let (_, csv) = candle_file(&sim, "SPOT", "instIdList=BTC-USDT", day).await;
+    let times: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(8).unwrap()).collect();
+    assert_eq!(times.len(), 1441);
+    let repeated = OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS.to_string();
+    assert_eq!(times.iter().filter(|&&t| t == repeated).count(), 2);
+    let lines: Vec<&str> = csv.lines().filter(|l| l.contains(&repeated)).collect();
+    assert_eq!(lines[0], lines[1], "the same values twice");
+
+    let (_, csv) =
+        candle_file(&sim, "SPOT", "instIdList=BTC-USDT", OKX_CANDLE_ARCHIVE_CONFIRMED_FROM_MS).await;
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",1")), "newer files say confirm 1");
 }

@@ -323,7 +323,8 @@ impl BinanceArchive {
             exchange: self.downloader.venue.into(),
             message: format!("{file}: {e}"),
         };
-        let entry = super::zip::first_entry(&zip).map_err(malformed)?;
+        let reader = zip.reader().map_err(|e| malformed(format!("reading the download: {e}")))?;
+        let entry = super::zip::first_entry(reader).map_err(malformed)?;
         let declared = usize::try_from(entry.declared_len).unwrap_or(usize::MAX);
         let rows = parse(&mut std::io::BufReader::new(entry), declared).map_err(malformed)?;
         Ok(Some(rows))

@@ -81,15 +81,16 @@ impl BybitArchive {
         day: TimeRange,
         deadline: crate::rt::Instant,
     ) -> Result<Option<Arc<Vec<Trade>>>> {
-        let Some(gz) = self.downloader.get(url, deadline).await? else { return Ok(None) };
+        let Some(gz) = self.downloader.file(url, deadline).await? else { return Ok(None) };
         let malformed = |message: String| Error::MalformedResponse {
             exchange: self.downloader.venue.into(),
             message: format!("{name}: {message}"),
         };
         // Inflated as it is parsed: the CSV text (several times the gzip) is never whole.
         // A gzip declares no size: the text is capped, so a bomb is an error.
-        let text = BufReader::new(super::csv::Capped::new(flate2::read::MultiGzDecoder::new(&gz[..])));
-        let hint = gz.len() / 24;
+        let reader = gz.reader().map_err(|e| malformed(format!("reading the download: {e}")))?;
+        let text = BufReader::new(super::csv::Capped::new(flate2::read::MultiGzDecoder::new(reader)));
+        let hint = usize::try_from(gz.len() / 24).unwrap_or(0);
         let mut rows = match market {
             Market::Spot => parse_csv(text, hint, 5, spot_row).and_then(super::csv::same_rows_for_same_ids),
             _ => parse_csv(text, hint, 7, derivatives_row).and_then(unique_ids),

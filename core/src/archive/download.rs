@@ -1,6 +1,9 @@
 //! Archive files over HTTP: retries, the published sha256 checked, the zip unpacked.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use super::spool::{Part, Spool, Spooled};
 
 use crate::candles::Candle;
 use crate::error::{Error, Result};
@@ -17,18 +20,23 @@ pub(crate) struct ArchivedKlines {
     pub files: Vec<String>,
 }
 
-/// A file download's outcome: its verified bytes, or the exchange saying it has none.
+/// A file download's outcome: its verified file, or the exchange saying it has none.
 pub(crate) enum Download {
-    /// The zip, verified against its published checksum (its file is read as a
+    /// The zip on disk, verified against its published checksum (its file is read as a
     /// stream: [`super::zip::first_entry`]).
-    Verified { file: String, zip: Vec<u8> },
+    Verified { file: String, zip: Spooled },
     /// 404: not published (yet, or ever). Never a sign that the period is empty.
     NotPublished,
 }
 
-/// Downloads archive zips with retries, checks them against their `.CHECKSUM` file
-/// (sha256) and unpacks them. Archive downloads spend no API weight; they are counted
-/// as requests of their own venue (e.g. `binance-archive`).
+/// How long one archive file may take to arrive whole (each chunk must also arrive
+/// within the HTTP timeout).
+const TRANSFER_LIMIT: Duration = Duration::from_secs(3600);
+
+/// Downloads archive files with retries, to disk and resumed where an earlier try or run
+/// stopped, and checks zips against their `.CHECKSUM` file (sha256). Archive downloads
+/// spend no API weight; they are counted as requests of their own venue (e.g.
+/// `binance-archive`).
 #[derive(Debug, Clone)]
 pub(crate) struct Downloader {
     pub http: HttpClient,
@@ -36,6 +44,8 @@ pub(crate) struct Downloader {
     pub counters: Arc<UpstreamCounters>,
     /// The venue name in counters and errors.
     pub venue: &'static str,
+    /// Where files are written as they arrive.
+    pub spool: Spool,
 }
 
 impl Downloader {
@@ -44,15 +54,15 @@ impl Downloader {
     /// No retry waits past `deadline` (one per segment load, so a segment reading many
     /// files still waits at most `max_wait`).
     pub(crate) async fn verified_zip(&self, url: &str, deadline: crate::rt::Instant) -> Result<Download> {
-        let Some(zip) = self.get(url, deadline).await? else { return Ok(Download::NotPublished) };
         let Some(sum) = self.get(&format!("{url}.CHECKSUM"), deadline).await? else {
             // A zip without its checksum cannot be verified: treat it as not published.
             return Ok(Download::NotPublished);
         };
+        let Some(zip) = self.file(url, deadline).await? else { return Ok(Download::NotPublished) };
         let file = url.rsplit('/').next().unwrap_or(url);
         let expected =
             String::from_utf8_lossy(&sum).split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-        let actual = sha256_hex(&zip);
+        let actual = sha256_hex(&zip).map_err(|e| self.spool_error(e))?;
         if expected != actual {
             self.counters.error();
             tracing::warn!(venue = self.venue, file, "archive checksum mismatch");
@@ -61,6 +71,125 @@ impl Downloader {
             );
         }
         Ok(Download::Verified { file: file.to_string(), zip })
+    }
+
+    /// The file at `url`, on disk (`None` on 404: not published), with retries. Bytes
+    /// already stored by an interrupted try or run are kept: only the rest is asked for.
+    pub(crate) async fn file(&self, url: &str, deadline: crate::rt::Instant) -> Result<Option<Spooled>> {
+        let part = self.spool.part(url).map_err(|e| self.spool_error(e))?;
+        let part = std::sync::Mutex::new(part);
+        let counters = &*self.counters;
+        let got = retry::run(&self.retry, counters, deadline, || self.try_file(url, &part)).await;
+        let part = part.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if got? {
+            Ok(Some(part.finish()))
+        } else {
+            part.discard();
+            Ok(None)
+        }
+    }
+
+    /// One try of [`Self::file`]: `Done(true)` once `part` holds the whole file,
+    /// `Done(false)` on 404.
+    async fn try_file(&self, url: &str, part: &std::sync::Mutex<Part>) -> Verdict<bool> {
+        let counters = &*self.counters;
+        let with_part = |f: &mut dyn FnMut(&mut Part) -> std::io::Result<()>| -> std::io::Result<()> {
+            f(&mut part.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        };
+        let mut resume = None;
+        let _ = with_part(&mut |p| {
+            resume = p.resume_headers().map(|r| (r, p.len()));
+            Ok(())
+        });
+        let headers: Vec<(&str, &str)> = match &resume {
+            Some(((range, validator), _)) => {
+                vec![("range", range.as_str()), ("if-range", validator.as_str())]
+            }
+            None => Vec::new(),
+        };
+        counters.request(self.venue, 0);
+        let sent = crate::rt::Instant::now();
+        let network = |message: String| {
+            counters.error();
+            Verdict::Retry { after: None, error: Error::Network { exchange: self.venue.into(), message } }
+        };
+        let mut reply = match self.http.stream(url, &headers, TRANSFER_LIMIT).await {
+            Ok(reply) => reply,
+            Err(message) => {
+                counters.answered(self.venue, "network_error", sent.elapsed());
+                return network(message);
+            }
+        };
+        counters.answered(self.venue, &reply.status.to_string(), sent.elapsed());
+        let have = resume.as_ref().map_or(0, |(_, have)| *have);
+        // The whole file's length, when the reply says it.
+        let total = match reply.status {
+            200 => {
+                let validator = reply.header("etag").or_else(|| reply.header("last-modified"));
+                let validator = validator.map(str::to_string);
+                if let Err(e) = with_part(&mut |p| p.restart(validator.as_deref())) {
+                    return Verdict::Fail(self.spool_error(e));
+                }
+                reply.header("content-length").and_then(|n| n.parse::<u64>().ok())
+            }
+            206 => match reply.header("content-range").and_then(content_range) {
+                Some((Some(start), total)) if start == have => total,
+                _ => {
+                    // Not the rest we asked for: start over.
+                    let _ = with_part(&mut |p| p.restart(None));
+                    return network("a byte range other than the one asked for".into());
+                }
+            },
+            404 => return Verdict::Done(false),
+            416 if resume.is_some() => {
+                // Nothing after the stored bytes: whole already if they are all there.
+                if reply.header("content-range").and_then(content_range) == Some((None, Some(have))) {
+                    return Verdict::Done(true);
+                }
+                let _ = with_part(&mut |p| p.restart(None));
+                return network("the stored part is longer than the file".into());
+            }
+            status => {
+                counters.error();
+                let body = reply.chunk().await.ok().flatten();
+                let error = Error::Exchange {
+                    exchange: self.venue.into(),
+                    code: None,
+                    status: Some(status),
+                    message: crate::exchange::snippet(body.as_ref().map_or(&[][..], |b| b.as_ref())),
+                };
+                return if status == 429 || status == 418 || status >= 500 {
+                    Verdict::Retry {
+                        after: crate::exchange::retry_after_header(reply.header("retry-after")),
+                        error,
+                    }
+                } else {
+                    Verdict::Fail(error)
+                };
+            }
+        };
+        loop {
+            match reply.chunk().await {
+                Ok(Some(chunk)) => {
+                    counters.received(chunk.as_ref().len());
+                    if let Err(e) = with_part(&mut |p| p.append(chunk.as_ref())) {
+                        return Verdict::Fail(self.spool_error(e));
+                    }
+                }
+                Ok(None) => break,
+                // What arrived is kept: the next try asks for the rest.
+                Err(message) => return network(message),
+            }
+        }
+        let mut len = 0;
+        let _ = with_part(&mut |p| {
+            len = p.len();
+            Ok(())
+        });
+        match total {
+            Some(total) if total != len => network(format!("the file ended after {len} of {total} bytes")),
+            _ => Verdict::Done(true),
+        }
     }
 
     /// GETs `url` with retries: `Some(body)` on 200, `None` on 404 (not published).
@@ -104,21 +233,62 @@ impl Downloader {
         .await
     }
 
+    fn spool_error(&self, e: std::io::Error) -> Error {
+        Error::Cache(format!("{} download folder: {e}", self.venue))
+    }
+
     fn malformed(&self, message: String) -> Error {
         Error::MalformedResponse { exchange: self.venue.into(), message }
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+/// The sha256 of a downloaded file, read as a stream, in hex.
+fn sha256_hex(file: &Spooled) -> std::io::Result<String> {
+    let mut reader = file.reader()?;
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    loop {
+        let chunk = std::io::BufRead::fill_buf(&mut reader)?;
+        if chunk.is_empty() {
+            break;
+        }
+        context.update(chunk);
+        let n = chunk.len();
+        std::io::BufRead::consume(&mut reader, n);
+    }
+    Ok(context.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `Content-Range: bytes START-END/TOTAL` (or `bytes */TOTAL`) as (START, TOTAL), each
+/// `None` where the header says `*`.
+fn content_range(value: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let total = if total == "*" { None } else { Some(total.trim().parse().ok()?) };
+    let start = match range {
+        "*" => None,
+        range => Some(range.split_once('-')?.0.trim().parse().ok()?),
+    };
+    Some((start, total))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn sha256_matches_the_standard_vector() {
-        let hex = super::sha256_hex(b"abc");
+        let dir = tempfile::tempdir().unwrap();
+        let mut part = Spool::beside(Some(dir.path())).part("http://x/abc").unwrap();
+        part.append(b"abc").unwrap();
+        let hex = sha256_hex(&part.finish()).unwrap();
         assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn content_ranges_parse() {
+        assert_eq!(content_range("bytes 100-199/1000"), Some((Some(100), Some(1000))));
+        assert_eq!(content_range("bytes 100-199/*"), Some((Some(100), None)));
+        assert_eq!(content_range("bytes */1000"), Some((None, Some(1000))));
+        assert_eq!(content_range("items 1-2/3"), None);
+        assert_eq!(content_range("bytes x-1/3"), None);
     }
 }

@@ -6,11 +6,12 @@
 //! | module | job |
 //! |---|---|
 //! | `mod.rs` | the `archives` setting |
-//! | `download.rs` | downloads with retries, checksum checks, unpacking |
+//! | `download.rs` | downloads with retries and resumption, checksum checks |
+//! | `spool.rs` | files written to disk as they arrive, parts kept for resuming |
 //! | `files.rs` | decoded files by URL, one download per file, failures remembered |
 //! | `binance.rs` | data.binance.vision: which files cover a span, their CSV rows |
 //! | `bybit.rs` | public.bybit.com: day files of trades, their CSV rows |
-//! | `okx.rs` | OKX's historical data: its index, UTC+8 day files of trades |
+//! | `okx.rs` | OKX's historical data: its index, UTC+8 day files of trades and 1m candles |
 //! | `csv.rs` | archive CSV lines, read as a stream |
 //! | `zip.rs` | the one file inside a zip, CRC-checked |
 
@@ -27,6 +28,8 @@ mod files;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod okx;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+mod spool;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod zip;
 
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
@@ -36,7 +39,9 @@ pub(crate) use bybit::BybitArchive;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub(crate) use download::Downloader;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-pub(crate) use okx::{utc8_day_of, utc8_day_span, OkxArchive};
+pub(crate) use okx::{publishes_interval as okx_publishes_interval, utc8_day_of, utc8_day_span, OkxArchive};
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub(crate) use spool::Spool;
 
 use crate::error::{Error, Result};
 use crate::model::{SeriesKey, TimeRange};

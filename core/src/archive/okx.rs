@@ -1,14 +1,18 @@
 //! OKX's historical market data †: an index endpoint on the API host
-//! (`/api/v5/public/market-data-history`) lists day files of trades on a static CDN, each
-//! a zip of one CSV. OKX publishes no checksum and no directory listing, so files are
+//! (`/api/v5/public/market-data-history`) lists day files of trades (module 1) and of
+//! 1-minute candles (module 2) on a static CDN, each a zip of one CSV. OKX publishes no checksum and no directory listing, so files are
 //! found through the index (never by guessing URLs), and the zip's CRC-32 is what is
 //! checked.
 //!
 //! The traps (sources in `docs/archives.md`): the days are **UTC+8 days** (a file dated
 //! 2024-01-02 starts at 2024-01-01 16:00 UTC); spot files keep an older bilingual header
 //! with size before price, derivatives files the newer `instrument_name, trade_id, side,
-//! price, size, created_time`; the index may name another instrument's file; an index
-//! call spans at most 20 days and has its own small budget.
+//! price, size, created_time`; the index may name another instrument's file, and lists
+//! candle files with `?v=999` after the name; an index call spans at most 20 days and has
+//! its own small budget. Candle files: `instrument_name, open, high, low, close, vol,
+//! vol_ccy, vol_quote, open_time, confirm`, the columns of REST's candles (so `vol` is
+//! contracts for derivatives); older files say `confirm` 0 on closed bars, and a file has
+//! been seen to repeat a row.
 
 use std::io::BufReader;
 use std::sync::Arc;
@@ -18,6 +22,7 @@ use serde::Deserialize;
 use super::csv::{parse_csv, CsvLine};
 use super::download::Downloader;
 use super::files::FileCache;
+use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::model::{Market, SeriesKey, TimeRange};
 use crate::time::{civil_from_days, DAY_MS};
@@ -31,6 +36,11 @@ const UTC8_MS: i64 = 8 * 3_600_000;
 const INDEX_WINDOW_DAYS: i64 = 20;
 /// A day's file is due two days after the day ends ("usually two days later").
 const PUBLICATION_LAG_MS: i64 = 2 * DAY_MS;
+
+/// Whether OKX publishes candle files of `interval` (only 1m).
+pub(crate) fn publishes_interval(interval: crate::model::Interval) -> bool {
+    interval.fixed_ms() == Some(60_000)
+}
 
 /// The UTC span of UTC+8 day `day` (days since 1970-01-01 on that clock).
 pub(crate) fn utc8_day_span(day: i64) -> TimeRange {
@@ -50,6 +60,35 @@ pub(crate) struct OkxArchive {
     index: FileCache<(i64, String)>,
     /// Day files by URL, sorted by time.
     trades: FileCache<Trade>,
+    /// Day files of 1-minute candles by URL, sorted by open time.
+    candles: FileCache<Candle>,
+}
+
+/// What an index call lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Module {
+    Trades,
+    Candles,
+}
+
+impl Module {
+    /// Its `module` parameter.
+    fn code(self) -> u8 {
+        match self {
+            Module::Trades => 1,
+            Module::Candles => 2,
+        }
+    }
+
+    /// The file name of `symbol`'s day `day`.
+    fn file_name(self, symbol: &str, day: i64) -> String {
+        let (y, m, d) = civil_from_days(day);
+        let word = match self {
+            Module::Trades => "trades",
+            Module::Candles => "candlesticks",
+        };
+        format!("{symbol}-{word}-{y:04}-{m:02}-{d:02}.zip")
+    }
 }
 
 impl std::fmt::Debug for OkxArchive {
@@ -94,7 +133,44 @@ impl OkxArchive {
             downloader,
             index: FileCache::new(1 << 20),
             trades: FileCache::new(FILE_MEMO_BYTES),
+            candles: FileCache::new(FILE_MEMO_BYTES),
         }
+    }
+
+    /// The 1-minute candles of `series` opening in `span`, from the day files of the
+    /// UTC+8 days it touches. A day that is not over, or whose file is not listed, is
+    /// `NotArchived` naming the file; a damaged file is `MalformedResponse`.
+    pub(crate) async fn klines(&self, series: &SeriesKey, span: TimeRange, now: i64) -> Result<Vec<Candle>> {
+        if !publishes_interval(series.interval) {
+            let reason = format!("OKX publishes only 1m candle files, not {}", series.interval);
+            return Err(super::not_archived("okx", series, span, reason, None));
+        }
+        let deadline = crate::rt::Instant::now() + self.downloader.retry.max_wait;
+        let mut out = Vec::new();
+        for day in utc8_day_of(span.start)..=utc8_day_of(span.end - 1) {
+            let day_span = utc8_day_span(day);
+            let name = Module::Candles.file_name(&series.symbol, day);
+            let url = if day_span.end > now {
+                None
+            } else {
+                self.listed(series, Module::Candles, day, &name, deadline).await?
+            };
+            let rows = match url {
+                Some(url) => {
+                    let spot = series.market == Market::Spot;
+                    let decode =
+                        |text: &mut dyn std::io::BufRead, _| decode_candles(text, &series.symbol, spot);
+                    let read = || self.download(&url, &name, day_span, deadline, decode, |c| c.open_time);
+                    self.candles.get(&url, read).await?
+                }
+                None => None,
+            };
+            let rows = rows.ok_or_else(|| {
+                super::file_not_out("okx", series, day_span, &name, day_span.end + PUBLICATION_LAG_MS, now)
+            })?;
+            out.extend(rows.iter().filter(|c| span.contains(c.open_time)).copied());
+        }
+        Ok(out)
     }
 
     /// Every trade of UTC+8 day `day` for `series`, sorted by time, from its day file
@@ -102,12 +178,19 @@ impl OkxArchive {
     /// `NotArchived` naming the file; a damaged file is `MalformedResponse`.
     pub(crate) async fn trades(&self, series: &SeriesKey, day: i64, now: i64) -> Result<Arc<Vec<Trade>>> {
         let span = utc8_day_span(day);
-        let (y, m, d) = civil_from_days(day);
-        let name = format!("{}-trades-{y:04}-{m:02}-{d:02}.zip", series.symbol);
+        let name = Module::Trades.file_name(&series.symbol, day);
         let deadline = crate::rt::Instant::now() + self.downloader.retry.max_wait;
-        let url = if span.end > now { None } else { self.listed(series, day, &name, deadline).await? };
+        let url = if span.end > now {
+            None
+        } else {
+            self.listed(series, Module::Trades, day, &name, deadline).await?
+        };
         let rows = match url {
-            Some(url) => self.trades.get(&url, || self.download(&url, &name, series, span, deadline)).await?,
+            Some(url) => {
+                let decode = |text: &mut dyn std::io::BufRead, len| decode_trades(text, len, &series.symbol);
+                let read = || self.download(&url, &name, span, deadline, decode, |t| t.time);
+                self.trades.get(&url, read).await?
+            }
             None => None,
         };
         rows.ok_or_else(|| {
@@ -119,6 +202,7 @@ impl OkxArchive {
     async fn listed(
         &self,
         series: &SeriesKey,
+        module: Module,
         day: i64,
         name: &str,
         deadline: crate::rt::Instant,
@@ -134,19 +218,19 @@ impl OkxArchive {
             ),
         };
         let url = format!(
-            "{}/api/v5/public/market-data-history?module=1&instType={inst_type}&{list}&dateAggrType=daily&begin={}&end={}",
+            "{}/api/v5/public/market-data-history?module={}&instType={inst_type}&{list}&dateAggrType=daily&begin={}&end={}",
             self.base,
+            module.code(),
             // 04:00 UTC: the same date on the UTC and the UTC+8 clock, whichever OKX reads.
             utc8_day_span(first).start + 12 * 3_600_000,
             utc8_day_span(first + INDEX_WINDOW_DAYS - 1).start + 12 * 3_600_000,
         );
         let files = self.index.get(&url, || self.read_index(&url, deadline)).await?;
         Ok(files.and_then(|files| {
-            // The index has been seen to name another instrument's file: match the name.
-            files
-                .iter()
-                .find(|(d, u)| *d == day && u.rsplit('/').next() == Some(name))
-                .map(|(_, u)| u.clone())
+            // The index has been seen to name another instrument's file: match the name
+            // (before any `?v=999`).
+            let named = |u: &str| u.split('?').next().and_then(|path| path.rsplit('/').next()) == Some(name);
+            files.iter().find(|(d, u)| *d == day && named(u)).map(|(_, u)| u.clone())
         }))
     }
 
@@ -178,37 +262,99 @@ impl OkxArchive {
             .flat_map(|d| &d.details)
             .flat_map(|d| &d.group_details)
             .filter_map(|file| {
-                let date = file.filename.rsplit_once("-trades-").and_then(|(_, d)| d.strip_suffix(".zip"));
-                Some((parse_date(date?)?, file.url.clone()))
+                // `…-YYYY-MM-DD.zip`, whatever the module.
+                let stem = file.filename.strip_suffix(".zip")?;
+                let date = stem.get(stem.len().checked_sub(10)?..)?;
+                Some((parse_date(date)?, file.url.clone()))
             })
             .collect();
         Ok(Some(Arc::new(files)))
     }
 
-    /// Downloads one day file and decodes it as a stream.
-    async fn download(
+    /// Downloads one day file and decodes it as a stream with `decode` (given the CSV
+    /// text and the entry's size), which returns rows sorted by `time_of`; a row outside
+    /// the file's UTC+8 day makes the file damaged.
+    async fn download<T>(
         &self,
         url: &str,
         name: &str,
-        series: &SeriesKey,
         day: TimeRange,
         deadline: crate::rt::Instant,
-    ) -> Result<Option<Arc<Vec<Trade>>>> {
-        let Some(zip) = self.downloader.get(url, deadline).await? else { return Ok(None) };
+        decode: impl FnOnce(&mut dyn std::io::BufRead, u64) -> std::result::Result<Vec<T>, String>,
+        time_of: fn(&T) -> i64,
+    ) -> Result<Option<Arc<Vec<T>>>> {
+        let Some(zip) = self.downloader.file(url, deadline).await? else { return Ok(None) };
         let malformed = |message: String| Error::MalformedResponse {
             exchange: self.downloader.venue.into(),
             message: format!("{name}: {message}"),
         };
-        let entry = super::zip::first_entry(&zip).map_err(malformed)?;
-        let hint = usize::try_from(entry.declared_len / 48).unwrap_or(0);
-        let rows = parse_csv(BufReader::new(entry), hint, 5, |l| trade_row(l, &series.symbol));
-        let mut rows = rows.and_then(super::csv::same_rows_for_same_ids).map_err(malformed)?;
-        rows.sort_by_key(|t| t.time);
-        if let Some(stray) = rows.iter().find(|t| !day.contains(t.time)) {
-            return Err(malformed(format!("a trade at {} is outside the file's UTC+8 day", stray.time)));
+        let reader = zip.reader().map_err(|e| malformed(format!("reading the download: {e}")))?;
+        let entry = super::zip::first_entry(reader).map_err(malformed)?;
+        let declared = entry.declared_len;
+        let rows = decode(&mut BufReader::new(entry), declared).map_err(malformed)?;
+        if let Some(stray) = rows.iter().map(time_of).find(|t| !day.contains(*t)) {
+            return Err(malformed(format!("a row at {stray} is outside the file's UTC+8 day")));
         }
         Ok(Some(Arc::new(rows)))
     }
+}
+
+/// The trades of a day file, sorted by time.
+fn decode_trades(
+    text: &mut dyn std::io::BufRead,
+    len: u64,
+    symbol: &str,
+) -> std::result::Result<Vec<Trade>, String> {
+    let hint = usize::try_from(len / 48).unwrap_or(0);
+    let mut rows =
+        parse_csv(text, hint, 5, |l| trade_row(l, symbol)).and_then(super::csv::same_rows_for_same_ids)?;
+    rows.sort_by_key(|t| t.time);
+    Ok(rows)
+}
+
+/// The candles of a day file, sorted by open time.
+fn decode_candles(
+    text: &mut dyn std::io::BufRead,
+    symbol: &str,
+    spot: bool,
+) -> std::result::Result<Vec<Candle>, String> {
+    parse_csv(text, 1440, 10, |l| candle_row(l, symbol, spot)).and_then(one_candle_a_minute)
+}
+
+/// A candle row: `instrument_name, open, high, low, close, vol, vol_ccy, vol_quote,
+/// open_time, confirm`. Base volume is `vol` for spot and `vol_ccy` for derivatives
+/// (whose `vol` counts contracts), as in REST's candles.
+fn candle_row(l: &CsvLine<'_>, symbol: &str, spot: bool) -> std::result::Result<Candle, String> {
+    if l.fields[0] != symbol {
+        return Err(l.bad(&format!("a candle of another instrument than {symbol}")));
+    }
+    Ok(Candle {
+        open_time: l.time_ms(8)?,
+        open: l.float(1)?,
+        high: l.float(2)?,
+        low: l.float(3)?,
+        close: l.float(4)?,
+        volume: l.float(if spot { 5 } else { 6 })?,
+        quote_volume: l.float(7)?,
+        trades: None,
+    })
+}
+
+/// The candles sorted by open time, a row repeated with the same values kept once; two
+/// different rows for one minute make the file unusable.
+fn one_candle_a_minute(mut rows: Vec<Candle>) -> std::result::Result<Vec<Candle>, String> {
+    rows.sort_by_key(|c| c.open_time);
+    let mut out: Vec<Candle> = Vec::with_capacity(rows.len());
+    for c in rows {
+        match out.last() {
+            Some(last) if last.open_time == c.open_time && *last == c => {}
+            Some(last) if last.open_time == c.open_time => {
+                return Err(format!("two different candles open at {}", c.open_time));
+            }
+            _ => out.push(c),
+        }
+    }
+    Ok(out)
 }
 
 /// `YYYY-MM-DD` as days since 1970.
@@ -266,5 +412,26 @@ mod tests {
         assert_eq!(utc8_day_of(1_704_124_800_000 - 1), day - 1);
         assert_eq!(parse_date("2024-01-02"), Some(day));
         assert_eq!(parse_date("2024-13-02"), None);
+    }
+
+    #[test]
+    fn candle_rows_take_base_volume_by_market_and_repeats_only_when_equal() {
+        let header = "instrument_name,open,high,low,close,vol,vol_ccy,vol_quote,open_time,confirm\n";
+        let row =
+            "ETH-USDT-SWAP,3839.44,3843.58,3836.71,3838.16,23503.2,2350.32,9024127.30277,1761148800000,0\n";
+        let read = |text: &str, spot| {
+            parse_csv(text.as_bytes(), 1, 10, |l| candle_row(l, "ETH-USDT-SWAP", spot))
+                .and_then(one_candle_a_minute)
+        };
+        let swap = read(&format!("{header}{row}{row}"), false).unwrap();
+        assert_eq!(swap.len(), 1, "a repeated row is one candle");
+        assert_eq!(
+            (swap[0].open_time, swap[0].volume, swap[0].quote_volume),
+            (1_761_148_800_000, 2350.32, 9024127.30277)
+        );
+        assert_eq!(read(&format!("{header}{row}"), true).unwrap()[0].volume, 23503.2);
+        let other = row.replace("3838.16", "3838.17");
+        assert!(read(&format!("{header}{row}{other}"), false).unwrap_err().contains("two different candles"));
+        assert!(read(&row.replace("ETH", "BTC"), false).unwrap_err().contains("another instrument"));
     }
 }

@@ -4,7 +4,7 @@
 //! encryption. Sizes come from the central directory and bound the output, so a damaged
 //! or hostile file cannot make us allocate more than it declares.
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 const END_OF_DIRECTORY: u32 = 0x0605_4b50;
 const DIRECTORY_ENTRY: u32 = 0x0201_4b50;
@@ -46,24 +46,30 @@ impl Read for Entry<'_> {
     }
 }
 
-/// The first file of `zip`, to be read as a stream, or why it cannot be read.
-pub(crate) fn first_entry(zip: &[u8]) -> Result<Entry<'_>, String> {
-    let end = find_end_of_directory(zip)?;
-    let entries = le16(zip, end + 10)?;
-    let directory = le32(zip, end + 16)? as usize;
+/// The first file of `zip` (a file on disk, or bytes), to be read as a stream, or why it
+/// cannot be read. Only the directory records are read up front.
+pub(crate) fn first_entry<'a, R: Read + Seek + Send + 'a>(mut zip: R) -> Result<Entry<'a>, String> {
+    let io = |e: std::io::Error| format!("reading the zip: {e}");
+    let len = zip.seek(SeekFrom::End(0)).map_err(io)?;
+    let tail_len = len.min(22 + u64::from(u16::MAX));
+    let tail = read_at(&mut zip, len - tail_len, tail_len as usize)?;
+    let end = find_end_of_directory(&tail)?;
+    let entries = le16(&tail, end + 10)?;
+    let directory = u64::from(le32(&tail, end + 16)?);
     if entries == 0 {
         return Err("the zip holds no file".into());
     }
-    if le32(zip, directory)? != DIRECTORY_ENTRY {
+    let record = read_at(&mut zip, directory, 46)?;
+    if le32(&record, 0)? != DIRECTORY_ENTRY {
         return Err("the zip's central directory is damaged".into());
     }
-    let flags = le16(zip, directory + 8)?;
-    let method = le16(zip, directory + 10)?;
-    let crc = le32(zip, directory + 16)?;
-    let packed = le32(zip, directory + 20)?;
-    let unpacked = le32(zip, directory + 24)?;
-    let local = le32(zip, directory + 42)? as usize;
-    if packed == u32::MAX || unpacked == u32::MAX || local == u32::MAX as usize {
+    let flags = le16(&record, 8)?;
+    let method = le16(&record, 10)?;
+    let crc = le32(&record, 16)?;
+    let packed = le32(&record, 20)?;
+    let unpacked = le32(&record, 24)?;
+    let local = le32(&record, 42)?;
+    if packed == u32::MAX || unpacked == u32::MAX || local == u32::MAX {
         return Err("ZIP64 archives are not supported".into());
     }
     if flags & 1 != 0 {
@@ -72,17 +78,19 @@ pub(crate) fn first_entry(zip: &[u8]) -> Result<Entry<'_>, String> {
     if u64::from(unpacked) > MAX_ENTRY_BYTES {
         return Err(format!("the zip entry declares {unpacked} bytes, more than we accept"));
     }
-    if le32(zip, local)? != LOCAL_HEADER {
+    let header = read_at(&mut zip, u64::from(local), 30)?;
+    if le32(&header, 0)? != LOCAL_HEADER {
         return Err("the zip's local header is damaged".into());
     }
-    let data_at =
-        le16(zip, local.saturating_add(26))? as usize + le16(zip, local.saturating_add(28))? as usize;
-    let data_at =
-        data_at.checked_add(local).and_then(|at| at.checked_add(30)).ok_or("the zip is truncated")?;
-    let data = slice(zip, data_at, packed as usize)?;
+    let data_at = u64::from(local) + 30 + u64::from(le16(&header, 26)?) + u64::from(le16(&header, 28)?);
+    if data_at + u64::from(packed) > len {
+        return Err("the zip is truncated".into());
+    }
+    zip.seek(SeekFrom::Start(data_at)).map_err(io)?;
+    let data = zip.take(u64::from(packed));
     // The declared size bounds what is read (one byte more shows an overlong entry).
     let bound = u64::from(unpacked) + 1;
-    let data: Box<dyn Read + Send + '_> = match method {
+    let data: Box<dyn Read + Send + 'a> = match method {
         0 => Box::new(data.take(bound)),
         8 => Box::new(flate2::read::DeflateDecoder::new(data).take(bound)),
         other => return Err(format!("unsupported zip compression method {other}")),
@@ -90,12 +98,21 @@ pub(crate) fn first_entry(zip: &[u8]) -> Result<Entry<'_>, String> {
     Ok(Entry { declared_len: u64::from(unpacked), data, crc, hasher: crc32fast::Hasher::new(), read: 0 })
 }
 
-/// Where the end-of-central-directory record starts (it may be followed by a comment).
-fn find_end_of_directory(zip: &[u8]) -> Result<usize, String> {
-    let earliest = zip.len().saturating_sub(22 + u16::MAX as usize);
-    (earliest..=zip.len().saturating_sub(22))
+/// `len` bytes of `zip` from `at`.
+fn read_at<R: Read + Seek>(zip: &mut R, at: u64, len: usize) -> Result<Vec<u8>, String> {
+    let mut bytes = vec![0; len];
+    zip.seek(SeekFrom::Start(at))
+        .and_then(|_| zip.read_exact(&mut bytes))
+        .map_err(|_| "the zip is truncated".to_string())?;
+    Ok(bytes)
+}
+
+/// Where the end-of-central-directory record starts in `tail`, the zip's last bytes (it
+/// may be followed by a comment).
+fn find_end_of_directory(tail: &[u8]) -> Result<usize, String> {
+    (0..=tail.len().saturating_sub(22))
         .rev()
-        .find(|&at| le32(zip, at) == Ok(END_OF_DIRECTORY))
+        .find(|&at| tail.len() >= 22 && le32(tail, at) == Ok(END_OF_DIRECTORY))
         .ok_or_else(|| "not a zip file (no end of central directory)".to_string())
 }
 
@@ -154,7 +171,7 @@ mod tests {
     /// The whole entry, or the error reading it ends with.
     fn read_all(zip: &[u8]) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        first_entry(zip)?.read_to_end(&mut out).map_err(|e| e.to_string())?;
+        first_entry(std::io::Cursor::new(zip))?.read_to_end(&mut out).map_err(|e| e.to_string())?;
         Ok(out)
     }
 
@@ -162,7 +179,7 @@ mod tests {
     fn reads_a_stored_entry_and_refuses_damage() {
         let zip = stored_zip("a.csv", b"1,2,3\n");
         assert_eq!(read_all(&zip).unwrap(), b"1,2,3\n".to_vec());
-        assert_eq!(first_entry(&zip).unwrap().declared_len, 6);
+        assert_eq!(first_entry(std::io::Cursor::new(&zip[..])).unwrap().declared_len, 6);
         let mut flipped = zip.clone();
         flipped[30 + 5] ^= 1; // a byte of the data
         assert!(read_all(&flipped).unwrap_err().contains("CRC-32"));

@@ -12,6 +12,7 @@
 //! continues the ids; otherwise they could be cut short, and REST serves them in `auto`.
 //! Trades, Bybit (daily files): the day file is the exchange's record of the day, so all
 //! 24 hours are whole and stored at once.
+//! Klines, OKX (1m day files of UTC+8 days): as Binance's, whole when every slot is there.
 //! Funding, Binance USD-M (monthly files): whole when every month touched proves by its
 //! events' intervals that none is missing.
 
@@ -174,6 +175,9 @@ impl Engine {
             }
             (Exchange::Bybit, DataKind::Trades) => self.archives.bybit.is_some(),
             (Exchange::Okx, DataKind::Trades) => self.archives.okx.is_some(),
+            (Exchange::Okx, DataKind::Klines) => {
+                self.archives.okx.is_some() && crate::archive::okx_publishes_interval(series.interval)
+            }
             _ => false,
         };
         #[cfg(not(all(feature = "http", not(target_arch = "wasm32"))))]
@@ -258,6 +262,16 @@ impl Engine {
                 let rows = archive.trades(series, day, now).await?;
                 // The day file is the exchange's record of the whole day.
                 return Ok(self.day_of_trades(key, &rows, utc_day(key), auto, |_| true));
+            }
+            (Exchange::Okx, DataKind::Klines, _, _, Some(archive)) => {
+                // Day files of UTC+8 days; a segment is whole when they give every slot.
+                let columns = normalize_candles(key, archive.klines(series, key.span(), now).await?);
+                let complete = crate::table::Table::len(&columns) as i64 == series.kind.slots_per_segment();
+                return Ok(FromArchive {
+                    payload: Payload::Candles(Arc::new(columns)),
+                    complete,
+                    siblings: Vec::new(),
+                });
             }
             (Exchange::Okx, DataKind::Trades, _, _, Some(archive)) => {
                 // OKX's days are UTC+8 days; the file is OKX's record of the whole day.

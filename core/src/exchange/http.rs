@@ -89,6 +89,60 @@ impl HttpClient {
     }
 }
 
+/// A reply whose body is read chunk by chunk (archive files of a gigabyte are never held
+/// whole): see [`HttpClient::stream`].
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) struct Streaming {
+    pub status: u16,
+    pub headers: HeaderMap,
+    response: reqwest::Response,
+    /// How long one chunk may take to arrive.
+    idle: Duration,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Streaming {
+    /// A header as text, if present and readable.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The next chunk of the body (`None` at its end); `Err` describes a transport error or
+    /// a chunk that took longer than the client's timeout.
+    pub(crate) async fn chunk(&mut self) -> std::result::Result<Option<impl AsRef<[u8]>>, String> {
+        match tokio::time::timeout(self.idle, self.response.chunk()).await {
+            Ok(chunk) => chunk.map_err(describe),
+            Err(_) => Err(format!("timeout: no data for {:?}", self.idle)),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl HttpClient {
+    /// GET `url` with extra request headers, its body to be read chunk by chunk. The
+    /// client's timeout bounds each chunk rather than the whole transfer, which may be
+    /// long for a big file; `transfer_limit` bounds the whole.
+    pub(crate) async fn stream(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        transfer_limit: Duration,
+    ) -> std::result::Result<Streaming, String> {
+        let mut request = self.client.get(url).timeout(transfer_limit);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let send = request.send();
+        let response = match tokio::time::timeout(self.timeout, send).await {
+            Ok(response) => response.map_err(describe)?,
+            Err(_) => return Err(format!("timeout: no answer in {:?}", self.timeout)),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        Ok(Streaming { status, headers, response, idle: self.timeout })
+    }
+}
+
 fn describe(e: reqwest::Error) -> String {
     #[cfg(not(target_arch = "wasm32"))]
     let connect = e.is_connect();

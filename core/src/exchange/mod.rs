@@ -29,7 +29,7 @@ pub(crate) use http::{HttpClient, Reply};
 pub(crate) use request::Requester;
 /// For the archive downloads (native only).
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use request::{retry_after, snippet};
+pub(crate) use request::{retry_after, retry_after_header, snippet};
 pub use retry::RetryPolicy;
 
 /// An exchange's historical market-data API.

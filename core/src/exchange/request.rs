@@ -104,7 +104,12 @@ impl Requester {
 
 /// The Retry-After header in whole seconds, if present.
 pub(crate) fn retry_after(reply: &Reply) -> Option<Duration> {
-    reply.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+    retry_after_header(reply.header("retry-after"))
+}
+
+/// A `Retry-After` header's value in seconds, as a duration.
+pub(crate) fn retry_after_header(value: Option<&str>) -> Option<Duration> {
+    value.and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
 }
 
 /// The first bytes of a body as text, for error messages.

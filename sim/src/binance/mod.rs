@@ -74,9 +74,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 async fn archive_file(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let now = shared.clock.now_ms();
-    crate::files::serve_built(move || archive::serve(&path, now)).await
+    crate::files::serve_built(&headers, move || archive::serve(&path, now)).await
 }
 
 /// Key of UM's funding-history budget in `SimStats::max_window_weight`.

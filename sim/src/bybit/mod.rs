@@ -68,8 +68,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/v5/market/recent-trade", get(recent_trade))
         .route("/v5/market/funding/history", get(funding_history))
         .route("/v5/market/orderbook", get(orderbook))
-        .route("/trading/{*path}", get(|s, p| archive_file(s, "trading", p)))
-        .route("/spot/{*path}", get(|s, p| archive_file(s, "spot", p)))
+        .route("/trading/{*path}", get(|s, p, h| archive_file(s, "trading", p, h)))
+        .route("/spot/{*path}", get(|s, p, h| archive_file(s, "spot", p, h)))
 }
 
 /// A day file of the public trade archive (public.bybit.com layout, `archive.rs`): no
@@ -78,10 +78,12 @@ async fn archive_file(
     State(shared): State<Arc<Shared>>,
     folder: &'static str,
     axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let now = shared.clock.now_ms();
     let path = format!("{folder}/{path}");
-    crate::files::serve_built(move || archive::serve(&path, now).map(|gz| ("application/gzip", gz))).await
+    crate::files::serve_built(&headers, move || archive::serve(&path, now).map(|gz| ("application/gzip", gz)))
+        .await
 }
 
 async fn recent_trade(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {

@@ -6,8 +6,9 @@
 //!   `filename`, `sizeMB` and an absolute `url`, newest first; every value a string.
 //!   `instIdList` for `SPOT`, `instFamilyList` otherwise (at most 10); `begin`/`end` in
 //!   ms, both inclusive, only their UTC+8 date counts; at most 20 days a call (more:
-//!   50076 †, seen in a downloader's code); its own budget (5 per 2 s, docs). Only trades
-//!   (module 1) by day are modelled: other modules and monthly files are 51000.
+//!   50076 †, seen in a downloader's code); its own budget (5 per 2 s, docs). Trades
+//!   (module 1) and 1-minute candles (module 2) by day are modelled: other modules and
+//!   monthly files are 51000.
 //! - `GET /cdn/okex/traderecords/trades/daily/{YYYYMMDD}/{INST}-trades-{YYYY-MM-DD}.zip`:
 //!   one CSV of the day's trades, no checksum file. **Days are UTC+8 days**: a file starts
 //!   at 16:00 UTC the day before its date (docs; a real file starting at 16:01 UTC).
@@ -15,6 +16,14 @@
 //!   `buy`/`sell`). Spot files keep the older bilingual header and order,
 //!   `trade_id/交易id,side/交易方向,size/数量,price/价格,created_time/成交时间` †
 //!   (seen in BTC-USDT files; the docs say these headers will go).
+//! - `GET /cdn/okex/traderecords/candlesticks/daily/{YYYYMMDD}/{INST}-candlesticks-{YYYY-MM-DD}.zip`
+//!   (listed with `?v=999` after the name †): one CSV of the UTC+8 day's 1-minute bars,
+//!   `instrument_name,open,high,low,close,vol,vol_ccy,vol_quote,open_time,confirm`, the
+//!   values of `history-candles` (`vol` contracts for derivatives and base for spot,
+//!   `vol_ccy` base for derivatives and quote for spot, `open_time` in ms). Files before
+//!   [`quirks::OKX_CANDLE_ARCHIVE_CONFIRMED_FROM_MS`] say `confirm` 0 on every row †, and
+//!   one file repeats a row ([`quirks::OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS`] †). Only 1m
+//!   bars are published (the docs name no other size).
 //! - A day is listed and served two days after its UTC+8 date began (docs: "usually two
 //!   days later"; modelled); never for days without trades; and one day is missing from
 //!   the index and the CDN ([`quirks::OKX_ARCHIVE_MISSING_DAY_MS`]).
@@ -37,8 +46,52 @@ const DAY: i64 = 86_400_000;
 const UTC8_MS: i64 = 8 * 3_600_000;
 /// Days one index call may span (docs).
 const MAX_DAYS: i64 = 20;
-/// Where the files live under the host.
-const TRADES_PATH: &str = "/cdn/okex/traderecords/trades/daily";
+/// Where the trade files live under the host.
+pub(crate) const TRADES_PATH: &str = "/cdn/okex/traderecords/trades/daily";
+/// Where the candle files live under the host.
+pub(crate) const CANDLES_PATH: &str = "/cdn/okex/traderecords/candlesticks/daily";
+
+/// What an index call lists (its `module`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Module {
+    /// `1`: trades.
+    Trades,
+    /// `2`: 1-minute candles.
+    Candles,
+}
+
+impl Module {
+    fn parse(text: &str) -> Option<Module> {
+        match text {
+            "1" => Some(Module::Trades),
+            "2" => Some(Module::Candles),
+            _ => None,
+        }
+    }
+
+    /// The word in file names.
+    fn word(self) -> &'static str {
+        match self {
+            Module::Trades => "trades",
+            Module::Candles => "candlesticks",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Module::Trades => TRADES_PATH,
+            Module::Candles => CANDLES_PATH,
+        }
+    }
+
+    /// Whether UTC+8 day `day` of `inst` has rows of this kind.
+    fn has_rows(self, inst_type: InstType, inst: &'static Instrument, day: i64, now: i64) -> bool {
+        match self {
+            Module::Trades => day_count(inst_type, inst, day) > 0,
+            Module::Candles => !day_bars(inst_type, inst, day, now).1.is_empty(),
+        }
+    }
+}
 
 /// The UTC+8 day (days since 1970-01-01 on that clock) holding `ms`.
 fn utc8_day(ms: i64) -> i64 {
@@ -60,9 +113,22 @@ fn family(inst: &Instrument) -> String {
     format!("{}-{}", inst.base, inst.quote)
 }
 
-fn file_name(inst: &Instrument, day: i64) -> String {
+fn file_name(module: Module, inst: &Instrument, day: i64) -> String {
     let (y, m, d) = civil_from_days(day);
-    format!("{}-trades-{y:04}-{m:02}-{d:02}.zip", inst.name)
+    format!("{}-{}-{y:04}-{m:02}-{d:02}.zip", inst.name, module.word())
+}
+
+/// The 1-minute bars of UTC+8 day `day`, oldest first, with their series.
+fn day_bars(
+    inst_type: InstType,
+    inst: &'static Instrument,
+    day: i64,
+    now: i64,
+) -> (super::catalog::Series, Vec<crate::data::series::RawCandle>) {
+    let Some(grid) = super::catalog::grid_of("1m") else { unreachable!("1m is one of OKX's bar sizes") };
+    let series = super::catalog::Series { inst, bars: inst.bars(inst_type.market_key(), grid, "1m") };
+    let bars = series.bars.newest(day_start(day), day_start(day + 1) - 1, usize::MAX, now);
+    (series, bars)
 }
 
 /// The trades of UTC+8 day `day`, oldest first.
@@ -77,20 +143,18 @@ fn day_count(inst_type: InstType, inst: &Instrument, day: i64) -> i64 {
     s.trades_before(day_start(day + 1)) - s.trades_before(day_start(day))
 }
 
-/// Whether the file of `day` is out at `now` (and has trades).
-fn listed(inst_type: InstType, inst: &Instrument, day: i64, now: i64) -> bool {
+/// Whether the file of `day` is out at `now` (and has rows).
+fn listed(module: Module, inst_type: InstType, inst: &'static Instrument, day: i64, now: i64) -> bool {
     now >= published_at(day)
         && day_start(day) != quirks::OKX_ARCHIVE_MISSING_DAY_MS
-        && day_count(inst_type, inst, day) > 0
+        && module.has_rows(inst_type, inst, day, now)
 }
 
 /// The `data` of an index call, with file URLs under `base` (this server).
 pub(crate) fn index_handler(ctx: &super::Ctx, base: &str, q: &Query) -> Result<String, OkxError> {
     let now = ctx.now;
     let required = |name: &str| q.text(name).filter(|v| !v.is_empty()).ok_or_else(|| OkxError::empty(name));
-    if required("module")? != "1" {
-        return Err(OkxError::param("module"));
-    }
+    let module = Module::parse(required("module")?).ok_or_else(|| OkxError::param("module"))?;
     let inst_type = match InstType::parse(required("instType")?) {
         Ok(Some(t)) => t,
         Ok(None) => return Ok(empty_index(now)),
@@ -131,17 +195,23 @@ pub(crate) fn index_handler(ctx: &super::Ctx, base: &str, q: &Query) -> Result<S
     for inst in instruments(inst_type).iter().filter(|i| wanted(i)) {
         let mut group = Vec::new();
         let mut group_mb = 0.0;
-        for day in (first..=last).rev().filter(|d| listed(inst_type, inst, *d, now)) {
+        for day in (first..=last).rev().filter(|d| listed(module, inst_type, inst, *d, now)) {
             let (y, m, d) = civil_from_days(day);
-            let name = file_name(inst, day);
-            // An estimate (the file is built when it is downloaded): ~40 bytes a trade.
-            let mb = day_count(inst_type, inst, day) as f64 * 40.0 / 1e6;
+            let name = file_name(module, inst, day);
+            // An estimate (the file is built when it is downloaded): ~40 bytes a trade,
+            // ~100 a candle.
+            let mb = match module {
+                Module::Trades => day_count(inst_type, inst, day) as f64 * 40.0 / 1e6,
+                Module::Candles => 1440.0 * 100.0 / 1e6,
+            };
+            // Candle files are listed with a version query after the name †.
+            let version = if module == Module::Candles { "?v=999" } else { "" };
             group_mb += mb;
             group.push(json!({
                 "dateTs": day_start(day).to_string(),
                 "filename": name,
                 "sizeMB": format!("{mb:.2}"),
-                "url": format!("{base}{TRADES_PATH}/{y:04}{m:02}{d:02}/{name}"),
+                "url": format!("{base}{}/{y:04}{m:02}{d:02}/{name}{version}", module.path()),
             }));
         }
         if group.is_empty() {
@@ -172,25 +242,10 @@ fn empty_index(now: i64) -> String {
     json!([{ "dateAggrType": "daily", "totalSizeMB": "0", "ts": now.to_string(), "details": [] }]).to_string()
 }
 
-/// The zip at `path` (after `/cdn/okex/traderecords/trades/daily/`), or `None` (404).
+/// The trade zip at `path` (after `/cdn/okex/traderecords/trades/daily/`), or `None`
+/// (404).
 pub(crate) fn serve_file(path: &str, now: i64) -> Option<Vec<u8>> {
-    let (folder, name) = path.split_once('/')?;
-    let stem = name.strip_suffix(".zip")?;
-    let (inst_id, date) = stem.rsplit_once("-trades-")?;
-    let parts: Vec<&str> = date.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return None };
-    if folder != format!("{y}{m}{d}") || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d) = (y.parse::<i64>().ok()?, m.parse::<u32>().ok()?, d.parse::<u32>().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let day = days_from_civil(y, m, d);
-    let (inst_type, inst) = super::catalog::instrument(None, inst_id)?;
-    if !listed(inst_type, inst, day, now) {
-        return None;
-    }
+    let (inst_type, inst, day, name) = find_file(Module::Trades, path, now)?;
     let trades = day_trades(inst_type, inst, day, now);
     let mut csv = String::with_capacity(trades.len() * 64);
     if inst_type == InstType::Spot {
@@ -208,6 +263,46 @@ pub(crate) fn serve_file(path: &str, now: i64) -> Option<Vec<u8>> {
         }
     }
     Some(zip_one(&name.replace(".zip", ".csv"), csv.as_bytes()))
+}
+
+/// The candle zip at `path` (after `/cdn/okex/traderecords/candlesticks/daily/`), or
+/// `None` (404).
+pub(crate) fn serve_candles(path: &str, now: i64) -> Option<Vec<u8>> {
+    let (inst_type, inst, day, name) = find_file(Module::Candles, path, now)?;
+    let (series, bars) = day_bars(inst_type, inst, day, now);
+    let confirmed = day_start(day) >= quirks::OKX_CANDLE_ARCHIVE_CONFIRMED_FROM_MS;
+    let mut csv =
+        String::from("instrument_name,open,high,low,close,vol,vol_ccy,vol_quote,open_time,confirm\n");
+    for bar in &bars {
+        let [ts, o, h, l, c, vol, vol_ccy, vol_quote, confirm] = series.row(bar, now);
+        let confirm = if confirmed { confirm.as_str() } else { "0" };
+        let line = format!("{},{o},{h},{l},{c},{vol},{vol_ccy},{vol_quote},{ts},{confirm}\n", inst.name);
+        csv.push_str(&line);
+        if bar.open_time == quirks::OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS {
+            csv.push_str(&line);
+        }
+    }
+    Some(zip_one(&name.replace(".zip", ".csv"), csv.as_bytes()))
+}
+
+/// The instrument, UTC+8 day and file name of a published file at `path`
+/// (`YYYYMMDD/INST-word-YYYY-MM-DD.zip`).
+fn find_file(module: Module, path: &str, now: i64) -> Option<(InstType, &'static Instrument, i64, String)> {
+    let (folder, name) = path.split_once('/')?;
+    let stem = name.strip_suffix(".zip")?;
+    let (inst_id, date) = stem.rsplit_once(&format!("-{}-", module.word()))?;
+    let parts: Vec<&str> = date.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return None };
+    if folder != format!("{y}{m}{d}") || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d) = (y.parse::<i64>().ok()?, m.parse::<u32>().ok()?, d.parse::<u32>().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    let (inst_type, inst) = super::catalog::instrument(None, inst_id)?;
+    listed(module, inst_type, inst, day, now).then(|| (inst_type, inst, day, name.to_string()))
 }
 
 #[cfg(test)]

@@ -125,6 +125,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v5/market/books", get(books))
         .route("/api/v5/public/market-data-history", get(market_data_history))
         .route("/cdn/okex/traderecords/trades/daily/{*path}", get(archive_file))
+        .route("/cdn/okex/traderecords/candlesticks/daily/{*path}", get(candle_file))
 }
 
 async fn market_data_history(
@@ -142,10 +143,26 @@ async fn market_data_history(
 async fn archive_file(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let now = shared.clock.now_ms();
-    crate::files::serve_built(move || archive::serve_file(&path, now).map(|zip| ("application/zip", zip)))
-        .await
+    crate::files::serve_built(&headers, move || {
+        archive::serve_file(&path, now).map(|zip| ("application/zip", zip))
+    })
+    .await
+}
+
+/// A 1-minute candle file of the historical market data CDN (`archive.rs`).
+async fn candle_file(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let now = shared.clock.now_ms();
+    crate::files::serve_built(&headers, move || {
+        archive::serve_candles(&path, now).map(|zip| ("application/zip", zip))
+    })
+    .await
 }
 
 async fn trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
