@@ -1,10 +1,12 @@
 """A year of BTCUSDT 1m candles (or, with `--dataset trades`, a month of BNBUSDT aggregate
-trades), cold, from the simulator with realistic latency and bandwidth: Binance's bulk
-archive files (`--archives only` and `auto`) against REST only (`--archives off`), side by
-side in one run. Prints wall time, requests and the API weight spent (the archive costs
-none).
+trades; with `--dataset okx-klines`, a month of OKX BTC-USDT 1m candles), cold, from the
+simulator with realistic latency and bandwidth: the exchange's bulk archive files
+(`--archives only` and `auto`) against REST only (`--archives off`), side by side in one
+run. Prints wall time, requests and the API weight spent (archive files cost none; OKX
+counts requests, so its weight is its REST requests).
 
-    python bench/backfill/run.py [--dataset trades] [--runs 3] [--latency-ms 100] [--mbps 160]
+    python bench/backfill/run.py [--dataset klines|trades|okx-klines] [--runs 3]
+        [--latency-ms 100] [--mbps 160]
 
 Needs a built CLI (cargo build --release -p cryptocache-cli; or set CRYPTOCACHE_CLI).
 Each run starts a fresh simulator (its clock at 2024-06-01) and an empty cache. The
@@ -25,10 +27,16 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# What each dataset fetches: symbol, what, from, to.
+# What each dataset fetches: exchange, symbol, what, from, to.
 DATASETS = {
-    "klines": ("BTCUSDT", "1m", "2023-05-01", "2024-05-01"),  # 366 days = 527,040 candles
-    "trades": ("BNBUSDT", "trades", "2024-04-01", "2024-05-01"),  # 30 days of aggTrades
+    "klines": ("binance", "BTCUSDT", "1m", "2023-05-01", "2024-05-01"),  # 527,040 candles
+    "trades": ("binance", "BNBUSDT", "trades", "2024-04-01", "2024-05-01"),  # 30 days
+    "okx-klines": ("okx", "BTC-USDT", "1m", "2024-01-01", "2024-02-01"),  # 44,640 candles
+}
+# Paths of archive requests (files, and OKX's index of them), per exchange.
+ARCHIVE_PATHS = {
+    "binance": ("/data/",),
+    "okx": ("/cdn/", "/api/v5/public/market-data-history"),
 }
 NOW_MS = 1_717_245_000_000  # 2024-06-01T12:30:00Z
 # Request weights on Binance spot (spec: klines 2, aggTrades 4, exchangeInfo 20).
@@ -54,14 +62,14 @@ def post(url: str, body: dict) -> None:
 
 
 def one_run(dataset: str, mode: str, latency_ms: int, bytes_per_sec: int) -> dict:
-    symbol, what, start, end = DATASETS[dataset]
+    exchange, symbol, what, start, end = DATASETS[dataset]
     sim = subprocess.Popen(
         [cli(), "sim", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
         url = sim.stdout.readline().decode().strip()
         post(f"{url}/_sim/clock", {"now_ms": NOW_MS})
-        fetch = [cli(), "fetch", "binance", symbol, what, "--from", start, "--to", end]
+        fetch = [cli(), "fetch", exchange, symbol, what, "--from", start, "--to", end]
         fetch += ["--exchange-url", url, "--no-disk", "--memory-mb", "0"]
         if mode != "off":
             # The real archive is static files on a CDN; the simulator builds each file on
@@ -75,7 +83,7 @@ def one_run(dataset: str, mode: str, latency_ms: int, bytes_per_sec: int) -> dic
         post(f"{url}/_sim/delay", {"ms": latency_ms, "bytes_per_sec": bytes_per_sec})
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "rows.csv"
-            cmd = [cli(), "fetch", "binance", symbol, what, "--from", start, "--to", end]
+            cmd = [cli(), "fetch", exchange, symbol, what, "--from", start, "--to", end]
             cmd += ["--exchange-url", url, "--disk", str(Path(tmp) / "disk"), "--archives", mode]
             cmd += ["-o", str(out)]
             started = time.perf_counter()
@@ -89,9 +97,13 @@ def one_run(dataset: str, mode: str, latency_ms: int, bytes_per_sec: int) -> dic
         sim.kill()
         sim.wait()
     endpoints = stats["endpoints"]
-    archive = sum(n for p, n in endpoints.items() if p.startswith("/data/"))
+
+    def is_archive(path: str) -> bool:
+        return path.startswith(ARCHIVE_PATHS[exchange])
+
+    archive = sum(n for p, n in endpoints.items() if is_archive(p))
     rest = stats["total"] - archive
-    weight = sum(WEIGHTS.get(p, 1) * n for p, n in endpoints.items() if not p.startswith("/data/"))
+    weight = sum(WEIGHTS.get(p, 1) * n for p, n in endpoints.items() if not is_archive(p))
     return {"wall": wall, "rows": rows, "rest": rest, "archive": archive, "weight": weight}
 
 
@@ -103,10 +115,11 @@ def main() -> None:
     parser.add_argument("--mbps", type=float, default=160.0, help="link speed, Mbit/s")
     args = parser.parse_args()
     bytes_per_sec = int(args.mbps * 1e6 / 8)
-    symbol, what, start, end = DATASETS[args.dataset]
+    exchange, symbol, what, start, end = DATASETS[args.dataset]
     print(
-        f"{symbol} {what} {start} → {end}, cold; simulator latency {args.latency_ms} ms, "
-        f"{args.mbps:g} Mbit/s; median of {args.runs} runs (runs interleaved)"
+        f"{exchange} {symbol} {what} {start} → {end}, cold; "
+        f"simulator latency {args.latency_ms} ms, {args.mbps:g} Mbit/s; "
+        f"median of {args.runs} runs (runs interleaved)"
     )
     results: dict[str, list[dict]] = {"off": [], "auto": [], "only": []}
     for _ in range(args.runs):

@@ -33,6 +33,17 @@ pub(crate) fn assert_send<F: Future>(future: F) -> send_wrapper::SendWrapper<F> 
     send_wrapper::SendWrapper::new(future)
 }
 
+/// Runs the blocking `task` (hashing or decoding a big file) on the runtime's blocking
+/// threads, so the async workers keep serving.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) async fn blocking<T: Send + 'static>(
+    task: impl FnOnce() -> T + Send + 'static,
+) -> crate::error::Result<T> {
+    tokio::task::spawn_blocking(task)
+        .await
+        .map_err(|e| crate::error::Error::Cache(format!("a blocking task failed: {e}")))
+}
+
 /// Runs `task` in the background when a runtime is there to run it (tokio's, or the
 /// JavaScript event loop on wasm); returns whether it was started.
 #[cfg(not(target_arch = "wasm32"))]

@@ -332,6 +332,35 @@ async fn bybit_trade_history_comes_from_day_files_stored_whole_and_final() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_dropped_halfway_is_resumed_from_its_stored_bytes() {
+    use cryptocache_sim::{venue_trades, Fault, Venue};
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    let day = JAN_2024 + 2 * DAY;
+    let q = cryptocache::RangeQuery::new(Exchange::Bybit, "ETHUSD", day, day + HOUR).market(Market::Inverse);
+    let cache = w.builder().archives(ArchiveMode::Only).build().await.unwrap();
+    // The day file's connection drops after half its bytes: the retry asks for the rest.
+    w.sim.push_faults(vec![Fault::Dropped]);
+    let got = trades_of(&cache, &q).await;
+    let want = venue_trades(Venue::BybitInverse, "ETHUSD", day, day + HOUR, now).unwrap();
+    assert_eq!(
+        got.iter().map(|t| t.time).collect::<Vec<_>>(),
+        want.iter().map(|t| t.time).collect::<Vec<_>>()
+    );
+    let stats = w.sim.stats();
+    assert_eq!(bybit_archive_requests(&w), 2, "the dropped request and the resumed one");
+    assert_eq!(stats.statuses.get(&206), Some(&1), "the rest as a byte range: {:?}", stats.statuses);
+    assert_eq!(stats.faults_served, 1);
+    // About one file's bytes in all: what arrived before the drop was kept.
+    let bytes = cache.stats().upstream.bytes;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let whole = w.builder().disk(elsewhere.path()).archives(ArchiveMode::Only).build().await.unwrap();
+    trades_of(&whole, &q).await;
+    let file_len = whole.stats().upstream.bytes;
+    assert!(bytes < file_len + file_len / 10, "{bytes} bytes received for a file of {file_len}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bybit_days_without_a_file_are_typed_errors_and_nothing_is_cached() {
     use cryptocache_sim::quirks::BYBIT_ARCHIVE_MISSING_DAY_MS;
     let now = JUNE_2024_NOON;

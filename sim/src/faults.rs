@@ -6,7 +6,7 @@ use axum::response::Response;
 
 /// One injected fault. JSON form (for `POST /_sim/faults`), internally tagged:
 /// `{"kind":"status","status":429,"retry_after_secs":7}` (`retry_after_secs`
-/// optional), `{"kind":"malformed"}`, `{"kind":"truncated"}`.
+/// optional), `{"kind":"malformed"}`, `{"kind":"truncated"}`, `{"kind":"dropped"}`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
@@ -25,6 +25,9 @@ pub enum Fault {
     Malformed,
     /// The real reply with its body cut to half its length.
     Truncated,
+    /// The real reply, its declared length kept, the connection dropped halfway through
+    /// the body (what a reset or an idle timeout does to a big download).
+    Dropped,
 }
 
 /// Body of the `Malformed` fault.
@@ -54,6 +57,17 @@ pub(crate) fn malformed() -> Response {
     plain(StatusCode::OK, "application/json", MALFORMED_BODY.to_string())
 }
 
+/// `response` sent with its whole length declared, but only half its body before the
+/// connection drops.
+pub(crate) async fn drop_halfway(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let half = bytes.slice(..bytes.len() / 2);
+    let pieces = futures_util::stream::iter([Ok(half), Err(std::io::Error::other("connection dropped"))]);
+    Response::from_parts(parts, Body::from_stream(pieces))
+}
+
 /// `response` with its body cut to half its length (status and headers kept).
 pub(crate) async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
@@ -73,11 +87,12 @@ mod tests {
             Fault::Status { status: 502, retry_after_secs: None },
             Fault::Malformed,
             Fault::Truncated,
+            Fault::Dropped,
         ];
         let text = serde_json::to_string(&faults).unwrap_or_default();
         assert_eq!(
             text,
-            r#"[{"kind":"status","status":429,"retry_after_secs":7},{"kind":"status","status":502,"retry_after_secs":null},{"kind":"malformed"},{"kind":"truncated"}]"#
+            r#"[{"kind":"status","status":429,"retry_after_secs":7},{"kind":"status","status":502,"retry_after_secs":null},{"kind":"malformed"},{"kind":"truncated"},{"kind":"dropped"}]"#
         );
         let back: Vec<Fault> =
             serde_json::from_str(r#"[{"kind":"status","status":503},{"kind":"truncated"}]"#)

@@ -185,6 +185,7 @@ async fn exchange_gate(State(shared): State<Arc<Shared>>, req: Request, next: Ne
     let response = match &fault {
         None => next.run(req).await,
         Some(Fault::Truncated) => faults::truncate(next.run(req).await).await,
+        Some(Fault::Dropped) => faults::drop_halfway(next.run(req).await).await,
         Some(Fault::Malformed) => faults::malformed(),
         Some(Fault::Status { status, retry_after_secs }) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -310,7 +310,7 @@ impl BinanceArchive {
 
     /// Downloads, verifies and parses one file (`None`: not published). The CSV is
     /// inflated as it is parsed, never held whole.
-    async fn download<T>(
+    async fn download<T: Send + 'static>(
         &self,
         url: &str,
         parse: fn(&mut dyn BufRead, usize) -> std::result::Result<Vec<T>, String>,
@@ -319,14 +319,18 @@ impl BinanceArchive {
         let Download::Verified { file, zip } = self.downloader.verified_zip(url, deadline).await? else {
             return Ok(None);
         };
-        let malformed = |e: String| Error::MalformedResponse {
+        // Inflating and parsing a big file takes seconds: off the async workers.
+        let rows = crate::rt::blocking(move || {
+            let reader = zip.reader().map_err(|e| format!("reading the download: {e}"))?;
+            let entry = super::zip::first_entry(reader)?;
+            let declared = usize::try_from(entry.declared_len).unwrap_or(usize::MAX);
+            parse(&mut std::io::BufReader::new(entry), declared)
+        })
+        .await?;
+        let rows = rows.map_err(|e| Error::MalformedResponse {
             exchange: self.downloader.venue.into(),
             message: format!("{file}: {e}"),
-        };
-        let reader = zip.reader().map_err(|e| malformed(format!("reading the download: {e}")))?;
-        let entry = super::zip::first_entry(reader).map_err(malformed)?;
-        let declared = usize::try_from(entry.declared_len).unwrap_or(usize::MAX);
-        let rows = parse(&mut std::io::BufReader::new(entry), declared).map_err(malformed)?;
+        })?;
         Ok(Some(rows))
     }
 

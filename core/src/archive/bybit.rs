@@ -86,15 +86,21 @@ impl BybitArchive {
             exchange: self.downloader.venue.into(),
             message: format!("{name}: {message}"),
         };
-        // Inflated as it is parsed: the CSV text (several times the gzip) is never whole.
-        // A gzip declares no size: the text is capped, so a bomb is an error.
-        let reader = gz.reader().map_err(|e| malformed(format!("reading the download: {e}")))?;
-        let text = BufReader::new(super::csv::Capped::new(flate2::read::MultiGzDecoder::new(reader)));
-        let hint = usize::try_from(gz.len() / 24).unwrap_or(0);
-        let mut rows = match market {
-            Market::Spot => parse_csv(text, hint, 5, spot_row).and_then(super::csv::same_rows_for_same_ids),
-            _ => parse_csv(text, hint, 7, derivatives_row).and_then(unique_ids),
-        }
+        // Inflated as it is parsed (off the async workers): the CSV text (several times
+        // the gzip) is never whole. A gzip declares no size: the text is capped, so a bomb
+        // is an error.
+        let mut rows = crate::rt::blocking(move || {
+            let reader = gz.reader().map_err(|e| format!("reading the download: {e}"))?;
+            let text = BufReader::new(super::csv::Capped::new(flate2::read::MultiGzDecoder::new(reader)));
+            let hint = usize::try_from(gz.len() / 24).unwrap_or(0);
+            match market {
+                Market::Spot => {
+                    parse_csv(text, hint, 5, spot_row).and_then(super::csv::same_rows_for_same_ids)
+                }
+                _ => parse_csv(text, hint, 7, derivatives_row).and_then(unique_ids),
+            }
+        })
+        .await?
         .map_err(malformed)?;
         rows.sort_by_key(|t| t.time);
         if let Some(stray) = rows.iter().find(|t| !day.contains(t.time)) {

@@ -32,6 +32,9 @@ pub(crate) enum Download {
 /// How long one archive file may take to arrive whole (each chunk must also arrive
 /// within the HTTP timeout).
 const TRANSFER_LIMIT: Duration = Duration::from_secs(3600);
+/// The largest archive file accepted (Binance's biggest monthly aggTrades files are a few
+/// GB unpacked, far less compressed): a reply that runs on is not allowed to fill the disk.
+const MAX_FILE_BYTES: u64 = 8 << 30;
 
 /// Downloads archive files with retries, to disk and resumed where an earlier try or run
 /// stopped, and checks zips against their `.CHECKSUM` file (sha256). Archive downloads
@@ -62,7 +65,13 @@ impl Downloader {
         let file = url.rsplit('/').next().unwrap_or(url);
         let expected =
             String::from_utf8_lossy(&sum).split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-        let actual = sha256_hex(&zip).map_err(|e| self.spool_error(e))?;
+        // Hashing a big file takes seconds: off the async workers.
+        let (zip, actual) = crate::rt::blocking(move || {
+            let sum = sha256_hex(&zip);
+            (zip, sum)
+        })
+        .await?;
+        let actual = actual.map_err(|e| self.spool_error(e))?;
         if expected != actual {
             self.counters.error();
             tracing::warn!(venue = self.venue, file, "archive checksum mismatch");
@@ -125,28 +134,43 @@ impl Downloader {
         // The whole file's length, when the reply says it.
         let total = match reply.status {
             200 => {
-                let validator = reply.header("etag").or_else(|| reply.header("last-modified"));
-                let validator = validator.map(str::to_string);
+                // Only a strong ETag may go in If-Range (RFC 9110 §13.1.5); else the date.
+                let etag = reply.header("etag").filter(|tag| !tag.starts_with("W/"));
+                let validator = etag.or_else(|| reply.header("last-modified")).map(str::to_string);
                 if let Err(e) = with_part(&mut |p| p.restart(validator.as_deref())) {
                     return Verdict::Fail(self.spool_error(e));
                 }
                 reply.header("content-length").and_then(|n| n.parse::<u64>().ok())
             }
-            206 => match reply.header("content-range").and_then(content_range) {
-                Some((Some(start), total)) if start == have => total,
-                _ => {
-                    // Not the rest we asked for: start over.
-                    let _ = with_part(&mut |p| p.restart(None));
-                    return network("a byte range other than the one asked for".into());
+            206 => {
+                // The rest we asked for, of the version we hold (a 206 names its version:
+                // RFC 9110 §15.3.7); anything else starts over.
+                let stored = resume.as_ref().map(|((_, validator), _)| validator.as_str());
+                // Compared like for like: a stored ETag with the reply's, a date with its date.
+                let held = |v: &str| {
+                    let named = if v.starts_with('"') { "etag" } else { "last-modified" };
+                    reply.header(named).is_none_or(|r| r == v)
+                };
+                let version_held = stored.is_none_or(held);
+                match reply.header("content-range").and_then(content_range) {
+                    Some((Some(start), total)) if start == have && version_held => total,
+                    _ => {
+                        if let Err(e) = with_part(&mut |p| p.restart(None)) {
+                            return Verdict::Fail(self.spool_error(e));
+                        }
+                        return network("a byte range other than the one asked for".into());
+                    }
                 }
-            },
+            }
             404 => return Verdict::Done(false),
             416 if resume.is_some() => {
                 // Nothing after the stored bytes: whole already if they are all there.
                 if reply.header("content-range").and_then(content_range) == Some((None, Some(have))) {
                     return Verdict::Done(true);
                 }
-                let _ = with_part(&mut |p| p.restart(None));
+                if let Err(e) = with_part(&mut |p| p.restart(None)) {
+                    return Verdict::Fail(self.spool_error(e));
+                }
                 return network("the stored part is longer than the file".into());
             }
             status => {
@@ -168,12 +192,27 @@ impl Downloader {
                 };
             }
         };
+        if let Some(total) = total.filter(|&total| total > MAX_FILE_BYTES) {
+            return Verdict::Fail(
+                self.malformed(format!("{url} declares {total} bytes, more than we accept")),
+            );
+        }
         loop {
             match reply.chunk().await {
                 Ok(Some(chunk)) => {
                     counters.received(chunk.as_ref().len());
-                    if let Err(e) = with_part(&mut |p| p.append(chunk.as_ref())) {
+                    let mut len = 0;
+                    if let Err(e) = with_part(&mut |p| {
+                        p.append(chunk.as_ref())?;
+                        len = p.len();
+                        Ok(())
+                    }) {
                         return Verdict::Fail(self.spool_error(e));
+                    }
+                    if len > MAX_FILE_BYTES {
+                        return Verdict::Fail(
+                            self.malformed(format!("{url} runs past {MAX_FILE_BYTES} bytes")),
+                        );
                     }
                 }
                 Ok(None) => break,

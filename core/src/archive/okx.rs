@@ -158,8 +158,9 @@ impl OkxArchive {
             let rows = match url {
                 Some(url) => {
                     let spot = series.market == Market::Spot;
+                    let symbol = series.symbol.to_string();
                     let decode =
-                        |text: &mut dyn std::io::BufRead, _| decode_candles(text, &series.symbol, spot);
+                        move |text: &mut dyn std::io::BufRead, _| decode_candles(text, &symbol, spot);
                     let read = || self.download(&url, &name, day_span, deadline, decode, |c| c.open_time);
                     self.candles.get(&url, read).await?
                 }
@@ -187,7 +188,8 @@ impl OkxArchive {
         };
         let rows = match url {
             Some(url) => {
-                let decode = |text: &mut dyn std::io::BufRead, len| decode_trades(text, len, &series.symbol);
+                let symbol = series.symbol.to_string();
+                let decode = move |text: &mut dyn std::io::BufRead, len| decode_trades(text, len, &symbol);
                 let read = || self.download(&url, &name, span, deadline, decode, |t| t.time);
                 self.trades.get(&url, read).await?
             }
@@ -280,18 +282,28 @@ impl OkxArchive {
         name: &str,
         day: TimeRange,
         deadline: crate::rt::Instant,
-        decode: impl FnOnce(&mut dyn std::io::BufRead, u64) -> std::result::Result<Vec<T>, String>,
+        decode: impl FnOnce(&mut dyn std::io::BufRead, u64) -> std::result::Result<Vec<T>, String>
+            + Send
+            + 'static,
         time_of: fn(&T) -> i64,
-    ) -> Result<Option<Arc<Vec<T>>>> {
+    ) -> Result<Option<Arc<Vec<T>>>>
+    where
+        T: Send + 'static,
+    {
         let Some(zip) = self.downloader.file(url, deadline).await? else { return Ok(None) };
         let malformed = |message: String| Error::MalformedResponse {
             exchange: self.downloader.venue.into(),
             message: format!("{name}: {message}"),
         };
-        let reader = zip.reader().map_err(|e| malformed(format!("reading the download: {e}")))?;
-        let entry = super::zip::first_entry(reader).map_err(malformed)?;
-        let declared = entry.declared_len;
-        let rows = decode(&mut BufReader::new(entry), declared).map_err(malformed)?;
+        // Inflating and parsing takes a while for a busy day: off the async workers.
+        let rows = crate::rt::blocking(move || {
+            let reader = zip.reader().map_err(|e| format!("reading the download: {e}"))?;
+            let entry = super::zip::first_entry(reader)?;
+            let declared = entry.declared_len;
+            decode(&mut BufReader::new(entry), declared)
+        })
+        .await?
+        .map_err(malformed)?;
         if let Some(stray) = rows.iter().map(time_of).find(|t| !day.contains(*t)) {
             return Err(malformed(format!("a row at {stray} is outside the file's UTC+8 day")));
         }

@@ -29,13 +29,23 @@ pub(crate) struct Spool {
 
 impl Spool {
     /// Downloads in `{disk}/.downloads` (beside the disk tier, which ignores dot folders),
-    /// or in the system's temporary folder without a disk tier.
+    /// or without a disk tier in the user's cache folder (`$XDG_CACHE_HOME` or
+    /// `~/.cache`, then `cryptocache/downloads`). A folder that is not a real folder of
+    /// this user's (a shared temporary folder, a symlink) is never used: then a new folder
+    /// of this process's own is, and nothing is resumed across runs.
     pub(crate) fn beside(disk: Option<&Path>) -> Self {
-        let dir = match disk {
-            Some(disk) => disk.join(".downloads"),
-            None => std::env::temp_dir().join("cryptocache-downloads"),
+        let user_cache = || {
+            let xdg = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from);
+            xdg.or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         };
-        let spool = Spool { dir };
+        let wanted = match disk {
+            Some(disk) => Some(disk.join(".downloads")),
+            None => user_cache().map(|cache| cache.join("cryptocache").join("downloads")),
+        };
+        let spool = match wanted.filter(|dir| own_private_dir(dir).is_ok()) {
+            Some(dir) => Spool { dir },
+            None => Spool { dir: std::env::temp_dir().join(unique_name("cryptocache-downloads")) },
+        };
         spool.remove_abandoned();
         spool
     }
@@ -43,37 +53,100 @@ impl Spool {
     /// The part file for `url`: the one other runs left to resume, or a private one when
     /// another process is writing it now.
     pub(crate) fn part(&self, url: &str) -> io::Result<Part> {
-        create_private_dir(&self.dir)?;
+        own_private_dir(&self.dir)?;
         let name = url_hash(url);
         let path = self.dir.join(format!("{name}.part"));
-        let shared = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path);
-        if let Ok(file) = shared {
-            if file.try_lock().is_ok() {
-                let validator_path = self.dir.join(format!("{name}.validator"));
-                let validator = fs::read_to_string(&validator_path).ok().filter(|v| !v.is_empty());
-                let len = file.metadata()?.len();
-                return Ok(Part { file, path, validator_path, validator, len, private: false });
+        let validator_path = self.dir.join(format!("{name}.validator"));
+        // A file removed by its finisher between our open and our lock is not the part
+        // any more: open again (a few times, then go private).
+        for _ in 0..3 {
+            let Ok(file) = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)
+            else {
+                break;
+            };
+            if file.try_lock().is_err() {
+                break; // another process is writing it
+            }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            let validator = fs::read_to_string(&validator_path).ok().filter(|v| is_validator(v));
+            let len = file.metadata()?.len();
+            return Ok(Part { file, path, validator_path, validator, len, private: false });
+        }
+        for _ in 0..5 {
+            let unique = unique_name(&name);
+            let path = self.dir.join(format!("{unique}.private"));
+            match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    let validator_path = self.dir.join(format!("{unique}.private-validator"));
+                    return Ok(Part { file, path, validator_path, validator: None, len: 0, private: true });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
             }
         }
-        let unique = format!("{name}.{}.{}", std::process::id(), PRIVATE.fetch_add(1, Ordering::Relaxed));
-        let path = self.dir.join(format!("{unique}.private"));
-        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
-        let validator_path = self.dir.join(format!("{unique}.private-validator"));
-        Ok(Part { file, path, validator_path, validator: None, len: 0, private: true })
+        Err(io::Error::new(io::ErrorKind::AlreadyExists, "no free name for a private download"))
     }
 
+    /// Removes parts (and their validators) untouched for [`ABANDONED_AFTER`] that no
+    /// process is writing, and private files left by processes that died.
     fn remove_abandoned(&self) {
         let Ok(entries) = fs::read_dir(&self.dir) else { return };
-        for entry in entries.flatten() {
-            let old = entry
-                .metadata()
+        let old = |path: &Path| {
+            fs::metadata(path)
                 .and_then(|m| m.modified())
-                .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > ABANDONED_AFTER));
-            if old {
-                let _ = fs::remove_file(entry.path());
+                .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > ABANDONED_AFTER))
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+            if let Some(stem) = name.strip_suffix(".part") {
+                let unused = OpenOptions::new().write(true).open(&path).is_ok_and(|f| f.try_lock().is_ok());
+                if unused && old(&path) {
+                    let _ = fs::remove_file(self.dir.join(format!("{stem}.validator")));
+                    let _ = fs::remove_file(&path);
+                }
+            } else if name.ends_with(".validator") {
+                let part = path.with_extension("part");
+                if !part.exists() && old(&path) {
+                    let _ = fs::remove_file(&path);
+                }
+            } else if old(&path) {
+                let _ = fs::remove_file(&path); // a dead process's private file
             }
         }
     }
+}
+
+/// Whether `file` (open) is still the file named `path`.
+fn same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(open), Ok(named)) => (open.dev(), open.ino()) == (named.dev(), named.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+/// A stored validator fit to be sent back: an ETag or a date, printable ASCII (a torn or
+/// tampered file is ignored, and its part started over).
+fn is_validator(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 256 && text.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// `prefix` made unique to this process and moment.
+fn unique_name(prefix: &str) -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let n = PRIVATE.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}.{}.{n}.{nanos:09}", std::process::id())
 }
 
 /// A download in progress: the bytes stored so far and what they came with.
@@ -172,13 +245,21 @@ impl Drop for Spooled {
     }
 }
 
-/// A folder only this user can read (downloads are trusted once checked).
-fn create_private_dir(dir: &Path) -> io::Result<()> {
+/// Creates `dir` if needed and checks it is a real folder (not a symlink) that only this
+/// user can enter: downloads are trusted once checked, so nobody else may plant a part.
+/// Changing its mode to `0700` succeeds only for its owner.
+fn own_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    builder.create(dir)?;
+    if !fs::symlink_metadata(dir)?.is_dir() {
+        return Err(io::Error::other(format!("{} is not a folder", dir.display())));
+    }
+    #[cfg(unix)]
+    fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
 }
 
 /// The first 128 bits of the URL's sha256, in hex.
@@ -237,6 +318,30 @@ mod tests {
         assert_eq!((again.len(), again.resume_headers()), (0, None));
         again.discard();
         assert_eq!(fs::read_dir(dir.path().join(".downloads")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_torn_validator_is_ignored_and_a_symlinked_folder_is_not_used() {
+        let (dir, spool) = spool();
+        let mut part = spool.part("http://x/c.zip").unwrap();
+        part.restart(Some("\"v\"")).unwrap();
+        part.append(b"abc").unwrap();
+        drop(part);
+        let validator = fs::read_dir(dir.path().join(".downloads"))
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().extension().is_some_and(|x| x == "validator"))
+            .unwrap();
+        fs::write(validator.path(), b"\0\0\0").unwrap();
+        assert_eq!(spool.part("http://x/c.zip").unwrap().resume_headers(), None);
+
+        #[cfg(unix)]
+        {
+            let elsewhere = tempfile::tempdir().unwrap();
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(elsewhere.path(), &link).unwrap();
+            assert!(own_private_dir(&link).is_err(), "a symlink is not a folder of ours");
+        }
     }
 
     #[test]
