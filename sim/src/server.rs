@@ -200,13 +200,12 @@ async fn exchange_gate(State(shared): State<Arc<Shared>>, req: Request, next: Ne
 }
 
 /// `response` as it arrives over a link of `rate` bytes per second: its body is sent in
-/// pieces, one every 50 ms, so a client sees a big file arrive over seconds (and can be
-/// interrupted in the middle of it).
+/// pieces of 50 ms worth each, so a client sees a big file arrive over seconds (and can
+/// be interrupted in the middle of it).
 async fn at_bandwidth(response: Response, rate: u64) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let piece = usize::try_from(rate / 20).unwrap_or(usize::MAX).max(1024);
-    let tick = Duration::from_secs_f64(piece as f64 / rate as f64);
     parts.headers.insert(axum::http::header::CONTENT_LENGTH, axum::http::HeaderValue::from(bytes.len()));
     let pieces = futures_util::stream::unfold(0, move |at| {
         let bytes = bytes.clone();
@@ -214,8 +213,9 @@ async fn at_bandwidth(response: Response, rate: u64) -> Response {
             if at >= bytes.len() {
                 return None;
             }
-            tokio::time::sleep(tick).await;
             let end = (at + piece).min(bytes.len());
+            // Each piece takes its own length's time (a small reply is not rounded up).
+            tokio::time::sleep(Duration::from_secs_f64((end - at) as f64 / rate as f64)).await;
             Some((Ok::<_, std::convert::Infallible>(bytes.slice(at..end)), end))
         }
     });
