@@ -211,7 +211,9 @@ impl Part {
 
 impl Drop for Part {
     fn drop(&mut self) {
-        if self.private {
+        // An empty part has nothing to resume (a download given up before its first byte,
+        // e.g. a read-ahead when the process ends).
+        if self.private || self.len == 0 {
             let _ = fs::remove_file(&self.path);
             let _ = fs::remove_file(&self.validator_path);
         }
