@@ -9,6 +9,7 @@ use common::*;
 use cryptocache::segment::Origin;
 use cryptocache::{ArchiveMode, CoverageQuery, DataKind, Error, Exchange, KlineQuery, Market, SegmentStatus};
 use cryptocache_sim::quirks::{BINANCE_ARCHIVE_BAD_CHECKSUM_DAY_MS, BINANCE_ARCHIVE_MISSING_DAY_MS};
+use cryptocache_sim::redis_server::{redis_available, RedisOptions, RedisServer};
 use cryptocache_sim::SimConfig;
 
 /// 2024-01-01T00:00:00Z.
@@ -78,6 +79,80 @@ async fn auto_serves_closed_history_from_archives_and_rest_where_a_checksum_fail
     let origins_again: Vec<_> =
         again.coverage(&coverage_of(&q)).await.unwrap().segments.iter().map(|s| s.origin).collect();
     assert_eq!(origins_again, origins, "the origin is stored with the segment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_monthly_file_fills_every_segment_it_covers_in_every_tier_at_once() {
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR; // 2024-03-25 12:00: January's monthly file is out
+    let w = World::at(now, SimConfig::default()).await;
+    assert!(
+        redis_available(),
+        "redis-server is not installed (CI installs it: apt-get install redis-server)"
+    );
+    let redis = RedisServer::start(RedisOptions::default()).expect("redis-server starts");
+    let cache = w.builder().archives(ArchiveMode::Auto).redis(redis.url()).build().await.unwrap();
+    // One hour in the middle of January: one segment asked for, one file read.
+    let hour = query("BTCUSDT", "1m", JAN_2024 + 9 * DAY, JAN_2024 + 9 * DAY + HOUR);
+    assert_matches_sim(&cache.klines(&hour).await.unwrap(), &hour, now);
+    assert_eq!(archive_requests(&w), 2, "January's zip and its CHECKSUM");
+    let after_first = w.sim.stats().total;
+
+    // Every 1000-minute segment lying wholly inside January is now in Redis and on disk:
+    // other processes, with archives off (a miss would go to REST), read all of them
+    // for free from either.
+    let january = planned_segments(&query("BTCUSDT", "1m", JAN_2024, JAN_2024 + 31 * DAY), Market::Spot, now);
+    let inside: Vec<_> = january
+        .iter()
+        .filter(|k| k.span().start >= JAN_2024 && k.span().end <= JAN_2024 + 31 * DAY)
+        .collect();
+    assert_eq!(inside.len(), 43, "44,640 minutes hold 43 whole 1000-minute segments");
+    let whole = query("BTCUSDT", "1m", inside[0].span().start, inside[42].span().end);
+    let keys = redis.cli(&["KEYS", "cc:v2:*:binance:spot:klines:1m:{BTCUSDT}:*"]).expect("redis-cli runs");
+    assert_eq!(keys.lines().count(), 43, "{keys}");
+    let shared = w.builder().archives(ArchiveMode::Off).no_disk().redis(redis.url()).build().await.unwrap();
+    assert_matches_sim(&shared.klines(&whole).await.unwrap(), &whole, now);
+    assert_eq!(shared.stats().tier("redis").unwrap().hits, 43);
+    let other = w.builder().archives(ArchiveMode::Off).build().await.unwrap();
+    assert_matches_sim(&other.klines(&whole).await.unwrap(), &whole, now);
+    assert_eq!(other.stats().tier("disk").unwrap().hits, 43);
+    assert_eq!(w.sim.stats().total, after_first, "zero requests of any kind");
+    let report = other.coverage(&coverage_of(&whole)).await.unwrap();
+    assert_eq!(report.segments.len(), 43);
+    assert!(report.segments.iter().all(|s| s.origin == Some(Origin::Archive)), "{report:?}");
+    assert!(report.segments.iter().all(|s| s.status == SegmentStatus::Cached), "final: {report:?}");
+
+    // The segments reaching into December or February were not in the file alone: asked
+    // for, they cost a request.
+    let edge = query("BTCUSDT", "1m", JAN_2024 - HOUR, JAN_2024);
+    assert_matches_sim(&other.klines(&edge).await.unwrap(), &edge, now);
+    assert_eq!(w.kline_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_loads_of_one_file_store_each_segment_once() {
+    let now = JAN_2024 + 84 * DAY + 12 * HOUR;
+    let w = World::at(now, SimConfig::default()).await;
+    // `only`: no listing probe loading the first segment alone, so four loads wait on
+    // January's file at once.
+    let cache = w.builder().archives(ArchiveMode::Only).upstream_concurrency(4).build().await.unwrap();
+    // All of January: its 43 inner segments and the two reaching into December and
+    // February, several loading at once from the same monthly file.
+    let q = query("BTCUSDT", "1m", JAN_2024, JAN_2024 + 31 * DAY);
+    assert_matches_sim(&cache.klines(&q).await.unwrap(), &q, now);
+    let planned = planned_segments(&q, Market::Spot, now).len() as u64;
+    assert_eq!(planned, 45);
+    // The edge segments read December's and February's files too: their inner segments
+    // were stored with them.
+    let inner = |from: i64, to: i64| {
+        let keys = planned_segments(&query("BTCUSDT", "1m", from, to), Market::Spot, now);
+        keys.iter().filter(|k| k.span().start >= from && k.span().end <= to).count() as u64
+    };
+    let (december, february) =
+        (inner(JAN_2024 - 31 * DAY, JAN_2024), inner(JAN_2024 + 31 * DAY, JAN_2024 + 60 * DAY));
+    assert_eq!((december, february), (44, 41));
+    let writes = cache.stats().tier("disk").unwrap().writes;
+    assert_eq!(writes, planned + december + february, "each segment written once");
+    assert_eq!(w.kline_requests(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

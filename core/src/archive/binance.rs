@@ -136,7 +136,7 @@ impl BinanceArchive {
         let code = interval_code(series.interval).ok_or_else(|| {
             self.not_archived(series, span, "the archive has no such interval".into(), None)
         })?;
-        let mut out = ArchivedKlines { candles: Vec::new(), files: Vec::new() };
+        let mut out = ArchivedKlines { candles: Vec::new(), files: Vec::new(), whole_files: Vec::new() };
         let deadline = self.deadline();
         for month in month_index(span.start)..=month_index(span.end - 1) {
             let whole = Period::Month(month);
@@ -198,6 +198,7 @@ impl BinanceArchive {
         let from = rows.partition_point(|c| c.open_time < part.start);
         out.candles.extend(rows[from..].iter().take_while(|c| c.open_time < part.end).cloned());
         out.files.push(self.file_name(series, code, period));
+        out.whole_files.push((period.span(), rows));
         Ok(true)
     }
 

@@ -9,6 +9,7 @@ use crate::candles::Candle;
 use crate::error::{Error, Result};
 use crate::exchange::retry::{self, RetryPolicy, Verdict};
 use crate::exchange::HttpClient;
+use crate::model::TimeRange;
 use crate::stats::UpstreamCounters;
 
 /// Candles an archive holds for one span, with the files they came from.
@@ -18,6 +19,9 @@ pub(crate) struct ArchivedKlines {
     pub candles: Vec<Candle>,
     /// The archive files read, by name.
     pub files: Vec<String>,
+    /// The same files whole: the span each covers and all its rows, sorted by open time
+    /// (the other segments inside them are stored at once).
+    pub whole_files: Vec<(TimeRange, Arc<Vec<Candle>>)>,
 }
 
 /// A file download's outcome: its verified file, or the exchange saying it has none.

@@ -37,7 +37,7 @@ pub(crate) use binance::{ArchivedFundingSpan, BinanceArchive};
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub(crate) use bybit::BybitArchive;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
-pub(crate) use download::Downloader;
+pub(crate) use download::{ArchivedKlines, Downloader};
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub(crate) use okx::{publishes_interval as okx_publishes_interval, utc8_day_of, utc8_day_span, OkxArchive};
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]

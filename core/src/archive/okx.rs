@@ -20,7 +20,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::csv::{parse_csv, CsvLine};
-use super::download::Downloader;
+use super::download::{ArchivedKlines, Downloader};
 use super::files::FileCache;
 use crate::candles::Candle;
 use crate::error::{Error, Result};
@@ -140,13 +140,18 @@ impl OkxArchive {
     /// The 1-minute candles of `series` opening in `span`, from the day files of the
     /// UTC+8 days it touches. A day that is not over, or whose file is not listed, is
     /// `NotArchived` naming the file; a damaged file is `MalformedResponse`.
-    pub(crate) async fn klines(&self, series: &SeriesKey, span: TimeRange, now: i64) -> Result<Vec<Candle>> {
+    pub(crate) async fn klines(
+        &self,
+        series: &SeriesKey,
+        span: TimeRange,
+        now: i64,
+    ) -> Result<ArchivedKlines> {
         if !publishes_interval(series.interval) {
             let reason = format!("OKX publishes only 1m candle files, not {}", series.interval);
             return Err(super::not_archived("okx", series, span, reason, None));
         }
         let deadline = crate::rt::Instant::now() + self.downloader.retry.max_wait;
-        let mut out = Vec::new();
+        let mut out = ArchivedKlines { candles: Vec::new(), files: Vec::new(), whole_files: Vec::new() };
         for day in utc8_day_of(span.start)..=utc8_day_of(span.end - 1) {
             let day_span = utc8_day_span(day);
             let name = Module::Candles.file_name(&series.symbol, day);
@@ -169,7 +174,9 @@ impl OkxArchive {
             let rows = rows.ok_or_else(|| {
                 super::file_not_out("okx", series, day_span, &name, day_span.end + PUBLICATION_LAG_MS, now)
             })?;
-            out.extend(rows.iter().filter(|c| span.contains(c.open_time)).copied());
+            out.candles.extend(rows.iter().filter(|c| span.contains(c.open_time)).copied());
+            out.files.push(name);
+            out.whole_files.push((day_span, rows));
         }
         Ok(out)
     }

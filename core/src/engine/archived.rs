@@ -4,7 +4,9 @@
 //! serves no history at all (Bybit trades), the archive serves every closed day, and
 //! what it cannot serve is a typed error in `auto` too.
 //!
-//! Klines: a segment is served from archive files only when they give every slot of it.
+//! Klines: a segment is served from archive files only when they give every slot of it;
+//! the other segments lying wholly inside the files read for it are stored at once (a
+//! monthly file of 1m candles holds ~44).
 //! Trades, Binance aggTrades (daily files): the file's aggregate ids must be consecutive;
 //! then every hour strictly between the hours of its first and last trade is whole (ids
 //! prove nothing is missing there), and all of those hours are stored at once. The hours
@@ -202,15 +204,12 @@ impl Engine {
                 let span = key.span();
                 let sequential = archives.read_ends.get(&(Arc::clone(series), span.start)).is_some();
                 let read = archive.klines(series, span, now, sequential).await?;
-                archives.read_ends.insert((Arc::clone(series), span.end), ());
                 tracing::debug!(segment = %key.storage_key("cc"), files = ?read.files, "segment from archive files");
-                let columns = normalize_candles(key, read.candles);
-                let complete = crate::table::Table::len(&columns) as i64 == series.kind.slots_per_segment();
-                return Ok(FromArchive {
-                    payload: Payload::Candles(Arc::new(columns)),
-                    complete,
-                    siblings: Vec::new(),
-                });
+                let read = self.segments_of_files(key, read, auto, now);
+                // The segments stored with this one end where a sequential reader goes on.
+                let ends = std::iter::once(span.end).chain(read.siblings.iter().map(|s| s.key.span().end));
+                ends.for_each(|end| archives.read_ends.insert((Arc::clone(series), end), ()));
+                return Ok(read);
             }
             (Exchange::Binance, DataKind::Trades, Some(archive), _, _) => {
                 let day = key.span().start.div_euclid(DAY_MS);
@@ -265,13 +264,8 @@ impl Engine {
             }
             (Exchange::Okx, DataKind::Klines, _, _, Some(archive)) => {
                 // Day files of UTC+8 days; a segment is whole when they give every slot.
-                let columns = normalize_candles(key, archive.klines(series, key.span(), now).await?);
-                let complete = crate::table::Table::len(&columns) as i64 == series.kind.slots_per_segment();
-                return Ok(FromArchive {
-                    payload: Payload::Candles(Arc::new(columns)),
-                    complete,
-                    siblings: Vec::new(),
-                });
+                let read = archive.klines(series, key.span(), now).await?;
+                return Ok(self.segments_of_files(key, read, auto, now));
             }
             (Exchange::Okx, DataKind::Trades, _, _, Some(archive)) => {
                 // OKX's days are UTC+8 days; the file is OKX's record of the whole day.
@@ -291,8 +285,67 @@ impl Engine {
         ))
     }
 
+    /// Whether segment `k`, which a file read for another segment covers, is left to
+    /// others: memory holds it fresh, or a load of its own is running (concurrent loads
+    /// of one file would otherwise each store all of it).
+    #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+    fn sibling_taken(&self, k: &SegmentKey, now: i64) -> bool {
+        self.memory.as_ref().and_then(|m| m.get(k)).is_some_and(|s| s.is_fresh(now))
+            || self.flights.is_running(k)
+    }
+
+    /// Kline segment `key` from the archive files read for it, and the other segments
+    /// lying wholly inside those files (a monthly file of 1m candles holds ~44), stored
+    /// with it so each file is read once: in `auto` only whole ones old enough for
+    /// archives, and none [taken](Self::sibling_taken) by others. A segment is whole when the files
+    /// give every slot of it.
+    #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+    fn segments_of_files(
+        &self,
+        key: &SegmentKey,
+        read: crate::archive::ArchivedKlines,
+        auto: bool,
+        now: i64,
+    ) -> FromArchive {
+        let series = &key.series;
+        let whole = |columns: &crate::candles::CandleColumns| {
+            crate::table::Table::len(columns) as i64 == series.kind.slots_per_segment()
+        };
+        let columns = normalize_candles(key, read.candles);
+        let complete = whole(&columns);
+        let cutoff = now.div_euclid(DAY_MS) * DAY_MS - AUTO_LAG_MS;
+        let mut siblings = Vec::new();
+        for (file, rows) in &read.whole_files {
+            let first = SegmentKey::containing(series, file.start);
+            let first = if first.span().start < file.start { first.index + 1 } else { first.index };
+            let inside = (first..)
+                .map(|index| SegmentKey { series: Arc::clone(series), index })
+                .take_while(|k| k.span().end <= file.end);
+            for k in inside {
+                let span = k.span();
+                if k.index == key.index || (auto && span.end > cutoff) || self.sibling_taken(&k, now) {
+                    continue;
+                }
+                let (lo, hi) = (
+                    rows.partition_point(|c| c.open_time < span.start),
+                    rows.partition_point(|c| c.open_time < span.end),
+                );
+                let columns = normalize_candles(&k, rows[lo..hi].to_vec());
+                let complete = whole(&columns);
+                if auto && !complete {
+                    // REST decides about it when it is asked for.
+                    continue;
+                }
+                let payload = Payload::Candles(Arc::new(columns));
+                siblings.push(Sibling { key: k, payload, complete });
+            }
+        }
+        FromArchive { payload: Payload::Candles(Arc::new(columns)), complete, siblings }
+    }
+
     /// Segment `key` (one hour) from the trades of a day file covering `day`, and the
-    /// day's other hours that are not held fresh in memory (in `auto`, only whole ones);
+    /// day's other hours not taken by others ([`Self::sibling_taken`]; in `auto`, only
+    /// whole ones);
     /// `whole` says which hours the file gives whole.
     #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
     fn day_of_trades(
@@ -319,10 +372,7 @@ impl Engine {
         let siblings = (hour(day.start)..hour(day.end))
             .filter(|&h| h != key.index)
             .map(|index| SegmentKey { series: Arc::clone(series), index })
-            .filter(|k| {
-                (!auto || whole(k))
-                    && !self.memory.as_ref().and_then(|m| m.get(k)).is_some_and(|s| s.is_fresh(now))
-            })
+            .filter(|k| (!auto || whole(k)) && !self.sibling_taken(k, now))
             .map(|k| Sibling { payload: payload_of(&k), complete: whole(&k), key: k })
             .collect();
         FromArchive { payload: payload_of(key), complete: whole(key), siblings }

@@ -31,6 +31,8 @@ pub const STALE_TMP: Duration = Duration::from_secs(600);
 
 /// Directory of temporary files, under the versioned root.
 const TMP_DIR: &str = ".tmp";
+/// Threads writing one batch of segment files at once.
+const PARALLEL_WRITES: usize = 8;
 
 /// Segment files under one root directory.
 #[derive(Debug, Clone)]
@@ -205,18 +207,30 @@ impl Tier for DiskTier {
     }
 
     fn put_many<'a>(&'a self, items: &'a [Stored]) -> BoxFuture<'a, Result<()>> {
+        // Each file is synced before it is renamed into place: a batch (the segments of
+        // one archive file) is written by several threads, so their syncs overlap.
+        let writers = items.len().clamp(1, PARALLEL_WRITES);
+        let shares: Vec<Vec<Stored>> =
+            (0..writers).map(|w| items.iter().skip(w).step_by(writers).cloned().collect()).collect();
         let this = self.clone();
-        let items = items.to_vec();
         async move {
-            tokio::task::spawn_blocking(move || {
-                items.iter().try_for_each(|item| {
-                    this.write(item).map_err(|e| {
-                        Error::Cache(format!("disk write {}: {e}", this.path_of(&item.segment.key).display()))
+            let tasks = shares.into_iter().map(|share| {
+                let this = this.clone();
+                tokio::task::spawn_blocking(move || {
+                    share.iter().try_for_each(|item| {
+                        this.write(item).map_err(|e| {
+                            Error::Cache(format!(
+                                "disk write {}: {e}",
+                                this.path_of(&item.segment.key).display()
+                            ))
+                        })
                     })
                 })
-            })
-            .await
-            .map_err(|e| Error::Cache(format!("disk write task failed: {e}")))?
+            });
+            for task in futures_util::future::join_all(tasks).await {
+                task.map_err(|e| Error::Cache(format!("disk write task failed: {e}")))??;
+            }
+            Ok(())
         }
         .boxed()
     }
