@@ -165,6 +165,8 @@ async fn coverage_reports_what_a_fetch_left_in_the_cache() {
     let common = ["--exchange-url", url.as_str(), "--disk", disk.as_str()];
     let mut fetch = vec!["fetch", "binance", "BTCUSDT", "1m", "--from", "2020-02-19", "--to", "2020-02-20"];
     fetch.extend(common);
+    // REST alone: archives would store every segment of February's monthly file.
+    fetch.extend(["--archives", "off"]);
     let out = cryptocache(&fetch);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("(1 gap)"), "{}", text(&out.stderr));
@@ -204,6 +206,9 @@ async fn funding_older_than_okx_keeps_is_an_error_not_an_empty_answer() {
         &url,
         "--disk",
         &disk,
+        // REST alone (the archive's files are tested in cli/tests/archives.rs).
+        "--archives",
+        "off",
     ]);
     assert!(!out.status.success(), "must not print an empty answer and exit 0");
     let stderr = text(&out.stderr);

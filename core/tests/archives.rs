@@ -710,3 +710,85 @@ async fn okx_spot_files_of_the_older_layout_and_a_missing_day() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okx_funding_past_rest_retention_comes_from_utc8_day_files_of_every_swap() {
+    use cryptocache_sim::quirks::OKX_ARCHIVE_MISSING_DAY_MS;
+    use cryptocache_sim::{venue_funding, Venue};
+    let now = JUNE_2024_NOON;
+    let w = World::at(now, SimConfig::default()).await;
+    // 2024-01-03 .. 01-13: five months back (REST keeps three). ETH-USDT-SWAP funds every
+    // 4 h from 2024-01-01, every 8 h before: its segment holds both.
+    let (start, end) = (JAN_2024 + 2 * DAY, JAN_2024 + 12 * DAY);
+    let q =
+        |symbol: &str| cryptocache::RangeQuery::new(Exchange::Okx, symbol, start, end).market(Market::Linear);
+    let off = w.builder().archives(ArchiveMode::Off).no_disk().build().await.unwrap();
+    assert!(matches!(off.funding_rates(&q("ETH-USDT-SWAP")).await, Err(Error::OutOfRetention { .. })));
+
+    let cache = w.builder().archives(ArchiveMode::Auto).build().await.unwrap();
+    let settled = |symbol: &str| -> Vec<(i64, u64)> {
+        let rows = venue_funding(Venue::OkxSwap, symbol, start, end, now).unwrap();
+        rows.iter().map(|f| (f.time, f.realized_rate.unwrap().to_bits())).collect()
+    };
+    let as_bits = |rows: Vec<cryptocache::FundingRate>| -> Vec<(i64, u64)> {
+        rows.iter().map(|f| (f.time, f.rate.to_bits())).collect()
+    };
+    let eth = as_bits(funding_of(&cache, &q("ETH-USDT-SWAP")).await);
+    assert_eq!(eth.len(), 10 * 6, "every 4 hours");
+    assert_eq!(eth, settled("ETH-USDT-SWAP"), "the settled rates (REST's realizedRate), bit for bit");
+    assert_eq!(w.requests("/api/v5/public/funding-rate-history"), 0);
+    let (_, files) = okx_archive_requests(&w);
+    // The segment (1000 hours from 2023-12-17 08:00 UTC) touches 43 UTC+8 days
+    // (2023-12-17 to 2024-01-28 on that clock).
+    assert_eq!(files, 43);
+    let coverage = cache
+        .coverage(&CoverageQuery {
+            kind: DataKind::Funding,
+            interval: None,
+            ..okx_trades_coverage(Market::Linear, "ETH-USDT-SWAP", start, end)
+        })
+        .await
+        .unwrap();
+    assert!(
+        coverage
+            .segments
+            .iter()
+            .all(|s| s.origin == Some(Origin::Archive) && s.status == SegmentStatus::Cached),
+        "whole, so final: {coverage:?}"
+    );
+
+    // Every swap is in the same files: another swap costs index calls only.
+    let btc = as_bits(funding_of(&cache, &q("BTC-USDT-SWAP")).await);
+    assert_eq!(btc, settled("BTC-USDT-SWAP"));
+    assert_eq!(btc.len(), 10 * 3, "every 8 hours");
+    assert_eq!(okx_archive_requests(&w).1, files, "no file downloaded again");
+
+    // Within REST's three months (April): the files and REST give the same events.
+    let april = JAN_2024 + 91 * DAY;
+    let recent = cryptocache::RangeQuery::new(Exchange::Okx, "ETH-USDT-SWAP", april, april + 10 * DAY)
+        .market(Market::Linear);
+    let from_files = as_bits(funding_of(&cache, &recent).await);
+    assert_eq!(w.requests("/api/v5/public/funding-rate-history"), 0, "the files served it");
+    assert_eq!(as_bits(funding_of(&off, &recent).await), from_files, "REST gives the same, bit for bit");
+    assert_eq!(from_files.len(), 10 * 6);
+    assert_eq!(cache.stats().upstream.archive_disagreements, 0);
+
+    // The UTC+8 day missing from the archive: a typed error naming the file, nothing cached.
+    let missing = cryptocache::RangeQuery::new(
+        Exchange::Okx,
+        "ETH-USDT-SWAP",
+        OKX_ARCHIVE_MISSING_DAY_MS,
+        OKX_ARCHIVE_MISSING_DAY_MS + DAY,
+    )
+    .market(Market::Linear);
+    match cache.funding_rates(&missing).await {
+        Err(Error::NotArchived { reason, .. }) => {
+            assert!(reason.contains("allswaprate-swaprate-2024-02-20.zip"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Spot has no funding at all, and dated futures no funding file.
+    let futures =
+        cryptocache::RangeQuery::new(Exchange::Okx, "BTC-USD-240628", start, end).market(Market::Inverse);
+    assert!(cache.funding_rates(&futures).await.is_err());
+}

@@ -14,16 +14,20 @@ const NOW: i64 = 1_717_200_000_000;
 /// 2024-01-02 00:00 on the UTC+8 clock = 2024-01-01T16:00:00Z.
 const JAN_2_UTC8: i64 = 1_704_124_800_000;
 
-fn unzip(zip: &[u8]) -> String {
+fn unzip_bytes(zip: &[u8]) -> Vec<u8> {
     assert_eq!(&zip[..4], b"PK\x03\x04", "a zip");
     let le16 = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]) as usize;
     let le32 = |at: usize| u32::from_le_bytes([zip[at], zip[at + 1], zip[at + 2], zip[at + 3]]) as usize;
     let (packed, name_len) = (le32(18), le16(26));
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     flate2::read::DeflateDecoder::new(&zip[30 + name_len..30 + name_len + packed])
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .unwrap();
-    text
+    bytes
+}
+
+fn unzip(zip: &[u8]) -> String {
+    String::from_utf8(unzip_bytes(zip)).expect("UTF-8 text")
 }
 
 async fn index(sim: &cryptocache_sim::Sim, query: &str) -> serde_json::Value {
@@ -117,9 +121,9 @@ async fn spot_files_keep_the_bilingual_header_and_what_is_not_out_is_not_listed(
     assert_eq!(names, ["BTC-USDT-trades-2024-05-30.zip", "BTC-USDT-trades-2024-05-29.zip"], "two days late");
     let too_long = index(&sim, &q(NOW - 30 * DAY, NOW)).await;
     assert_eq!(too_long["code"], "50076");
-    let funding =
-        index(&sim, "module=3&instType=SWAP&instFamilyList=BTC-USDT&dateAggrType=daily&begin=0&end=0").await;
-    assert_eq!(funding["code"], "51000", "only trades and candles are modelled");
+    let books =
+        index(&sim, "module=4&instType=SWAP&instFamilyList=BTC-USDT&dateAggrType=daily&begin=0&end=0").await;
+    assert_eq!(books["code"], "51000", "only trades, candles and funding are modelled");
 }
 
 /// The file listed for `inst` (family or spot id) on the UTC+8 day starting at `day`.
@@ -191,4 +195,42 @@ async fn candle_files_repeat_a_row_once_and_say_confirm_1_from_june_2024() {
     let (_, csv) =
         candle_file(&sim, "SPOT", "instIdList=BTC-USDT", OKX_CANDLE_ARCHIVE_CONFIRMED_FROM_MS).await;
     assert!(csv.lines().skip(1).all(|l| l.ends_with(",1")), "newer files say confirm 1");
+}
+
+#[tokio::test]
+async fn funding_files_hold_every_swaps_settled_rates_of_the_utc8_day_under_a_gbk_header() {
+    use cryptocache_sim::venue_funding;
+    let sim = sim_at(NOW).await;
+    let q = format!("module=3&instType=SWAP&instFamilyList=ETH-USDT&dateAggrType=daily&begin={JAN_2_UTC8}&end={JAN_2_UTC8}");
+    let reply = index(&sim, &q).await;
+    assert_eq!(reply["code"], "0", "{reply}");
+    let file = &reply["data"][0]["details"][0]["groupDetails"][0];
+    assert_eq!(file["filename"], "allswaprate-swaprate-2024-01-02.zip");
+    let url = file["url"].as_str().unwrap();
+    let path = &url[url.find("/cdn/").unwrap()..];
+    assert_eq!(path, "/cdn/okex/traderecords/swaprate/monthly/202401/allswaprate-swaprate-2024-01-02.zip");
+    let bytes = unzip_bytes(&get(&sim, path).await.body);
+    let newline = bytes.iter().position(|b| *b == b'\n').unwrap();
+    assert!(std::str::from_utf8(&bytes[..newline]).is_err(), "the header is GBK, not UTF-8");
+    assert!(bytes[..newline].starts_with(b"instrument_name/"));
+    let text = std::str::from_utf8(&bytes[newline + 1..]).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    for symbol in ["ETH-USDT-SWAP", "BTC-USDT-SWAP"] {
+        let want = venue_funding(Venue::OkxSwap, symbol, JAN_2_UTC8, JAN_2_UTC8 + DAY, NOW).unwrap();
+        let got: Vec<(i64, f64, f64)> = rows
+            .iter()
+            .filter(|r| r[0] == symbol)
+            .map(|r| (r[4].parse().unwrap(), r[2].parse().unwrap(), r[3].parse().unwrap()))
+            .collect();
+        let want: Vec<(i64, f64, f64)> =
+            want.iter().map(|f| (f.time, f.rate, f.realized_rate.unwrap())).collect();
+        assert!(!want.is_empty());
+        assert_eq!(
+            got, want,
+            "{symbol}: funding_rate = REST's fundingRate, real_funding_rate = realizedRate"
+        );
+    }
+    // Dated futures and spot have no funding file.
+    let futures = format!("module=3&instType=FUTURES&instFamilyList=BTC-USD&dateAggrType=daily&begin={JAN_2_UTC8}&end={JAN_2_UTC8}");
+    assert_eq!(index(&sim, &futures).await["data"][0]["details"], serde_json::json!([]));
 }

@@ -100,8 +100,9 @@ impl CsvLine<'_> {
 
 /// Every data line of an archive CSV through `row`, which sees at least `min_fields`
 /// fields. Blank lines are skipped, and so is a header line (a first line without a
-/// single number: headers come and go by date, and some data lines start with a name).
-/// `rows_hint` sizes the output up front.
+/// single number: headers come and go by date, and some data lines start with a name;
+/// or a first line that is not UTF-8: OKX's funding files have a GBK header). Any
+/// other line that is not UTF-8 is an error. `rows_hint` sizes the output up front.
 pub(crate) fn parse_csv<T>(
     mut input: impl BufRead,
     rows_hint: usize,
@@ -110,16 +111,20 @@ pub(crate) fn parse_csv<T>(
 ) -> Result<Vec<T>, String> {
     // A hint from a file's declared size is not trusted for one allocation up front.
     let mut rows = Vec::with_capacity(rows_hint.min(1 << 20));
-    let mut buffer = String::new();
+    let mut buffer = Vec::new();
     for n in 0.. {
         buffer.clear();
-        match input.read_line(&mut buffer) {
+        match input.read_until(b'\n', &mut buffer) {
             Ok(0) => break,
             Ok(_) => {}
-            // Not UTF-8, or (from a gzip stream) damaged data or a CRC-32 that does not match.
+            // From a gzip stream: damaged data or a CRC-32 that does not match.
             Err(e) => return Err(format!("line {}: {e}", n + 1)),
         }
-        let text = buffer.trim_end_matches(['\n', '\r']);
+        let text = match std::str::from_utf8(&buffer) {
+            Ok(text) => text.trim_end_matches(['\n', '\r']),
+            Err(_) if n == 0 => continue,
+            Err(e) => return Err(format!("line {}: not UTF-8 ({e})", n + 1)),
+        };
         if text.is_empty() {
             continue;
         }
@@ -171,5 +176,8 @@ mod tests {
         assert_eq!(rows, vec![(1500, 2.0), (2250, 3.0)]);
         let err = parse_csv(&b"1,2\n\xff,3\n"[..], 0, 2, |l| l.int(0)).unwrap_err();
         assert!(err.contains("line 2") && err.contains("UTF-8"), "{err}");
+        // A GBK header (OKX's funding files) is a header all the same.
+        let gbk = b"funding_rate/\xd7\xca\xbd\xf0\xb7\xd1\xc2\xca,funding_time\n0.0001,5\n";
+        assert_eq!(parse_csv(&gbk[..], 0, 2, |l| l.int(1)).unwrap(), vec![5]);
     }
 }

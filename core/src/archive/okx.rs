@@ -12,7 +12,10 @@
 //! its own small budget. Candle files: `instrument_name, open, high, low, close, vol,
 //! vol_ccy, vol_quote, open_time, confirm`, the columns of REST's candles (so `vol` is
 //! contracts for derivatives); older files say `confirm` 0 on closed bars, and a file has
-//! been seen to repeat a row.
+//! been seen to repeat a row. Funding files (module 3) are one file a day for every
+//! swap, `allswaprate-swaprate-YYYY-MM-DD.zip`, with a bilingual GBK header and the
+//! columns instrument, contract type, `funding_rate` (predicted), `real_funding_rate`
+//! (settled: REST's `realizedRate`, the one kept) and `funding_time`.
 
 use std::io::BufReader;
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use super::download::{ArchivedKlines, Downloader};
 use super::files::FileCache;
 use crate::candles::Candle;
 use crate::error::{Error, Result};
+use crate::funding::FundingRate;
 use crate::model::{Market, SeriesKey, TimeRange};
 use crate::time::{civil_from_days, DAY_MS};
 use crate::trades::{Side, Trade};
@@ -36,6 +40,13 @@ const UTC8_MS: i64 = 8 * 3_600_000;
 const INDEX_WINDOW_DAYS: i64 = 20;
 /// A day's file is due two days after the day ends ("usually two days later").
 const PUBLICATION_LAG_MS: i64 = 2 * DAY_MS;
+/// Index calls spent per [`INDEX_WINDOW`]: OKX allows 5 per 2 s; one is left for other
+/// clients, as the REST adapter leaves a tenth of its budgets.
+const INDEX_CALLS_PER_WINDOW: u32 = 4;
+/// The index budget's window.
+const INDEX_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+/// OKX's longest funding interval (8 h, cut to 6, 4, 2 or 1 h for volatile swaps).
+const LONGEST_FUNDING_INTERVAL_MS: i64 = 8 * 3_600_000;
 
 /// Whether OKX publishes candle files of `interval` (only 1m).
 pub(crate) fn publishes_interval(interval: crate::model::Interval) -> bool {
@@ -58,10 +69,15 @@ pub(crate) struct OkxArchive {
     downloader: Downloader,
     /// Index windows by URL: (UTC+8 day, file URL) of each listed file.
     index: FileCache<(i64, String)>,
+    /// The index's own request budget (a series of funding touches three windows, so a
+    /// few series at once would exceed it).
+    index_budget: crate::exchange::WeightLimiter,
     /// Day files by URL, sorted by time.
     trades: FileCache<Trade>,
     /// Day files of 1-minute candles by URL, sorted by open time.
     candles: FileCache<Candle>,
+    /// Day files of every swap's funding events by URL, sorted by time.
+    funding: FileCache<(String, FundingRate)>,
 }
 
 /// What an index call lists.
@@ -69,6 +85,7 @@ pub(crate) struct OkxArchive {
 enum Module {
     Trades,
     Candles,
+    Funding,
 }
 
 impl Module {
@@ -77,17 +94,19 @@ impl Module {
         match self {
             Module::Trades => 1,
             Module::Candles => 2,
+            Module::Funding => 3,
         }
     }
 
-    /// The file name of `symbol`'s day `day`.
+    /// The file name of `symbol`'s day `day` (funding: one file for every swap).
     fn file_name(self, symbol: &str, day: i64) -> String {
         let (y, m, d) = civil_from_days(day);
-        let word = match self {
-            Module::Trades => "trades",
-            Module::Candles => "candlesticks",
+        let (prefix, word) = match self {
+            Module::Trades => (symbol, "trades"),
+            Module::Candles => (symbol, "candlesticks"),
+            Module::Funding => ("allswaprate", "swaprate"),
         };
-        format!("{symbol}-{word}-{y:04}-{m:02}-{d:02}.zip")
+        format!("{prefix}-{word}-{y:04}-{m:02}-{d:02}.zip")
     }
 }
 
@@ -132,8 +151,14 @@ impl OkxArchive {
             base: base.trim_end_matches('/').to_string(),
             downloader,
             index: FileCache::new(1 << 20),
+            index_budget: crate::exchange::WeightLimiter::new(
+                "okx-market-data-history",
+                INDEX_CALLS_PER_WINDOW,
+                INDEX_WINDOW,
+            ),
             trades: FileCache::new(FILE_MEMO_BYTES),
             candles: FileCache::new(FILE_MEMO_BYTES),
+            funding: FileCache::new(FILE_MEMO_BYTES),
         }
     }
 
@@ -152,59 +177,95 @@ impl OkxArchive {
         }
         let deadline = crate::rt::Instant::now() + self.downloader.retry.max_wait;
         let mut out = ArchivedKlines { candles: Vec::new(), files: Vec::new(), whole_files: Vec::new() };
+        let spot = series.market == Market::Spot;
         for day in utc8_day_of(span.start)..=utc8_day_of(span.end - 1) {
-            let day_span = utc8_day_span(day);
-            let name = Module::Candles.file_name(&series.symbol, day);
-            let url = if day_span.end > now {
-                None
-            } else {
-                self.listed(series, Module::Candles, day, &name, deadline).await?
-            };
-            let rows = match url {
-                Some(url) => {
-                    let spot = series.market == Market::Spot;
-                    let symbol = series.symbol.to_string();
-                    let decode =
-                        move |text: &mut dyn std::io::BufRead, _| decode_candles(text, &symbol, spot);
-                    let read = || self.download(&url, &name, day_span, deadline, decode, |c| c.open_time);
-                    self.candles.get(&url, read).await?
-                }
-                None => None,
-            };
-            let rows = rows.ok_or_else(|| {
-                super::file_not_out("okx", series, day_span, &name, day_span.end + PUBLICATION_LAG_MS, now)
-            })?;
+            let symbol = series.symbol.to_string();
+            let decode = move |text: &mut dyn std::io::BufRead, _| decode_candles(text, &symbol, spot);
+            let (name, rows) = self
+                .day_file(&self.candles, series, Module::Candles, day, now, deadline, decode, |c| c.open_time)
+                .await?;
             out.candles.extend(rows.iter().filter(|c| span.contains(c.open_time)).copied());
             out.files.push(name);
-            out.whole_files.push((day_span, rows));
+            out.whole_files.push((utc8_day_span(day), rows));
         }
         Ok(out)
+    }
+
+    /// The settled funding events of swap `series` in `span`, from the day files of the
+    /// UTC+8 days it touches, and whether they are provably all: the first within one
+    /// local interval of the span's start, the last within one of its end, and no gap
+    /// longer than 8 h or than both its neighbours (a missing event doubles its gap). A
+    /// day that is not over, or whose file is not listed, is `NotArchived` naming the
+    /// file; a damaged file is `MalformedResponse`.
+    pub(crate) async fn funding(
+        &self,
+        series: &SeriesKey,
+        span: TimeRange,
+        now: i64,
+    ) -> Result<super::ArchivedFundingSpan> {
+        if !series.symbol.ends_with("-SWAP") {
+            let reason = "OKX publishes funding files for perpetual swaps only".to_string();
+            return Err(super::not_archived("okx", series, span, reason, None));
+        }
+        let deadline = crate::rt::Instant::now() + self.downloader.retry.max_wait;
+        let mut events = Vec::new();
+        for day in utc8_day_of(span.start)..=utc8_day_of(span.end - 1) {
+            let (_, rows) = self
+                .day_file(&self.funding, series, Module::Funding, day, now, deadline, decode_funding, |r| {
+                    r.1.time
+                })
+                .await?;
+            let mine = rows.iter().filter(|(inst, e)| *inst == *series.symbol && span.contains(e.time));
+            events.extend(mine.map(|(_, e)| *e));
+        }
+        let times: Vec<i64> = events.iter().map(|e| e.time).collect();
+        Ok(super::ArchivedFundingSpan { complete: funding_is_whole(&times, span), events })
     }
 
     /// Every trade of UTC+8 day `day` for `series`, sorted by time, from its day file
     /// (found through the index). A day that is not over, or whose file is not listed, is
     /// `NotArchived` naming the file; a damaged file is `MalformedResponse`.
     pub(crate) async fn trades(&self, series: &SeriesKey, day: i64, now: i64) -> Result<Arc<Vec<Trade>>> {
-        let span = utc8_day_span(day);
-        let name = Module::Trades.file_name(&series.symbol, day);
         let deadline = crate::rt::Instant::now() + self.downloader.retry.max_wait;
-        let url = if span.end > now {
-            None
-        } else {
-            self.listed(series, Module::Trades, day, &name, deadline).await?
-        };
+        let symbol = series.symbol.to_string();
+        let decode = move |text: &mut dyn std::io::BufRead, len| decode_trades(text, len, &symbol);
+        let (_, rows) = self
+            .day_file(&self.trades, series, Module::Trades, day, now, deadline, decode, |t| t.time)
+            .await?;
+        Ok(rows)
+    }
+
+    /// The name and decoded rows (kept in `files`) of `module`'s file of UTC+8 day `day`
+    /// for `series`, found through the index. A day that is not over, or whose file is
+    /// not listed, is `NotArchived` naming the file; a damaged file is `MalformedResponse`.
+    #[allow(clippy::too_many_arguments)] // one day file: where, when, and how to read it
+    async fn day_file<T: Send + Sync + 'static>(
+        &self,
+        files: &FileCache<T>,
+        series: &SeriesKey,
+        module: Module,
+        day: i64,
+        now: i64,
+        deadline: crate::rt::Instant,
+        decode: impl FnOnce(&mut dyn std::io::BufRead, u64) -> std::result::Result<Vec<T>, String>
+            + Send
+            + 'static,
+        time_of: fn(&T) -> i64,
+    ) -> Result<(String, Arc<Vec<T>>)> {
+        let span = utc8_day_span(day);
+        let name = module.file_name(&series.symbol, day);
+        let url =
+            if span.end > now { None } else { self.listed(series, module, day, &name, deadline).await? };
         let rows = match url {
             Some(url) => {
-                let symbol = series.symbol.to_string();
-                let decode = move |text: &mut dyn std::io::BufRead, len| decode_trades(text, len, &symbol);
-                let read = || self.download(&url, &name, span, deadline, decode, |t| t.time);
-                self.trades.get(&url, read).await?
+                files.get(&url, || self.download(&url, &name, span, deadline, decode, time_of)).await?
             }
             None => None,
         };
-        rows.ok_or_else(|| {
+        let rows = rows.ok_or_else(|| {
             super::file_not_out("okx", series, span, &name, span.end + PUBLICATION_LAG_MS, now)
-        })
+        })?;
+        Ok((name, rows))
     }
 
     /// The URL the index lists for file `name` of `day` (`None`: not listed).
@@ -250,6 +311,7 @@ impl OkxArchive {
         deadline: crate::rt::Instant,
     ) -> super::files::FileRows<(i64, String)> {
         let malformed = |message: String| Error::MalformedResponse { exchange: "okx".into(), message };
+        self.index_budget.acquire(1, &self.downloader.counters, None, 1.0, deadline).await?;
         let Some(body) = self.downloader.get(url, deadline).await? else {
             return Err(malformed("the historical data index answered 404".into()));
         };
@@ -316,6 +378,39 @@ impl OkxArchive {
         }
         Ok(Some(Arc::new(rows)))
     }
+}
+
+/// Every swap's funding events of a day file, sorted by time: `instrument, contract
+/// type, funding_rate, real_funding_rate, funding_time`; the settled rate is kept. Two
+/// different rates for one instrument and time make the file damaged.
+fn decode_funding(
+    text: &mut dyn std::io::BufRead,
+    _len: u64,
+) -> std::result::Result<Vec<(String, FundingRate)>, String> {
+    let mut rows = parse_csv(text, 1024, 5, |l| {
+        Ok((l.fields[0].to_string(), FundingRate { time: l.time_ms(4)?, rate: l.float(3)? }))
+    })?;
+    rows.sort_by(|a, b| (a.1.time, &a.0).cmp(&(b.1.time, &b.0)));
+    if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1.time == w[1].1.time && w[0] != w[1])
+    {
+        return Err(format!("two different funding rates of {} at {}", w[0].0, w[0].1.time));
+    }
+    rows.dedup();
+    Ok(rows)
+}
+
+/// Whether funding `times` (sorted) are provably every event of `span` (see
+/// [`OkxArchive::funding`]).
+fn funding_is_whole(times: &[i64], span: TimeRange) -> bool {
+    let (Some(&first), Some(&last)) = (times.first(), times.last()) else { return false };
+    let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let local = |gap: Option<&i64>| gap.copied().unwrap_or(LONGEST_FUNDING_INTERVAL_MS);
+    let regular = gaps.iter().enumerate().all(|(i, &gap)| {
+        let neighbours = [i.checked_sub(1).and_then(|j| gaps.get(j)), gaps.get(i + 1)];
+        let longer_than_all = neighbours.iter().flatten().all(|&&n| gap > n) && gaps.len() > 1;
+        gap <= LONGEST_FUNDING_INTERVAL_MS && !longer_than_all
+    });
+    regular && first - span.start < local(gaps.first()) && span.end - last <= local(gaps.last())
 }
 
 /// The trades of a day file, sorted by time.
@@ -412,6 +507,46 @@ fn trade_row(l: &CsvLine<'_>, symbol: &str) -> std::result::Result<Trade, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const H: i64 = 3_600_000;
+
+    #[test]
+    fn funding_is_whole_only_when_the_spacing_proves_no_event_is_missing() {
+        let span = TimeRange::new(0, 48 * H);
+        let every = |step: i64, from: i64, to: i64| (from..to).step_by(step as usize).collect::<Vec<_>>();
+        assert!(funding_is_whole(&every(8 * H, 0, 48 * H), span));
+        // 8 h cut to 4 h halfway: the longer gaps come before the shorter ones.
+        let cut = [every(8 * H, 0, 24 * H), every(4 * H, 24 * H, 48 * H)].concat();
+        assert!(funding_is_whole(&cut, span));
+        // One 4 h event missing: its gap is twice its neighbours'.
+        let mut holed = cut.clone();
+        holed.retain(|t| *t != 32 * H);
+        assert!(!funding_is_whole(&holed, span));
+        // A missing first or last event of a 4 h schedule: the edge is longer than the
+        // local interval.
+        assert!(!funding_is_whole(&every(4 * H, 4 * H, 48 * H), TimeRange::new(-H, 48 * H)));
+        assert!(!funding_is_whole(&every(4 * H, 0, 40 * H), span));
+        // A gap over 8 h, or no event at all, proves nothing.
+        assert!(!funding_is_whole(&[0, 16 * H, 24 * H, 32 * H, 40 * H], span));
+        assert!(!funding_is_whole(&[], span));
+    }
+
+    #[test]
+    fn funding_files_keep_the_settled_rate_of_every_swap_under_a_gbk_header() {
+        let mut text =
+            b"instrument_name/\xba\xcf\xd4\xbc,contract_type,funding_rate,real_funding_rate,funding_time\n"
+                .to_vec();
+        text.extend_from_slice(b"ETH-USDT-SWAP,linear,0.0001,0.00012,1704124800000\n");
+        text.extend_from_slice(b"BTC-USDT-SWAP,linear,0.0002,0.00025,1704096000000\n");
+        text.extend_from_slice(b"ETH-USDT-SWAP,linear,0.0001,0.00012,1704124800000\n");
+        let rows = decode_funding(&mut &text[..], 0).unwrap();
+        let eth = FundingRate { time: 1_704_124_800_000, rate: 0.00012 };
+        let btc = FundingRate { time: 1_704_096_000_000, rate: 0.00025 };
+        assert_eq!(rows, [("BTC-USDT-SWAP".to_string(), btc), ("ETH-USDT-SWAP".to_string(), eth)]);
+        text.extend_from_slice(b"ETH-USDT-SWAP,linear,0.0001,0.0009,1704124800000\n");
+        let err = decode_funding(&mut &text[..], 0).unwrap_err();
+        assert!(err.contains("two different funding rates of ETH-USDT-SWAP"), "{err}");
+    }
 
     #[test]
     fn both_layouts_read_alike_and_days_are_utc8() {

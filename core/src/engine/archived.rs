@@ -16,7 +16,8 @@
 //! 24 hours are whole and stored at once.
 //! Klines, OKX (1m day files of UTC+8 days): as Binance's, whole when every slot is there.
 //! Funding, Binance USD-M (monthly files): whole when every month touched proves by its
-//! events' intervals that none is missing.
+//! events' intervals that none is missing. Funding, OKX swaps (UTC+8 day files of every
+//! swap): whole when the events' spacing proves none is missing.
 
 use std::sync::Arc;
 
@@ -100,9 +101,9 @@ impl Engine {
     /// which is the authority; rows that are not provably whole come back with
     /// `complete: false` for the caller to check against REST's. In `only`, a file the
     /// archive cannot serve is a `NOT_ARCHIVED` error, and rows with holes are served,
-    /// not final. Where REST cannot serve the segment (`rest_serves` false: no history
-    /// at all, or beyond its retention), `auto` reads the archive for any closed period
-    /// and its errors are the answer.
+    /// not final. Where REST cannot serve the whole segment (`rest_serves` false: no
+    /// history at all, or the segment reaches past its retention edge), `auto` reads the
+    /// archive for any closed period and its errors are the answer.
     pub(super) async fn archived_rows(
         &self,
         key: &SegmentKey,
@@ -176,7 +177,7 @@ impl Engine {
                 self.archives.binance.is_some()
             }
             (Exchange::Bybit, DataKind::Trades) => self.archives.bybit.is_some(),
-            (Exchange::Okx, DataKind::Trades) => self.archives.okx.is_some(),
+            (Exchange::Okx, DataKind::Trades | DataKind::Funding) => self.archives.okx.is_some(),
             (Exchange::Okx, DataKind::Klines) => {
                 self.archives.okx.is_some() && crate::archive::okx_publishes_interval(series.interval)
             }
@@ -266,6 +267,16 @@ impl Engine {
                 // Day files of UTC+8 days; a segment is whole when they give every slot.
                 let read = archive.klines(series, key.span(), now).await?;
                 return Ok(self.segments_of_files(key, read, auto, now));
+            }
+            (Exchange::Okx, DataKind::Funding, _, _, Some(archive)) => {
+                // Day files of UTC+8 days holding every swap; whole when no event is missing.
+                let span = key.span();
+                let read = archive.funding(series, span, now).await?;
+                return Ok(FromArchive {
+                    payload: Payload::Funding(Arc::new(normalize_funding(span, read.events))),
+                    complete: read.complete,
+                    siblings: Vec::new(),
+                });
             }
             (Exchange::Okx, DataKind::Trades, _, _, Some(archive)) => {
                 // OKX's days are UTC+8 days; the file is OKX's record of the whole day.

@@ -107,7 +107,8 @@ impl Engine {
         self.tiers.iter().position(|t| t.tier.name() == "redis").unwrap_or(self.tiers.len())
     }
 
-    /// Fetches a segment from the exchange and writes it to every tier.
+    /// Fetches a segment from the exchange and writes it to every tier, with the other
+    /// segments the same archive file covered (stored as not asked for).
     async fn fetch_and_store(
         &self,
         upstream: &Arc<dyn Upstream>,
@@ -138,19 +139,42 @@ impl Engine {
             expires_at = Some(expires_at.map_or(cap, |t| t.min(cap)));
         }
         let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at, origin });
-        let mut stored = vec![Stored::new(Arc::clone(&seg))];
-        // The other segments the same archive file covered, stored at once.
-        for sibling in siblings {
-            let mut expires_at = self.policy.expires_at(&sibling.key, sibling.payload.len(), now);
-            if !sibling.complete {
-                expires_at = Some(expires_at.map_or(now + EDGE_TTL_MS, |t| t.min(now + EDGE_TTL_MS)));
-            }
-            let Sibling { key, payload, .. } = sibling;
-            let origin = Origin::Archive;
-            stored.push(Stored::new(Arc::new(Segment { key, payload, fetched_at: now, expires_at, origin })));
-        }
-        self.store(&stored, 0..self.tiers.len()).await;
+        // The other segments the same archive file covered, stored with it.
+        let siblings: Vec<Stored> = siblings
+            .into_iter()
+            .map(|sibling| {
+                let mut expires_at = self.policy.expires_at(&sibling.key, sibling.payload.len(), now);
+                if !sibling.complete {
+                    expires_at = Some(expires_at.map_or(now + EDGE_TTL_MS, |t| t.min(now + EDGE_TTL_MS)));
+                }
+                let Sibling { key, payload, .. } = sibling;
+                let origin = Origin::Archive;
+                Stored::new(Arc::new(Segment { key, payload, fetched_at: now, expires_at, origin }))
+            })
+            .collect();
+        self.store_with_siblings(Stored::new(Arc::clone(&seg)), &siblings).await;
         Ok(seg)
+    }
+
+    /// Writes `main` to every tier, and the segments stored beside it to every tier
+    /// that lacks them: a byte tier already holding one keeps its value and fetch time
+    /// (and its use record). Memory, first, gets them all before anything is awaited:
+    /// concurrent loads of the same file look there.
+    async fn store_with_siblings(&self, main: Stored, siblings: &[Stored]) {
+        let keys: Vec<SegmentKey> = siblings.iter().map(|s| s.segment.key.clone()).collect();
+        for t in 0..self.tiers.len() {
+            let tier = &self.tiers[t].tier;
+            // A tier that cannot answer is written to as if it held nothing.
+            let held = if tier.holds_bytes() && !keys.is_empty() {
+                tier.holds_many(&keys).await.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let lacking = siblings.iter().zip(0..).filter(|(_, i)| held.get(*i) != Some(&true));
+            let items: Vec<Stored> =
+                std::iter::once(main.clone()).chain(lacking.map(|(s, _)| s.clone())).collect();
+            self.store(&items, t..t + 1).await;
+        }
     }
 
     /// A segment from the relay, stored as it came (verified, with the relay's expiry).
@@ -193,7 +217,10 @@ impl Engine {
         if empty_before.is_some_and(|t| span.end <= t) {
             return Ok(Fetched::api(Payload::empty(series.kind)));
         }
-        let rest_serves = upstream.rest_serves_history(series) && edge.is_none_or(|e| span.end > e);
+        // Whether REST serves the whole segment: one reaching past its retention edge is
+        // read from the archive alone where there is one (REST would answer only its newer
+        // part, and an archive failure would pass for "nothing there" in the older part).
+        let rest_serves = upstream.rest_serves_history(series) && edge.is_none_or(|e| span.start >= e);
         let partial = match self.archived_rows(key, rest_serves, now).await? {
             // Whole, or all there is (REST cannot serve it): served, final only if whole.
             Some(read) if read.complete || self.archives_only() || !rest_serves => {

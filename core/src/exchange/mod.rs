@@ -18,6 +18,8 @@ pub mod bybit;
 pub mod deribit;
 mod http;
 mod limiter;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub(crate) use limiter::WeightLimiter;
 pub use limiter::{SharedBudget, Spend};
 pub mod okx;
 mod request;

@@ -235,6 +235,18 @@ impl Tier for DiskTier {
         .boxed()
     }
 
+    fn holds_many<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<bool>>> {
+        // The file's existence: not read, so its use record is left as it is.
+        let this = self.clone();
+        let keys = keys.to_vec();
+        async move {
+            tokio::task::spawn_blocking(move || keys.iter().map(|k| this.path_of(k).exists()).collect())
+                .await
+                .map_err(|e| Error::Cache(format!("disk lookup task failed: {e}")))
+        }
+        .boxed()
+    }
+
     fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>> {
         let this = self.clone();
         let keys = keys.to_vec();

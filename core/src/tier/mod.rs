@@ -78,6 +78,15 @@ pub trait Tier: Send + Sync + std::fmt::Debug {
     /// Stores segments, replacing what is there.
     fn put_many<'a>(&'a self, items: &'a [Stored]) -> BoxFuture<'a, Result<()>>;
 
+    /// Which of `keys` the tier holds a value of (in any state), without counting that
+    /// as a use of it. By default a lookup.
+    fn holds_many<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let found = self.get_many(keys).await?;
+            Ok(found.iter().map(|l| matches!(l, Lookup::Hit(..))).collect())
+        })
+    }
+
     /// Deletes segments (absent ones are ignored).
     fn remove<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<()>>;
 

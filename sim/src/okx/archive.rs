@@ -7,8 +7,8 @@
 //!   `instIdList` for `SPOT`, `instFamilyList` otherwise (at most 10); `begin`/`end` in
 //!   ms, both inclusive, only their UTC+8 date counts; at most 20 days a call (more:
 //!   50076 †, seen in a downloader's code); its own budget (5 per 2 s, docs). Trades
-//!   (module 1) and 1-minute candles (module 2) by day are modelled: other modules and
-//!   monthly files are 51000.
+//!   (module 1), 1-minute candles (module 2) and funding (module 3) by day are modelled:
+//!   other modules and monthly files are 51000.
 //! - `GET /cdn/okex/traderecords/trades/daily/{YYYYMMDD}/{INST}-trades-{YYYY-MM-DD}.zip`:
 //!   one CSV of the day's trades, no checksum file. **Days are UTC+8 days**: a file starts
 //!   at 16:00 UTC the day before its date (docs; a real file starting at 16:01 UTC).
@@ -24,6 +24,16 @@
 //!   [`quirks::OKX_CANDLE_ARCHIVE_CONFIRMED_FROM_MS`] say `confirm` 0 on every row †, and
 //!   one file repeats a row ([`quirks::OKX_CANDLE_ARCHIVE_REPEATED_ROW_MS`] †). Only 1m
 //!   bars are published (the docs name no other size).
+//! - `GET /cdn/okex/traderecords/swaprate/monthly/{YYYYMM}/allswaprate-swaprate-{YYYY-MM-DD}.zip`
+//!   (module 3, swaps only) †: one CSV per UTC+8 day with the funding events of **every**
+//!   swap, the same file whatever family the index was asked for. Five columns †:
+//!   instrument, contract type, `funding_rate` (the rate predicted before settlement),
+//!   `real_funding_rate` (the settled rate, REST's `realizedRate`) and `funding_time`
+//!   (ms). The header is bilingual and GBK-encoded † (spec: "some funding files are
+//!   GBK-encoded"; readers open them as latin-1). Sources: third-party downloaders that
+//!   name these columns (an `okx_dump` tool: `contract_type, funding_rate,
+//!   real_funding_rate, funding_time`; a backtest reading the file as `instId, ctype,
+//!   funding_rate, real_funding_rate, funding_time` with `header=0, encoding='latin-1'`).
 //! - A day is listed and served two days after its UTC+8 date began (docs: "usually two
 //!   days later"; modelled); never for days without trades; and one day is missing from
 //!   the index and the CDN ([`quirks::OKX_ARCHIVE_MISSING_DAY_MS`]).
@@ -36,6 +46,7 @@ use super::catalog::{instruments, InstType};
 use super::market::stream;
 use super::OkxError;
 use crate::data::calendar::{civil_from_days, days_from_civil};
+use crate::data::decimal::fmt_trim;
 use crate::data::instrument::Instrument;
 use crate::params::Query;
 use crate::quirks;
@@ -50,6 +61,11 @@ const MAX_DAYS: i64 = 20;
 pub(crate) const TRADES_PATH: &str = "/cdn/okex/traderecords/trades/daily";
 /// Where the candle files live under the host.
 pub(crate) const CANDLES_PATH: &str = "/cdn/okex/traderecords/candlesticks/daily";
+/// Where the funding files live under the host (in month folders).
+pub(crate) const FUNDING_PATH: &str = "/cdn/okex/traderecords/swaprate/monthly";
+/// The funding files' header: bilingual, its Chinese in GBK (`合约名称`, `合约类型`,
+/// `资金费率`, `真实资金费率`, `资金费时间`).
+const FUNDING_HEADER: &[u8] = b"instrument_name/\xba\xcf\xd4\xbc\xc3\xfb\xb3\xc6,contract_type/\xba\xcf\xd4\xbc\xc0\xe0\xd0\xcd,funding_rate/\xd7\xca\xbd\xf0\xb7\xd1\xc2\xca,real_funding_rate/\xd5\xe6\xca\xb5\xd7\xca\xbd\xf0\xb7\xd1\xc2\xca,funding_time/\xd7\xca\xbd\xf0\xb7\xd1\xca\xb1\xbc\xe4\n";
 
 /// What an index call lists (its `module`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,6 +74,8 @@ enum Module {
     Trades,
     /// `2`: 1-minute candles.
     Candles,
+    /// `3`: funding rates (swaps).
+    Funding,
 }
 
 impl Module {
@@ -65,6 +83,7 @@ impl Module {
         match text {
             "1" => Some(Module::Trades),
             "2" => Some(Module::Candles),
+            "3" => Some(Module::Funding),
             _ => None,
         }
     }
@@ -74,14 +93,19 @@ impl Module {
         match self {
             Module::Trades => "trades",
             Module::Candles => "candlesticks",
+            Module::Funding => "swaprate",
         }
     }
 
-    fn path(self) -> &'static str {
-        match self {
+    /// The folder of day `day`'s file: a month folder for funding, a day folder otherwise.
+    fn folder(self, day: i64) -> String {
+        let (y, m, d) = civil_from_days(day);
+        let path = match self {
             Module::Trades => TRADES_PATH,
             Module::Candles => CANDLES_PATH,
-        }
+            Module::Funding => return format!("{FUNDING_PATH}/{y:04}{m:02}"),
+        };
+        format!("{path}/{y:04}{m:02}{d:02}")
     }
 
     /// Whether UTC+8 day `day` of `inst` has rows of this kind.
@@ -89,6 +113,7 @@ impl Module {
         match self {
             Module::Trades => day_count(inst_type, inst, day) > 0,
             Module::Candles => !day_bars(inst_type, inst, day, now).1.is_empty(),
+            Module::Funding => !day_funding(inst_type, inst, day, now).is_empty(),
         }
     }
 }
@@ -115,7 +140,16 @@ fn family(inst: &Instrument) -> String {
 
 fn file_name(module: Module, inst: &Instrument, day: i64) -> String {
     let (y, m, d) = civil_from_days(day);
-    format!("{}-{}-{y:04}-{m:02}-{d:02}.zip", inst.name, module.word())
+    // One funding file holds every swap.
+    let prefix = if module == Module::Funding { "allswaprate" } else { inst.name };
+    format!("{prefix}-{}-{y:04}-{m:02}-{d:02}.zip", module.word())
+}
+
+/// The funding times of UTC+8 day `day` (none for anything but a swap), oldest first.
+fn day_funding(inst_type: InstType, inst: &Instrument, day: i64, now: i64) -> Vec<i64> {
+    super::market::schedule(inst_type, inst)
+        .map(|s| s.oldest(day_start(day), day_start(day + 1) - 1, usize::MAX, now))
+        .unwrap_or_default()
 }
 
 /// The 1-minute bars of UTC+8 day `day`, oldest first, with their series.
@@ -196,13 +230,13 @@ pub(crate) fn index_handler(ctx: &super::Ctx, base: &str, q: &Query) -> Result<S
         let mut group = Vec::new();
         let mut group_mb = 0.0;
         for day in (first..=last).rev().filter(|d| listed(module, inst_type, inst, *d, now)) {
-            let (y, m, d) = civil_from_days(day);
             let name = file_name(module, inst, day);
             // An estimate (the file is built when it is downloaded): ~40 bytes a trade,
             // ~100 a candle.
             let mb = match module {
                 Module::Trades => day_count(inst_type, inst, day) as f64 * 40.0 / 1e6,
                 Module::Candles => 1440.0 * 100.0 / 1e6,
+                Module::Funding => 0.01,
             };
             // Candle files are listed with a version query after the name †.
             let version = if module == Module::Candles { "?v=999" } else { "" };
@@ -211,7 +245,7 @@ pub(crate) fn index_handler(ctx: &super::Ctx, base: &str, q: &Query) -> Result<S
                 "dateTs": day_start(day).to_string(),
                 "filename": name,
                 "sizeMB": format!("{mb:.2}"),
-                "url": format!("{base}{}/{y:04}{m:02}{d:02}/{name}{version}", module.path()),
+                "url": format!("{base}{}/{name}{version}", module.folder(day)),
             }));
         }
         if group.is_empty() {
@@ -285,15 +319,44 @@ pub(crate) fn serve_candles(path: &str, now: i64) -> Option<Vec<u8>> {
     Some(zip_one(&name.replace(".zip", ".csv"), csv.as_bytes()))
 }
 
+/// The funding zip at `path` (after `/cdn/okex/traderecords/swaprate/monthly/`): every
+/// swap's events of the UTC+8 day, or `None` (404).
+pub(crate) fn serve_funding(path: &str, now: i64) -> Option<Vec<u8>> {
+    let (prefix, day, name) = file_at(Module::Funding, path)?;
+    let swaps = instruments(InstType::Swap);
+    if prefix != "allswaprate" || !swaps.iter().any(|i| listed(Module::Funding, InstType::Swap, i, day, now))
+    {
+        return None;
+    }
+    let mut csv = FUNDING_HEADER.to_vec();
+    for inst in swaps {
+        let Some(schedule) = super::market::schedule(InstType::Swap, inst) else { continue };
+        for t in day_funding(InstType::Swap, inst, day, now) {
+            let predicted = fmt_trim(i128::from(schedule.predicted_rate(t)), 8);
+            let settled = fmt_trim(i128::from(schedule.rate(t)), 8);
+            csv.extend_from_slice(format!("{},linear,{predicted},{settled},{t}\n", inst.name).as_bytes());
+        }
+    }
+    Some(zip_one(&name.replace(".zip", ".csv"), &csv))
+}
+
 /// The instrument, UTC+8 day and file name of a published file at `path`
 /// (`YYYYMMDD/INST-word-YYYY-MM-DD.zip`).
 fn find_file(module: Module, path: &str, now: i64) -> Option<(InstType, &'static Instrument, i64, String)> {
-    let (folder, name) = path.split_once('/')?;
+    let (inst_id, day, name) = file_at(module, path)?;
+    let (inst_type, inst) = super::catalog::instrument(None, inst_id)?;
+    listed(module, inst_type, inst, day, now).then_some((inst_type, inst, day, name))
+}
+
+/// The name prefix (an instrument, or `allswaprate`), UTC+8 day and file name of
+/// `FOLDER/PREFIX-word-YYYY-MM-DD.zip`, its folder the module's for that day.
+fn file_at(module: Module, path: &str) -> Option<(&str, i64, String)> {
+    let (folder, name) = path.rsplit_once('/')?;
     let stem = name.strip_suffix(".zip")?;
-    let (inst_id, date) = stem.rsplit_once(&format!("-{}-", module.word()))?;
+    let (prefix, date) = stem.rsplit_once(&format!("-{}-", module.word()))?;
     let parts: Vec<&str> = date.split('-').collect();
     let [y, m, d] = parts.as_slice() else { return None };
-    if folder != format!("{y}{m}{d}") || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return None;
     }
     let (y, m, d) = (y.parse::<i64>().ok()?, m.parse::<u32>().ok()?, d.parse::<u32>().ok()?);
@@ -301,8 +364,8 @@ fn find_file(module: Module, path: &str, now: i64) -> Option<(InstType, &'static
         return None;
     }
     let day = days_from_civil(y, m, d);
-    let (inst_type, inst) = super::catalog::instrument(None, inst_id)?;
-    listed(module, inst_type, inst, day, now).then(|| (inst_type, inst, day, name.to_string()))
+    let expected = module.folder(day);
+    (expected.rsplit('/').next() == Some(folder)).then(|| (prefix, day, name.to_string()))
 }
 
 #[cfg(test)]

@@ -126,6 +126,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/api/v5/public/market-data-history", get(market_data_history))
         .route("/cdn/okex/traderecords/trades/daily/{*path}", get(archive_file))
         .route("/cdn/okex/traderecords/candlesticks/daily/{*path}", get(candle_file))
+        .route("/cdn/okex/traderecords/swaprate/monthly/{*path}", get(funding_file))
 }
 
 async fn market_data_history(
@@ -138,31 +139,43 @@ async fn market_data_history(
     serve_at(&shared, q, Budget::MarketDataHistory, &base, archive::index_handler)
 }
 
-/// A file of the historical market data CDN (`archive.rs`): 404 with an empty body for
-/// anything not published.
+/// A file of the historical market data CDN built by `build` (`archive.rs`): 404 with
+/// an empty body for anything not published.
+async fn cdn_file(
+    shared: &Shared,
+    path: String,
+    headers: &axum::http::HeaderMap,
+    build: fn(&str, i64) -> Option<Vec<u8>>,
+) -> Response {
+    let now = shared.clock.now_ms();
+    crate::files::serve_built(headers, move || build(&path, now).map(|zip| ("application/zip", zip))).await
+}
+
+/// A trade file of the historical market data CDN.
 async fn archive_file(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path(path): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let now = shared.clock.now_ms();
-    crate::files::serve_built(&headers, move || {
-        archive::serve_file(&path, now).map(|zip| ("application/zip", zip))
-    })
-    .await
+    cdn_file(&shared, path, &headers, archive::serve_file).await
 }
 
-/// A 1-minute candle file of the historical market data CDN (`archive.rs`).
+/// A 1-minute candle file of the historical market data CDN.
 async fn candle_file(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path(path): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let now = shared.clock.now_ms();
-    crate::files::serve_built(&headers, move || {
-        archive::serve_candles(&path, now).map(|zip| ("application/zip", zip))
-    })
-    .await
+    cdn_file(&shared, path, &headers, archive::serve_candles).await
+}
+
+/// A funding file of the historical market data CDN.
+async fn funding_file(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    cdn_file(&shared, path, &headers, archive::serve_funding).await
 }
 
 async fn trades(State(shared): State<Arc<Shared>>, q: RawQuery) -> Response {
