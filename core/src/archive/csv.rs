@@ -68,9 +68,13 @@ impl CsvLine<'_> {
         self.fields[i].parse().map_err(|_| self.bad("an integer that is not one"))
     }
 
-    /// Field `i` as a number.
+    /// Field `i` as a finite number (`NaN` and infinities are damage, not values).
     pub fn float(&self, i: usize) -> Result<f64, String> {
-        self.fields[i].parse().map_err(|_| self.bad("a number that is not one"))
+        self.fields[i]
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| self.bad("a number that is not one"))
     }
 
     /// Field `i`, a time in milliseconds (microsecond values are converted).
@@ -122,14 +126,15 @@ pub(crate) fn parse_csv<T>(
         }
         let text = match std::str::from_utf8(&buffer) {
             Ok(text) => text.trim_end_matches(['\n', '\r']),
-            Err(_) if n == 0 => continue,
+            // A header in another encoding: no field of it is a number.
+            Err(_) if n == 0 && is_header(&String::from_utf8_lossy(&buffer)) => continue,
             Err(e) => return Err(format!("line {}: not UTF-8 ({e})", n + 1)),
         };
         if text.is_empty() {
             continue;
         }
         let line = CsvLine { number: n + 1, text, fields: text.split(',').collect() };
-        if n == 0 && line.fields.iter().all(|f| f.parse::<f64>().is_err()) {
+        if n == 0 && is_header(text) {
             continue;
         }
         if line.fields.len() < min_fields {
@@ -138,6 +143,11 @@ pub(crate) fn parse_csv<T>(
         rows.push(row(&line)?);
     }
     Ok(rows)
+}
+
+/// Whether a first line is a header: not one of its fields is a number.
+fn is_header(line: &str) -> bool {
+    line.trim_end_matches(['\n', '\r']).split(',').all(|f| f.parse::<f64>().is_err())
 }
 
 #[cfg(test)]
@@ -179,5 +189,11 @@ mod tests {
         // A GBK header (OKX's funding files) is a header all the same.
         let gbk = b"funding_rate/\xd7\xca\xbd\xf0\xb7\xd1\xc2\xca,funding_time\n0.0001,5\n";
         assert_eq!(parse_csv(&gbk[..], 0, 2, |l| l.int(1)).unwrap(), vec![5]);
+        // A damaged first data line is not taken for a header.
+        let err = parse_csv(&b"1\xff,2\n3,4\n"[..], 0, 2, |l| l.int(1)).unwrap_err();
+        assert!(err.contains("line 1") && err.contains("UTF-8"), "{err}");
+        // Nor is a number that is not finite a value.
+        assert!(parse_csv(&b"1,NaN\n"[..], 0, 2, |l| l.float(1)).is_err());
+        assert!(parse_csv(&b"1,inf\n"[..], 0, 2, |l| l.float(1)).is_err());
     }
 }

@@ -54,8 +54,9 @@ impl<T: Send + Sync + 'static> FileCache<T> {
         self.flights
             .run(&url, || async {
                 let rows = download().await;
-                // Network trouble is not the file's fault: only its own answers are kept.
-                if !matches!(rows, Err(Error::Network { .. })) {
+                // Network trouble and throttling are not the file's fault: only its own
+                // answers are kept.
+                if !matches!(rows, Err(Error::Network { .. } | Error::RateLimited { .. })) {
                     self.files.insert(url.clone(), (crate::rt::Instant::now(), rows.clone()));
                 }
                 rows

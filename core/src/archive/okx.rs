@@ -193,8 +193,9 @@ impl OkxArchive {
 
     /// The settled funding events of swap `series` in `span`, from the day files of the
     /// UTC+8 days it touches, and whether they are provably all: the first within one
-    /// local interval of the span's start, the last within one of its end, and no gap
-    /// longer than 8 h or than both its neighbours (a missing event doubles its gap). A
+    /// local interval of the span's start, the last within one of its end, no gap longer
+    /// than 8 h, and the spacing never shrinking (nor growing at the last event): a
+    /// missing event doubles its gap, and the files do not say the interval. A
     /// day that is not over, or whose file is not listed, is `NotArchived` naming the
     /// file; a damaged file is `MalformedResponse`.
     pub(crate) async fn funding(
@@ -405,12 +406,18 @@ fn funding_is_whole(times: &[i64], span: TimeRange) -> bool {
     let (Some(&first), Some(&last)) = (times.first(), times.last()) else { return false };
     let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     let local = |gap: Option<&i64>| gap.copied().unwrap_or(LONGEST_FUNDING_INTERVAL_MS);
-    let regular = gaps.iter().enumerate().all(|(i, &gap)| {
-        let neighbours = [i.checked_sub(1).and_then(|j| gaps.get(j)), gaps.get(i + 1)];
-        let longer_than_all = neighbours.iter().flatten().all(|&&n| gap > n) && gaps.len() > 1;
-        gap <= LONGEST_FUNDING_INTERVAL_MS && !longer_than_all
-    });
-    regular && first - span.start < local(gaps.first()) && span.end - last <= local(gaps.last())
+    // The files do not say the interval, so a gap followed by a shorter one is a hole as
+    // far as anyone can tell (an 8 h gap, then 4 h ones, is also what a cut from 8 h to
+    // 4 h looks like with its first 4 h event missing); and so is a last gap longer
+    // than the one before it.
+    let shrinks = gaps.windows(2).any(|w| w[0] > w[1]);
+    let last_grows = gaps.len() > 1 && gaps[gaps.len() - 1] > gaps[gaps.len() - 2];
+    let short = gaps.iter().all(|&gap| gap <= LONGEST_FUNDING_INTERVAL_MS);
+    short
+        && !shrinks
+        && !last_grows
+        && first - span.start < local(gaps.first())
+        && span.end - last <= local(gaps.last())
 }
 
 /// The trades of a day file, sorted by time.
@@ -515,13 +522,25 @@ mod tests {
         let span = TimeRange::new(0, 48 * H);
         let every = |step: i64, from: i64, to: i64| (from..to).step_by(step as usize).collect::<Vec<_>>();
         assert!(funding_is_whole(&every(8 * H, 0, 48 * H), span));
-        // 8 h cut to 4 h halfway: the longer gaps come before the shorter ones.
+        assert!(funding_is_whole(&every(4 * H, 0, 48 * H), span));
+        // 4 h eased to 8 h: provable.
+        let eased = [every(4 * H, 0, 24 * H), every(8 * H, 24 * H, 48 * H)].concat();
+        assert!(funding_is_whole(&eased, span));
+        // 8 h cut to 4 h looks like a 4 h schedule missing events: not provable.
         let cut = [every(8 * H, 0, 24 * H), every(4 * H, 24 * H, 48 * H)].concat();
-        assert!(funding_is_whole(&cut, span));
+        assert!(!funding_is_whole(&cut, span));
+        // ... as it may be: the cut's first 4 h event missing.
+        let mut first_lost = cut.clone();
+        first_lost.retain(|t| *t != 28 * H);
+        assert!(!funding_is_whole(&first_lost, span));
         // One 4 h event missing: its gap is twice its neighbours'.
-        let mut holed = cut.clone();
+        let mut holed = every(4 * H, 0, 48 * H);
         holed.retain(|t| *t != 32 * H);
         assert!(!funding_is_whole(&holed, span));
+        // The one before the last missing.
+        let mut late = every(4 * H, 0, 48 * H);
+        late.retain(|t| *t != 40 * H);
+        assert!(!funding_is_whole(&late, span));
         // A missing first or last event of a 4 h schedule: the edge is longer than the
         // local interval.
         assert!(!funding_is_whole(&every(4 * H, 4 * H, 48 * H), TimeRange::new(-H, 48 * H)));

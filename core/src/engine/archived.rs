@@ -121,7 +121,7 @@ impl Engine {
         if auto && (!self.has_archive(series) || (rest_serves && fresh)) {
             return Ok(None);
         }
-        let read = match self.read_archive(series, key, now, auto).await {
+        let mut read = match self.read_archive(series, key, now, auto).await {
             Ok(read) => read,
             Err(e) if auto && rest_serves => {
                 tracing::info!(segment = %key.storage_key("cc"), error = %e, "archive cannot serve the segment; asking REST");
@@ -132,6 +132,16 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
+        // What OKX's funding files mean (`real_funding_rate` = REST's `realizedRate`) is
+        // known from third parties only: where REST still serves the segment it decides,
+        // and the files are checked against it (disagreements counted).
+        if auto
+            && rest_serves
+            && series.exchange == crate::model::Exchange::Okx
+            && series.kind == DataKind::Funding
+        {
+            read.complete = false;
+        }
         if auto && !read.complete {
             // Archives lose rows (binance-public-data #86, #140, #161): a hole is not the
             // exchange's word that nothing traded. REST decides (the caller compares).

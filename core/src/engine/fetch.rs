@@ -157,8 +157,8 @@ impl Engine {
     }
 
     /// Writes `main` to every tier, and the segments stored beside it to every tier
-    /// that lacks them: a byte tier already holding one keeps its value and fetch time
-    /// (and its use record). Memory, first, gets them all before anything is awaited:
+    /// that lacks them: a byte tier already holding a final one keeps its value and
+    /// fetch time (and its use record). Memory, first, gets them all before anything is awaited:
     /// concurrent loads of the same file look there.
     async fn store_with_siblings(&self, main: Stored, siblings: &[Stored]) {
         let keys: Vec<SegmentKey> = siblings.iter().map(|s| s.segment.key.clone()).collect();
@@ -166,7 +166,7 @@ impl Engine {
             let tier = &self.tiers[t].tier;
             // A tier that cannot answer is written to as if it held nothing.
             let held = if tier.holds_bytes() && !keys.is_empty() {
-                tier.holds_many(&keys).await.unwrap_or_default()
+                tier.holds_final(&keys).await.unwrap_or_default()
             } else {
                 Vec::new()
             };

@@ -235,14 +235,23 @@ impl Tier for DiskTier {
         .boxed()
     }
 
-    fn holds_many<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<bool>>> {
-        // The file's existence: not read, so its use record is left as it is.
+    fn holds_final<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<bool>>> {
+        // Read and checked, but not marked as used: its use record is left as it is.
         let this = self.clone();
         let keys = keys.to_vec();
         async move {
-            tokio::task::spawn_blocking(move || keys.iter().map(|k| this.path_of(k).exists()).collect())
-                .await
-                .map_err(|e| Error::Cache(format!("disk lookup task failed: {e}")))
+            tokio::task::spawn_blocking(move || {
+                keys.iter()
+                    .map(|k| {
+                        let bytes = fs::read(this.path_of(k)).ok();
+                        bytes
+                            .and_then(|b| codec::decode(k, &b).ok())
+                            .is_some_and(|seg| seg.expires_at.is_none())
+                    })
+                    .collect()
+            })
+            .await
+            .map_err(|e| Error::Cache(format!("disk lookup task failed: {e}")))
         }
         .boxed()
     }

@@ -78,12 +78,12 @@ pub trait Tier: Send + Sync + std::fmt::Debug {
     /// Stores segments, replacing what is there.
     fn put_many<'a>(&'a self, items: &'a [Stored]) -> BoxFuture<'a, Result<()>>;
 
-    /// Which of `keys` the tier holds a value of (in any state), without counting that
-    /// as a use of it. By default a lookup.
-    fn holds_many<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<bool>>> {
+    /// Which of `keys` the tier holds a sound, final value of (one with no expiry),
+    /// without counting that as a use of it. By default a lookup.
+    fn holds_final<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<bool>>> {
         Box::pin(async move {
             let found = self.get_many(keys).await?;
-            Ok(found.iter().map(|l| matches!(l, Lookup::Hit(..))).collect())
+            Ok(found.iter().map(|l| matches!(l, Lookup::Hit(seg, _) if seg.expires_at.is_none())).collect())
         })
     }
 
