@@ -187,11 +187,23 @@ impl DiskBudget {
                 Ok(size)
             }
         });
-        match result {
-            Ok(size) => self.measured.store(size, Ordering::Relaxed),
-            Err(e) => tracing::warn!(error = %e, "cannot prune the disk cache"),
-        }
+        let measured = match result {
+            Ok(size) => size,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot prune the disk cache");
+                self.pruning.store(false, Ordering::Release);
+                return;
+            }
+        };
+        self.measured.store(measured, Ordering::Relaxed);
         self.pruning.store(false, Ordering::Release);
+        // Writes that finished while this ran (a batch's other threads) were counted but
+        // not measured, and their writers returned: if they took the store over its
+        // bound, prune again now rather than at some later write.
+        let pending = measured.saturating_add(self.written.load(Ordering::Relaxed));
+        if measured <= self.max_bytes && pending > self.max_bytes {
+            self.wrote(root, 0);
+        }
     }
 }
 
