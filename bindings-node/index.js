@@ -91,22 +91,43 @@ function rangeArgs(q, extra) {
 
 /** Candles of one query: typed-array columns, ascending by open time. */
 class Candles {
-  constructor(c) {
+  /**
+   * From the native block (src/lib.rs `CandleBlock`): one Float64Array holding
+   * `[rows, flags, rangeStart, rangeEnd, knownUntil]` then the columns, `rows` values each;
+   * the columns here are views of it (one allocation per result).
+   */
+  constructor(block) {
+    const c = block.columns;
+    const b = ArrayBuffer.isView(c) ? c : new Float64Array(c);
+    const n = b[0];
+    const flags = b[1];
+    let at = 5;
+    const column = () => b.subarray(at, (at += n));
     /** Open times, ms since 1970 (Float64Array: `new Date(candles.openTime[i])`). */
-    this.openTime = c.openTime;
-    this.open = c.open;
-    this.high = c.high;
-    this.low = c.low;
-    this.close = c.close;
-    this.volume = c.volume;
-    this.quoteVolume = c.quoteVolume;
+    this.openTime = column();
+    this.open = column();
+    this.high = column();
+    this.low = column();
+    this.close = column();
+    this.volume = column();
+    this.quoteVolume = column();
     /** Trade counts (Float64Array) or null when the exchange does not report them. */
-    this.trades = c.trades ?? null;
-    this.lastIsOpen = c.lastIsOpen;
+    this.trades = flags & 1 ? column() : null;
+    this.lastIsOpen = (flags & 2) !== 0;
     /** Served past its expiry while a background refresh runs (staleWhileRevalidateSecs). */
-    this.stale = c.stale;
-    this.interval = c.interval;
-    this.gaps = c.gaps;
+    this.stale = (flags & 4) !== 0;
+    this.interval = block.interval;
+    this.#block = b;
+  }
+  #block;
+  #gaps;
+  /** Ranges inside the query where the exchange has no candle although it could (computed when first read). */
+  get gaps() {
+    if (this.#gaps === undefined) {
+      const b = this.#block;
+      this.#gaps = native.candleGaps(this.interval, b[2], b[3], b[4], this.openTime);
+    }
+    return this.#gaps;
   }
   get length() {
     return this.openTime.length;
@@ -243,7 +264,8 @@ class Cache {
     return call(async () => {
       const q = rangeArgs(query);
       q.interval = text('interval', query.interval);
-      return new Candles(await this.#native.klines(q));
+      // A memory hit answers on this thread at once; anything else goes to the runtime.
+      return new Candles(this.#native.klinesInMemory(q) ?? (await this.#native.klines(q)));
     });
   }
 

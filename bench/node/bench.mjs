@@ -6,7 +6,11 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
-const require = createRequire(new URL('../../bindings-node/', import.meta.url));
+// CRYPTOCACHE_NODE_DIR: another build of the package (e.g. the previous commit's), for A/B runs.
+const packageDir = process.env.CRYPTOCACHE_NODE_DIR
+  ? `${process.env.CRYPTOCACHE_NODE_DIR.replace(/\/$/, '')}/`
+  : new URL('../../bindings-node/', import.meta.url);
+const require = createRequire(packageDir);
 const { Cache } = require('./index.js');
 const Redis = require('ioredis');
 const { startSim, startRedis } = require('./test/helpers.js');

@@ -23,6 +23,47 @@ test.after(async () => {
 
 const upstream = async () => (await sim.stats()).total;
 
+test('klines: a memory hit (answered on the calling thread) equals the first answer, gaps included, and is a private copy', async () => {
+  const cache = new Cache({ diskPath: false, exchangeUrl: sim.url });
+  // 2020-02-19 11:35–17:30: Binance's maintenance gap, inside one 1000-minute segment
+  // and across two (the second query straddles a segment edge).
+  const gap = { start: Date.parse('2020-02-19T11:35:00Z'), end: Date.parse('2020-02-19T17:30:00Z') };
+  for (const [start, end] of [[gap.start - 3 * 3600e3, gap.end + 3 * 3600e3], [gap.start - 20 * 3600e3, gap.end + 20 * 3600e3]]) {
+    const q = { exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', start, end };
+    const cold = await cache.klines(q);
+    const hitsBefore = (await cache.stats()).tiers.find((t) => t.name === 'memory').hits;
+    const requests = await upstream();
+    // Answered within the current turn of the event loop (microtasks only): no thread
+    // hop, which would need a later turn to deliver its result.
+    let warm = null;
+    cache.klines(q).then((c) => { warm = c; });
+    for (let i = 0; i < 10 && warm === null; i++) await null;
+    assert.ok(warm !== null, 'a memory hit settles before the event loop turns');
+    assert.equal(await upstream(), requests, 'the hit made no request');
+    assert.ok((await cache.stats()).tiers.find((t) => t.name === 'memory').hits > hitsBefore);
+    assert.deepEqual(warm.toArray(), cold.toArray());
+    assert.deepEqual(warm.gaps, [gap]);
+    assert.deepEqual(cold.gaps, warm.gaps);
+    assert.equal(warm.interval, '1m');
+    assert.equal(warm.lastIsOpen, false);
+    assert.equal(warm.stale, false);
+    // Writing into one answer's arrays changes no other answer, nor the cache.
+    const close = warm.close[0];
+    warm.close.fill(-1);
+    warm.openTime[0] = 0;
+    const third = await cache.klines(q);
+    assert.equal(third.close[0], close);
+    assert.deepEqual(third.toArray(), cold.toArray());
+    assert.equal(cold.close[0], close);
+  }
+  // A bad query on a warm cache is still a coded error, not a null answer.
+  await assert.rejects(
+    cache.klines({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', start: gap.end, end: gap.start }),
+    (e) => e.code === 'INVALID_QUERY',
+  );
+  await cache.close();
+});
+
 test('klines: typed columns equal the simulator, second call is free', async () => {
   const cache = new Cache({ diskPath: dir, exchangeUrl: sim.url });
   const q = { exchange: 'binance', symbol: 'BTCUSDT', interval: '1h', start: START, end: new Date(END) };

@@ -52,6 +52,41 @@ def test_klines_equal_the_simulator_and_are_cached(sim, cache):
     assert cache.stats()["tiers"][0]["hits"] >= 2
 
 
+def test_memory_hits_equal_the_first_answer_and_are_read_only(sim, cache):
+    pd = pytest.importorskip("pandas")
+    # Within one segment, across a segment edge, and ending mid-segment.
+    for start, end in [
+        (START, START + SEG),
+        (START + SEG // 2, START + 3 * SEG // 2),
+        (START, START + 7),
+    ]:
+        cold = cache.klines("binance", "BTCUSDT", "1m", start, end)
+        hits = cache.stats()["tiers"][0]["hits"]
+        sim.post("/_sim/reset")
+        warm = cache.klines("binance", "BTCUSDT", "1m", start, end)
+        assert sim.total() == 0 and cache.stats()["tiers"][0]["hits"] > hits
+        assert warm.to_list() == cold.to_list() and warm.gaps() == cold.gaps()
+        cols = warm.to_numpy()
+        names = ["open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades"]
+        assert list(cols) == names
+        assert cols["open_time"].dtype == np.int64 and cols["trades"].dtype == np.uint64
+        for name, column in cols.items():
+            assert len(column) == len(warm)
+            assert not column.flags.writeable, name
+            with pytest.raises(ValueError):
+                column[:1] = 0
+        df = warm.to_pandas()
+        assert str(df.index.tz) == "UTC" and df.index.name == "open_time"
+        assert (
+            df.index.asi8 // 10**6 if df.index.unit == "ns" else df.index.as_unit("ms").asi8
+        ).tolist() == cols["open_time"].tolist()
+        assert list(df.columns) == list(cols)[1:]
+        assert df["trades"].dtype == np.uint64 and df["close"].dtype == np.float64
+        for name in list(cols)[1:]:
+            assert df[name].tolist() == cols[name].tolist(), name
+        assert isinstance(df, pd.DataFrame)
+
+
 def test_time_forms_are_equivalent(sim, cache):
     start = dt.datetime(2024, 5, 1, 10, 40, tzinfo=dt.timezone.utc)
     forms = [

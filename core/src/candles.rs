@@ -125,6 +125,41 @@ impl Table for CandleColumns {
     }
 }
 
+/// The empty grid slots of `interval` in `range` before `known_until`, given the open
+/// times present (ascending): what [`Candles::gaps`] reports, for bindings that hand
+/// the columns out and compute gaps only when asked.
+pub fn gaps_between(
+    open_time: &[i64],
+    interval: Interval,
+    range: TimeRange,
+    known_until: i64,
+) -> Vec<TimeRange> {
+    let iv = interval;
+    let end = range.end.min(known_until);
+    if end <= range.start {
+        return Vec::new();
+    }
+    let mut gaps = Vec::new();
+    let last_slot = iv.slot_of(end - 1);
+    let mut expected = iv.slot_of(range.start);
+    let mut push_gap = |from_slot: i64, to_slot: i64| {
+        if from_slot < to_slot {
+            let start = iv.slot_start(from_slot).max(range.start);
+            let stop = iv.slot_start(to_slot).min(end);
+            if start < stop {
+                gaps.push(TimeRange::new(start, stop));
+            }
+        }
+    };
+    for &t in open_time {
+        let slot = iv.slot_of(t);
+        push_gap(expected, slot);
+        expected = slot + 1;
+    }
+    push_gap(expected, last_slot + 1);
+    gaps
+}
+
 /// The candles a query returned: ascending by open time, no duplicates, exactly the
 /// candles with `open_time` in the query's `[start, end)`.
 #[derive(Debug, Clone)]
@@ -238,30 +273,13 @@ impl Candles {
     /// (before listing, maintenance, halts): runs of empty grid slots, up to now. Gaps
     /// are reported, never filled in.
     pub fn gaps(&self) -> Vec<TimeRange> {
-        let iv = self.interval;
-        let end = self.range.end.min(self.known_until);
-        if end <= self.range.start {
-            return Vec::new();
-        }
-        let mut gaps = Vec::new();
-        let last_slot = iv.slot_of(end - 1);
-        let mut expected = iv.slot_of(self.range.start);
-        let mut push_gap = |from_slot: i64, to_slot: i64| {
-            if from_slot < to_slot {
-                let start = iv.slot_start(from_slot).max(self.range.start);
-                let stop = iv.slot_start(to_slot).min(end);
-                if start < stop {
-                    gaps.push(TimeRange::new(start, stop));
-                }
-            }
-        };
-        for &t in self.open_time() {
-            let slot = iv.slot_of(t);
-            push_gap(expected, slot);
-            expected = slot + 1;
-        }
-        push_gap(expected, last_slot + 1);
-        gaps
+        gaps_between(self.open_time(), self.interval, self.range, self.known_until)
+    }
+
+    /// Up to when the exchange's data is known: the query's end, or the time it was
+    /// read if earlier (slots after it are not gaps).
+    pub fn known_until(&self) -> i64 {
+        self.known_until
     }
 
     /// Copies the result into owned columns.

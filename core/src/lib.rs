@@ -56,7 +56,7 @@ pub mod warm;
 pub use archive::ArchiveMode;
 pub use book::{Level, OrderBook, OrderBookQuery};
 pub use cache::{default_disk_dir, Cache, CacheBuilder, DEFAULT_MEMORY_MB};
-pub use candles::{Candle, CandleColumns, Candles};
+pub use candles::{gaps_between, Candle, CandleColumns, Candles};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use coverage::{Coverage, CoverageQuery, SegmentCoverage, SegmentStatus};
 pub use error::{Error, Result};

@@ -85,6 +85,10 @@ class NativeTable:
     def __len__(self) -> int: ...
     def columns(self) -> list[tuple[str, str, bytes]]:
         """``(name, numpy dtype, bytes)`` per column."""
+    def candle_block(self) -> Optional[tuple[bytes, bool]]:
+        """Candles only: ``(bytes, has_trades)``, every column in one buffer: open time
+        (int64), open, high, low, close, volume, quote volume (float64), then trade counts
+        (uint64) if ``has_trades``; ``len(self)`` values each."""
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object:
         """Arrow PyCapsule ``arrow_array_stream`` with one record batch."""
     def last_is_open(self) -> bool:

@@ -114,6 +114,25 @@ class _Table:
         )
 
 
+_CANDLE_COLUMNS = ("open_time", "open", "high", "low", "close", "volume", "quote_volume")
+
+
+_PRICE_LABELS: list[Any] = []
+
+
+def _price_labels(pd: Any) -> Any:
+    """The float columns' labels as a pandas ``Index``, built once (building it is most
+    of the cost of a ``DataFrame`` over a 2-D block)."""
+    if not _PRICE_LABELS:
+        _PRICE_LABELS.append(pd.Index(_CANDLE_COLUMNS[1:]))
+    return _PRICE_LABELS[0]
+
+
+def _utc_index(pd: Any, ms: np.ndarray, name: str = "open_time") -> Any:
+    """A UTC ``DatetimeIndex`` (ns) of int64 milliseconds."""
+    return pd.DatetimeIndex((ms * 1_000_000).view("datetime64[ns]"), name=name).tz_localize("UTC")
+
+
 class Candles(_Table):
     """Candles (OHLCV) with ``open_time`` in the query's ``[start, end)``, ascending.
 
@@ -123,7 +142,39 @@ class Candles(_Table):
     """
 
     _time_column = "open_time"
-    __slots__ = ()
+    __slots__ = ("_grid",)
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        if self._cols is None:
+            # One copy of every column into one buffer: a read-only 2-D grid whose rows
+            # are the columns (views, no further copy).
+            block, has_trades = self._native.candle_block()
+            grid = np.frombuffer(block, dtype=np.float64).reshape(
+                8 if has_trades else 7, len(self._native)
+            )
+            cols = dict(zip(_CANDLE_COLUMNS, grid))
+            cols["open_time"] = grid[0].view(np.int64)
+            if has_trades:
+                cols["trades"] = grid[7].view(np.uint64)
+            self._grid = grid
+            self._cols = cols
+        return self._cols
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """A ``pandas.DataFrame`` indexed by a UTC ``DatetimeIndex`` named ``open_time``."""
+        pd = _require("pandas", "pandas")
+        cols = self._columns()
+        # The six float columns as one 2-D block that pandas keeps as is (no copy, no
+        # consolidation), under column labels built once per process.
+        frame: pandas.DataFrame = pd.DataFrame(
+            self._grid[1:7].T,
+            columns=_price_labels(pd),
+            index=_utc_index(pd, cols["open_time"]),
+            copy=False,
+        )
+        if "trades" in cols:
+            frame.insert(len(frame.columns), "trades", cols["trades"])
+        return frame
 
     @property
     def open_time(self) -> np.ndarray:

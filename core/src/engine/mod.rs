@@ -242,6 +242,25 @@ impl Engine {
         Ok(Candles::new(rows, series.interval, range, now))
     }
 
+    /// Answers a kline query from the memory tier alone, without waiting: `None` (and
+    /// nothing counted) when any of its segments is not there fresh.
+    pub(crate) fn klines_in_memory(&self, q: &KlineQuery) -> Result<Option<Candles>> {
+        let started = crate::rt::Instant::now();
+        let spec =
+            SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Klines };
+        let (upstream, series, range) = self.series(spec, Some(q.interval), q.start, q.end)?;
+        let now = self.clock.now_ms();
+        let keys = segment::plan(&series, range, now);
+        let Some(segments) = self.resolve_in_memory(upstream, &keys, range, now) else { return Ok(None) };
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.query_durations.observe(started.elapsed());
+        let rows = slices(&segments, range, now, |p| match p {
+            Payload::Candles(c) => Some(c),
+            _ => None,
+        });
+        Ok(Some(Candles::new(rows, series.interval, range, now)))
+    }
+
     /// For a sequential read (this query starts where the previous one on the series
     /// ended), the query for the segment after the one `q` ends in, if it has started.
     pub(crate) fn next_segment(&self, q: &KlineQuery) -> Option<KlineQuery> {
@@ -256,7 +275,10 @@ impl Engine {
             symbol: symbol.into(),
         });
         let previous_end = self.last_ends.get(&series);
-        self.last_ends.insert(Arc::clone(&series), q.end);
+        // A repeated query changes nothing: no write (a write costs more than the read).
+        if previous_end != Some(q.end) {
+            self.last_ends.insert(Arc::clone(&series), q.end);
+        }
         let sequential =
             previous_end.is_some_and(|end| (0..=q.interval.nominal_ms()).contains(&(q.start - end)));
         if !sequential {

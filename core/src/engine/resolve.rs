@@ -54,6 +54,31 @@ impl Engine {
         })
     }
 
+    /// Every segment of `keys` from the memory tier alone, when it holds each of them
+    /// fresh and the retention rule lets them serve `range`: the part of [`resolve`]
+    /// that never waits. `None` (nothing counted) means the full path must answer.
+    ///
+    /// [`resolve`]: Engine::resolve
+    pub(super) fn resolve_in_memory(
+        &self,
+        upstream: &Arc<dyn Upstream>,
+        keys: &[SegmentKey],
+        range: TimeRange,
+        now: i64,
+    ) -> Option<Vec<Arc<Segment>>> {
+        let (Some(mem), Some(slot)) = (&self.memory, self.tiers.first()) else { return None };
+        // Fresh only: a stale value's background refresh belongs to the full path.
+        let found: Vec<Option<Arc<Segment>>> =
+            keys.iter().map(|key| mem.get(key).filter(|s| s.is_fresh(now))).collect();
+        if !found.iter().all(Option::is_some) {
+            return None;
+        }
+        self.check_retention(upstream, keys, &found, range, now).ok()?;
+        let segments: Vec<Arc<Segment>> = found.into_iter().flatten().collect();
+        segments.iter().for_each(|s| slot.counters.hit(s.weight() as usize));
+        Some(segments)
+    }
+
     /// The segments the tiers lacked, from the exchange: symbol check, "nothing before"
     /// probe, then one load per segment.
     async fn fill_missing(
