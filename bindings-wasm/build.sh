@@ -2,7 +2,8 @@
 # Builds the npm package `cryptocache-wasm` into bindings-wasm/pkg: adds the wasm32 target
 # when it is missing, installs the wasm-bindgen CLI of exactly the crate's version, builds
 # the module (release), generates its JavaScript glue (`--target web`: one module for
-# browsers, bundlers, Deno, workers and Node), adds the front (js/). Prints the sizes.
+# browsers, bundlers, Deno, workers and Node), adds the front (js/). Prints the sizes and
+# fails when the gzipped module reaches the issue's bound of 1 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -27,3 +28,8 @@ cp bindings-wasm/js/index.mjs bindings-wasm/js/index.d.mts bindings-wasm/js/pack
 raw=$(stat -c %s bindings-wasm/pkg/cryptocache_wasm_bg.wasm)
 gz=$(gzip -9 -c bindings-wasm/pkg/cryptocache_wasm_bg.wasm | wc -c)
 echo "== bindings-wasm/pkg: cryptocache_wasm_bg.wasm $raw bytes, $gz gzipped"
+limit=1048576 # 1 MiB: the issue's bound on the gzipped module
+if [ "$gz" -ge "$limit" ]; then
+    echo "error: bindings-wasm/pkg/cryptocache_wasm_bg.wasm is $gz bytes gzipped: it must stay under $limit bytes (1 MiB, the issue's bound)" >&2
+    exit 1
+fi

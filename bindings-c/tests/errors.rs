@@ -258,6 +258,17 @@ fn invalidate_drops_a_range_and_the_next_call_refetches_it() {
     assert_eq!(segments, 1);
     assert_eq!(klines(cache, "binance", "spot", "BTCUSDT", "1h"), cc_status::Ok, "{}", message());
     assert_eq!(klines_served() - before, 1, "the invalidated segment was refetched");
+    // With `refresh`, the call itself refetches.
+    // SAFETY: valid handle, query and out pointer.
+    assert_eq!(unsafe { cc_invalidate(cache, &q, true, &mut segments) }, cc_status::Ok, "{}", message());
+    assert_eq!((segments, klines_served() - before), (1, 2), "refresh refetched the segment at once");
+    // Negative bounds: the whole series (here its one cached segment).
+    let whole = cc_query { start_ms: -1, end_ms: -1, ..q };
+    // SAFETY: as above.
+    assert_eq!(unsafe { cc_invalidate(cache, &whole, false, &mut segments) }, cc_status::Ok, "{}", message());
+    assert!(segments > 1, "the whole series: every segment from its first to now ({segments})");
+    assert_eq!(klines(cache, "binance", "spot", "BTCUSDT", "1h"), cc_status::Ok, "{}", message());
+    assert_eq!(klines_served() - before, 3, "refetched after the whole series was dropped");
     // What must be named; a bad one is INVALID_QUERY.
     let bad = CString::new("7x").unwrap();
     let q = cc_query { interval: bad.as_ptr(), ..q };

@@ -216,6 +216,11 @@ test('invalidate drops a range; the next query refetches exactly it', async () =
     assert.equal((await klines()) - cold, 1);
     const again = await cache.invalidate({ ...day, what: '1h', refresh: true });
     assert.equal(again.refetchedRows, 24);
+    // No range: the whole series.
+    const whole = await cache.invalidate({ exchange: 'binance', symbol: 'BTCUSDT', what: '1h' });
+    assert.ok(whole.segments > 1, 'every segment from the first to now');
+    assert.equal((await cache.klines(day)).length, 24);
+    assert.equal((await klines()) - cold, 3);
     await assert.rejects(cache.invalidate({ ...day, what: '7x' }), (e) => e.code === 'INVALID_QUERY');
   } finally {
     await cache.close();

@@ -364,6 +364,9 @@ def test_invalidate_then_the_next_query_refetches(sim, cache):
     assert sim.count("/api/v3/klines") == 1
     report = cache.invalidate("binance", "BTCUSDT", "1h", "2024-03-01", "2024-03-02", refresh=True)
     assert report["refetched_rows"] == 24 and sim.count("/api/v3/klines") == 2
+    # No range: the whole series.
+    assert cache.invalidate("binance", "BTCUSDT", "1h")["segments"] > 1  # first segment to now
+    assert len(cache.klines(*day)) == 24 and sim.count("/api/v3/klines") == 3
     with pytest.raises(cryptocache.InvalidQuery, match="unknown interval"):
         cache.invalidate("binance", "BTCUSDT", "7x")
 

@@ -61,7 +61,7 @@ try {
     same: Array.from(again.close).every((c, i) => c === first.close[i]), secondCallRequests: after - requests,
     storedSame: Array.from(stored.close).every((c, i) => c === first.close[i]) && stored.length === first.length,
     storageHits: readerStats.tiers.find((t) => t.name === 'browser')?.hits ?? 0,
-    readerSegmentsFetched: readerStats.upstream.segments_fetched,
+    readerSegmentsFetched: readerStats.upstream.segmentsFetched,
   });
 } catch (e) {
   out.textContent = JSON.stringify({ error: String(e.code) + ': ' + e.message });

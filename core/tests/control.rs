@@ -156,20 +156,31 @@ async fn the_disk_bound_holds_while_two_caches_write_and_a_third_prunes() {
     // disk read (or a refetch).
     let writer = || w.builder().no_memory().disk_max_mb(max_mb).build();
     let (a, b) = (writer().await.unwrap(), writer().await.unwrap());
-    let pruner = DiskTier::open(w.dir.path()).unwrap();
     let symbols = ["BTCUSDT", "ETHUSDT"];
     let mut peak = 0;
     for round in 0..6 {
         let day = NOW - (60 - 5 * round) * DAY;
-        for (cache, symbol) in [(&a, symbols[0]), (&b, symbols[1])] {
-            // ~20 KB per 1m segment: 7 segments a round per writer.
-            let q = query(symbol, "1m", day, day + 5 * DAY);
-            assert_matches_sim(&cache.klines(&q).await.unwrap(), &q, NOW);
-        }
-        // Meanwhile a pruner (`cryptocache prune`) works on the same directory.
-        if round % 2 == 1 {
-            pruner.prune(bound * 3 / 4).unwrap();
-        }
+        // Meanwhile (every other round) a pruner (`cryptocache prune`) works on the same
+        // directory, on its own thread, while both writers fill it at once.
+        let pruning = tokio::task::spawn_blocking({
+            let dir = w.dir.path().to_owned();
+            move || {
+                if round % 2 == 1 {
+                    let pruner = DiskTier::open(&dir).unwrap();
+                    for _ in 0..20 {
+                        pruner.prune(bound * 3 / 4).unwrap();
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                }
+            }
+        });
+        // ~20 KB per 1m segment: 7 segments a round per writer.
+        let (qa, qb) =
+            (query(symbols[0], "1m", day, day + 5 * DAY), query(symbols[1], "1m", day, day + 5 * DAY));
+        let (got_a, got_b) = tokio::join!(a.klines(&qa), b.klines(&qb));
+        assert_matches_sim(&got_a.unwrap(), &qa, NOW);
+        assert_matches_sim(&got_b.unwrap(), &qb, NOW);
+        pruning.await.unwrap();
         peak = peak.max(disk_bytes(w.dir.path()));
         // Every read after pruning is whole and exact: from disk, or refetched.
         for (cache, symbol) in [(&a, symbols[1]), (&b, symbols[0])] {

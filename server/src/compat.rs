@@ -10,11 +10,10 @@
 //! reports them, and the cache never invents a value), and `trades` is `null` where the
 //! exchange does not count trades.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -23,7 +22,7 @@ use serde_json::json;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::params::Params;
+use crate::params::{Params, QueryMap};
 use crate::Relay;
 
 /// Binance's default and largest `limit` for klines.
@@ -35,7 +34,7 @@ const DEPTH_LIMITS: (u64, u64) = (100, 1000);
 pub async fn klines(
     State(relay): State<Arc<Relay>>,
     caller: Option<Extension<Caller>>,
-    Query(q): Query<HashMap<String, String>>,
+    q: QueryMap,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
     let interval = p.interval("interval")?;
@@ -107,10 +106,7 @@ fn kline_arrays(candles: &cryptocache::Candles, interval: Interval, take: std::o
 
 /// `GET /v1/historical/orderbook?exchange=&symbol=&limit=&market=`: `{"lastUpdateId", "bids",
 /// "asks"}` with `[price, quantity]` decimal-string pairs, best first (Binance's depth shape).
-pub async fn orderbook(
-    State(relay): State<Arc<Relay>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+pub async fn orderbook(State(relay): State<Arc<Relay>>, q: QueryMap) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
     let depth = p.number("limit", DEPTH_LIMITS.0, 1..=DEPTH_LIMITS.1)? as usize;
     let (_, book) = crate::data::order_book(&relay, &p, depth).await?;

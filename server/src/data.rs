@@ -1,11 +1,10 @@
 //! The data endpoints: `/v1/klines`, `/v1/trades`, `/v1/funding` (JSON, CSV or Arrow),
 //! `/v1/book` and `/v1/coverage` (JSON).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -18,7 +17,7 @@ use serde_json::{json, Value};
 use crate::auth::Caller;
 use crate::bodies::{BodyKey, Rendered};
 use crate::error::ApiError;
-use crate::params::{Format, Params};
+use crate::params::{Format, Params, QueryMap};
 use crate::Relay;
 
 /// The media type of Arrow IPC streams.
@@ -95,7 +94,7 @@ pub async fn klines(
     State(relay): State<Arc<Relay>>,
     caller: Option<Extension<Caller>>,
     RawQuery(raw): RawQuery,
-    Query(q): Query<HashMap<String, String>>,
+    q: QueryMap,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
     let (start, end) = range(&p, &relay, caller.as_deref())?;
@@ -136,7 +135,7 @@ pub async fn trades(
     State(relay): State<Arc<Relay>>,
     caller: Option<Extension<Caller>>,
     RawQuery(raw): RawQuery,
-    Query(q): Query<HashMap<String, String>>,
+    q: QueryMap,
 ) -> Result<Response, ApiError> {
     ranged(&relay, caller.as_deref(), (raw, q), Ranged::Trades).await
 }
@@ -146,7 +145,7 @@ pub async fn funding(
     State(relay): State<Arc<Relay>>,
     caller: Option<Extension<Caller>>,
     RawQuery(raw): RawQuery,
-    Query(q): Query<HashMap<String, String>>,
+    q: QueryMap,
 ) -> Result<Response, ApiError> {
     ranged(&relay, caller.as_deref(), (raw, q), Ranged::Funding).await
 }
@@ -161,7 +160,7 @@ enum Ranged {
 async fn ranged(
     relay: &Relay,
     caller: Option<&Caller>,
-    (raw, q): (Option<String>, HashMap<String, String>),
+    (raw, q): (Option<String>, QueryMap),
     kind: Ranged,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
@@ -229,10 +228,7 @@ pub(crate) async fn order_book(
 }
 
 /// `GET /v1/book?exchange=&symbol=&market=&depth=`: the order book now (short-TTL cache).
-pub async fn book(
-    State(relay): State<Arc<Relay>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+pub async fn book(State(relay): State<Arc<Relay>>, q: QueryMap) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
     let (query, book) = order_book(&relay, &p, p.number("depth", 20, 1..=1000)? as usize).await?;
     let side = levels;
@@ -251,7 +247,8 @@ pub async fn book(
 /// (fetches nothing).
 pub async fn coverage(
     State(relay): State<Arc<Relay>>,
-    Query(q): Query<HashMap<String, String>>,
+    caller: Option<Extension<Caller>>,
+    q: QueryMap,
 ) -> Result<Response, ApiError> {
     let p = Params::new(q)?;
     let dataset: Dataset = p.required("what")?.parse()?;
@@ -265,6 +262,10 @@ pub async fn coverage(
         start: p.time("start")?,
         end: p.time("end")?,
     };
+    if query.end <= query.start {
+        return Err(ApiError::invalid(format!("end ({}) must be after start ({})", query.end, query.start)));
+    }
+    check_range(&relay, caller.as_deref(), query.start, query.end)?;
     let report = relay.cache.coverage(&query).await?;
     Ok(Json(report).into_response())
 }

@@ -153,6 +153,7 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .route(paths::HEALTH, get(health))
         .route(paths::METRICS, get(metrics::metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&relay), bounded))
         // gzip or zstd by Accept-Encoding, for bodies worth it (not raw segments: they
         // are already compact, and a CDN caches them as they are).
@@ -298,6 +299,10 @@ async fn sources(State(relay): State<Arc<Relay>>) -> Response {
 /// Exchange name → source namespace.
 fn source_map(relay: &Relay) -> serde_json::Map<String, serde_json::Value> {
     relay.cache.sources().into_iter().map(|(e, s)| (e.to_string(), s.to_string().into())).collect()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this endpoint answers GET only")
 }
 
 async fn not_found() -> ApiError {

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
 use cryptocache::time::parse_time;
 use cryptocache::{Exchange, Interval, Market};
 
@@ -22,13 +24,19 @@ pub enum Format {
     Arrow,
 }
 
+/// A request's query string as axum parsed it, or why it could not (then a JSON 400,
+/// like every other error, rather than axum's plain-text one).
+pub type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
+
 /// The parameters of one request.
 #[derive(Debug)]
 pub struct Params(HashMap<String, String>);
 
 impl Params {
-    /// Wraps the query map; any over-long value is refused.
-    pub fn new(map: HashMap<String, String>) -> Result<Self, ApiError> {
+    /// Wraps the query map; an unreadable query string or any over-long value is refused.
+    pub fn new(query: QueryMap) -> Result<Self, ApiError> {
+        let Query(map) =
+            query.map_err(|e| ApiError::invalid(format!("unreadable query string: {}", e.body_text())))?;
         if let Some((name, _)) = map.iter().find(|(_, v)| v.len() > MAX_VALUE_LEN) {
             return Err(ApiError::invalid(format!(
                 "parameter {name} is longer than {MAX_VALUE_LEN} characters"
@@ -109,7 +117,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Result<Params, ApiError> {
-        Params::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Params::new(Ok(Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())))
     }
 
     #[test]

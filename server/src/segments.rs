@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,9 +31,11 @@ type SegmentPath = (String, String, String, String, i64);
 /// Serves one segment.
 pub async fn segment(
     State(relay): State<Arc<Relay>>,
-    Path((exchange, market, what, symbol, start)): Path<SegmentPath>,
+    path: Result<Path<SegmentPath>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let Path((exchange, market, what, symbol, start)) =
+        path.map_err(|e| ApiError::invalid(format!("segment path: {}", e.body_text())))?;
     let exchange: Exchange = exchange.parse()?;
     let market: Market = market.parse()?;
     let dataset: Dataset = what.parse()?;

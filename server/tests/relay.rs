@@ -198,8 +198,10 @@ async fn keys_quotas_and_revocation() {
     let mut file = KeysFile::default();
     let good = file.add("research").unwrap();
     let revoked = file.add("gone").unwrap();
+    let narrow = file.add("narrow").unwrap();
     file.keys[0].requests_per_minute = Some(3);
     file.keys[1].revoked = true;
+    file.keys[2].max_range_days = Some(9);
     let mut relay = Relay::new(cache(&sim, None).await);
     relay.keys = Some(Keys::new(file));
     let relay = Running::start(relay).await;
@@ -222,6 +224,13 @@ async fn keys_quotas_and_revocation() {
     assert_eq!(with("x-api-key", good.clone()).await.status(), 200);
     assert_eq!(with("authorization", format!("Bearer {good}")).await.status(), 200);
     assert_eq!(with("x-api-key", good.clone()).await.status(), 200);
+    // A key's own longest range (9 days; this query asks for 10) applies below the relay's.
+    let r = with("x-api-key", narrow.clone()).await;
+    assert_eq!(r.status().as_u16(), 413);
+    assert_eq!(body(r).await["code"], "RANGE_TOO_LARGE");
+    let nine_days = url.replace("end=2024-03-11", "end=2024-03-10");
+    let r = client().get(&nine_days).header("x-api-key", narrow).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
     let over = with("x-api-key", good.clone()).await;
     assert_eq!(over.status(), 429);
     assert!(over.headers().contains_key("retry-after"));
@@ -257,16 +266,28 @@ async fn hostile_parameters_get_json_errors() {
         (format!("{base}&start=2024-01-01&end={long}"), 400, "INVALID_QUERY"),
         ("/v1/klines".to_owned(), 400, "INVALID_QUERY"),
         ("/v2/anything".to_owned(), 404, "NOT_FOUND"),
-        ("/v1/segments/binance/spot/1h/BTCUSDT/notanumber".to_owned(), 400, ""),
+        ("/v1/segments/binance/spot/1h/BTCUSDT/notanumber".to_owned(), 400, "INVALID_QUERY"),
+        (
+            "/v1/coverage?exchange=binance&symbol=BTCUSDT&what=1h&start=2024-01-02&end=2024-01-01".to_owned(),
+            400,
+            "INVALID_QUERY",
+        ),
+        (
+            "/v1/coverage?exchange=binance&symbol=BTCUSDT&what=1h&start=2010-01-01&end=2024-01-01".to_owned(),
+            413,
+            "RANGE_TOO_LARGE",
+        ),
     ] {
         let r = get(&format!("{}{path}", relay.url)).await;
         assert_eq!(r.status().as_u16(), status, "{path}");
-        if !code.is_empty() {
-            let body = body(r).await;
-            assert_eq!(body["code"], code, "{path}: {body}");
-            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-        }
+        let body = body(r).await;
+        assert_eq!(body["code"], code, "{path}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
+    // A method the relay does not answer is a JSON error too.
+    let r = client().post(format!("{}{base}", relay.url)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(body(r).await["code"], "METHOD_NOT_ALLOWED");
     relay.shutdown().await.unwrap();
 }
 
@@ -532,4 +553,45 @@ async fn relays_on_one_redis_count_a_keys_quota_together() {
     assert_eq!(ask(&b.url).await, 429, "the fourth request of the minute, whichever relay gets it");
     a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_or_slow_exchange_is_a_502_or_a_504_and_blocks_nothing_else() {
+    let sim = sim().await;
+    let mut relay = Relay::new(cache(&sim, None).await);
+    relay.limits = Limits { request_timeout: Duration::from_secs(3), ..Limits::default() };
+    let relay = Running::start(relay).await;
+    let q = |day: u32| {
+        format!("{}/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1m&start=2024-02-{day:02}&end=2024-02-{:02}", relay.url, day + 1)
+    };
+    // The exchange fails in a way not worth retrying (an HTML 404): 502.
+    sim.push_faults(vec![cryptocache_sim::Fault::Status { status: 404, retry_after_secs: None }; 3]);
+    let r = get(&q(1)).await;
+    assert_eq!(r.status().as_u16(), 502);
+    assert_eq!(body(r).await["code"], "EXCHANGE_ERROR");
+
+    // The exchange takes 8 s a request: the relay answers 504 at its limit (3 s), and
+    // other routes answer meanwhile.
+    sim.set_delay(Duration::from_secs(8));
+    let slow = tokio::spawn({
+        let url = q(2);
+        async move {
+            let started = std::time::Instant::now();
+            let r = get(&url).await;
+            (r.status().as_u16(), body(r).await, started.elapsed())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    assert_eq!(get(&format!("{}/health", relay.url)).await.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(1), "health waited for the slow exchange");
+    let (status, answer, took) = slow.await.unwrap();
+    assert_eq!(status, 504, "{answer}");
+    assert_eq!(answer["code"], "TIMEOUT");
+    assert!(
+        took < Duration::from_secs(6),
+        "answered at the relay's limit, not the exchange's pace: {took:?}"
+    );
+    sim.set_delay(Duration::ZERO);
+    relay.shutdown().await.unwrap();
 }
