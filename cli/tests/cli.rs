@@ -451,3 +451,75 @@ async fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
     let out = cryptocache(&["serve", "--bind", "0.0.0.0", "--port", "0", "--no-disk"]);
     assert!(!out.status.success() && text(&out.stderr).contains("--no-auth"), "{}", text(&out.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_add_prints_a_key_once_stores_its_hash_and_serve_accepts_it() {
+    use std::io::{BufRead, Read, Write};
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.toml");
+    let file_arg = file.to_str().unwrap();
+    let added = cryptocache(&["keys", "add", "research", "--file", file_arg, "--requests-per-minute", "100"]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let key = text(&added.stdout).trim().to_owned();
+    assert!(key.starts_with("cc_") && key.len() > 40, "{key}");
+    let stored = std::fs::read_to_string(&file).unwrap();
+    assert!(!stored.contains(&key[3..]), "the file keeps only the key's hash");
+    assert!(stored.contains("research") && stored.contains("requests_per_minute = 100"), "{stored}");
+    let again = cryptocache(&["keys", "add", "research", "--file", file_arg]);
+    assert!(!again.status.success(), "a name is used once");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cryptocache"))
+        .args(["serve", "--port", "0", "--no-disk", "--exchange-url", &sim.url(), "--api-keys", file_arg])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let relay = first.trim().to_owned();
+    let addr = relay.trim_start_matches("http://").to_owned();
+    let path = "/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1h&start=2024-01-01&end=2024-01-02";
+    let with_key = |key: &str| {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    assert!(http_get(&addr, path).starts_with("HTTP/1.1 401"), "no key");
+    assert!(with_key("cc_wrong").starts_with("HTTP/1.1 401"), "a wrong key");
+    assert!(with_key(&key).starts_with("HTTP/1.1 200"), "the new key");
+    // The CLI as a relay client: the key by flag, or by $CRYPTOCACHE_API_KEY.
+    let fetch =
+        ["fetch", "binance", "BTCUSDT", "1h", "--from", "2024-01-01", "--to", "2024-01-02", "--no-disk"];
+    let by_flag = cryptocache(&[&fetch[..], &["--relay", &relay, "--api-key", &key]].concat());
+    assert!(by_flag.status.success(), "{}", text(&by_flag.stderr));
+    assert_eq!(text(&by_flag.stdout).lines().filter(|l| l.starts_with("170")).count(), 24);
+    let by_env = Command::new(env!("CARGO_BIN_EXE_cryptocache"))
+        .args([&fetch[..], &["--relay", &relay]].concat())
+        .env("CRYPTOCACHE_API_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(by_env.status.success(), "{}", text(&by_env.stderr));
+    assert_eq!(by_env.stdout, by_flag.stdout);
+    let keyless = Command::new(env!("CARGO_BIN_EXE_cryptocache"))
+        .args([&fetch[..], &["--relay", &relay]].concat())
+        .env_remove("CRYPTOCACHE_API_KEY")
+        .output()
+        .unwrap();
+    assert!(!keyless.status.success(), "without a key the relay refuses");
+    let logged = {
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        child.wait().unwrap();
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        err
+    };
+    assert!(!logged.contains(&key[3..]), "the relay never logs a key");
+}

@@ -144,3 +144,71 @@ async fn four_processes_stay_under_one_shared_weight_budget() {
     assert!(peak <= 40, "peak window weight {peak} over the budget: {stats:?}");
     assert!(peak > 20, "the processes did share the windows (peak {peak})");
 }
+
+/// `GET path` from a server at `addr`: the raw HTTP answer.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalidation_by_one_process_reaches_another_within_a_second() {
+    use std::io::BufRead;
+    assert!(redis_available(), "redis-server is not installed (CI installs it)");
+    let sim = Sim::start(SimConfig { now_ms: Some(NOW), ..SimConfig::default() }).await.unwrap();
+    let redis = RedisServer::start(RedisOptions::default()).unwrap();
+    let url = redis.url();
+    // Process A: a relay holding the day in its memory tier (and in the shared Redis).
+    let mut relay = Command::new(env!("CARGO_BIN_EXE_cryptocache"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--no-disk",
+            "--archives",
+            "off",
+            "--redis",
+            &url,
+            "--exchange-url",
+            &sim.url(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(relay.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.trim().trim_start_matches("http://").to_owned();
+    let day =
+        "/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1h&start=2024-01-01&end=2024-01-02&format=csv";
+    tokio::task::block_in_place(|| {
+        assert!(http_get(&addr, day).starts_with("HTTP/1.1 200"));
+        let warm = kline_requests(&sim);
+        assert!(http_get(&addr, day).starts_with("HTTP/1.1 200"));
+        assert_eq!(kline_requests(&sim), warm, "process A answers from memory");
+        // Process B drops the day from every tier and tells every process on the Redis.
+        let mut a =
+            args(&["invalidate", "binance", "BTCUSDT", "1h", "--from", "2024-01-01", "--to", "2024-01-02"]);
+        a.extend(args(&["--redis", &url, "--exchange-url", &sim.url(), "--no-disk"]));
+        finish(cryptocache(&a));
+        let dropped = std::time::Instant::now();
+        // Within a second, process A no longer serves its old copy: it asks the exchange.
+        loop {
+            assert!(http_get(&addr, day).starts_with("HTTP/1.1 200"));
+            if kline_requests(&sim) > warm {
+                break;
+            }
+            assert!(
+                dropped.elapsed() < Duration::from_secs(1),
+                "process A still served the invalidated day after 1 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let _ = relay.kill();
+    let _ = relay.wait();
+}
