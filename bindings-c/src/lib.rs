@@ -639,7 +639,17 @@ pub unsafe extern "C" fn cc_klines(
             market: q.market,
             ..KlineQuery::new(q.exchange, q.symbol, interval, q.start, q.end)
         };
-        let candles = block_on(cache.klines(&kq))?;
+        // A memory hit is answered on the calling thread, without entering the runtime's
+        // scheduler (inside its context, so a sequential read can start a prefetch).
+        let rt = runtime()?;
+        let hit = {
+            let _context = rt.enter();
+            cache.klines_in_memory(&kq)?
+        };
+        let candles = match hit {
+            Some(candles) => candles,
+            None => rt.block_on(cache.klines(&kq))?,
+        };
         box_out(out, cc_candles { candles });
         Ok(())
     })

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use cryptocache::warm::Dataset;
 use cryptocache::{Cache, Exchange, KlineQuery};
 use cryptocache_sim::redis_server::{RedisOptions, RedisServer};
 use cryptocache_sim::{Sim, SimConfig};
@@ -60,6 +61,33 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("redis_1000x1m");
     g.throughput(Throughput::Elements(1000));
     g.bench_function("cache_redis_hit", |b| b.iter(|| runtime.block_on(cache.klines(&q)).unwrap()));
+    // What the Redis tier sends: one MGET of the query's keys (here one).
+    g.bench_function("bare_mget_same_keys", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let v: Vec<Option<Vec<u8>>> =
+                    redis::cmd("MGET").arg(&key).query_async(&mut conn.clone()).await.unwrap();
+                v
+            })
+        })
+    });
+    // Where the rest goes: decoding the value (checksum, columns) on its own.
+    let stored: Vec<u8> =
+        runtime.block_on(async { redis::cmd("GET").arg(&key).query_async(&mut conn.clone()).await.unwrap() });
+    let segment_key = runtime
+        .block_on(cache.segment(
+            Exchange::Binance,
+            None,
+            "BTCUSDT",
+            Dataset::Klines("1m".parse().unwrap()),
+            start,
+        ))
+        .unwrap()
+        .key
+        .clone();
+    g.bench_function("decode_only", |b| {
+        b.iter(|| cryptocache::codec::decode(&segment_key, &stored).unwrap())
+    });
     g.bench_function("bare_get_same_bytes", |b| {
         b.iter(|| {
             runtime.block_on(async {
