@@ -110,7 +110,11 @@ impl Engine {
                 empty_before = self.empty_before(upstream, series, Some(boundary), now).await?;
             }
         }
-        if empty_before.is_none() && remote_checks && missing.len() >= LISTING_PROBE_MIN_MISSING {
+        if empty_before.is_none()
+            && remote_checks
+            && missing.len() >= LISTING_PROBE_MIN_MISSING
+            && !self.listed_before(&keys[missing[0]])
+        {
             // Long cold range: fetch its first segment alone; only if that is empty (the
             // range may start before listing) ask the exchange where the series starts.
             let first = missing.remove(0);
@@ -134,6 +138,16 @@ impl Engine {
             found[i] = Some(seg?);
         }
         Ok(found.into_iter().flatten().collect())
+    }
+
+    /// Whether the exchange has already shown that `key`'s series trades before `key`:
+    /// the segment just before it is in memory with rows. Then no segment from `key` on
+    /// can lie before listing, and the listing probe would only delay a sequential
+    /// backfill (one lone request per step).
+    fn listed_before(&self, key: &SegmentKey) -> bool {
+        let (Some(mem), Some(index)) = (&self.memory, key.index.checked_sub(1)) else { return false };
+        let previous = SegmentKey { series: Arc::clone(&key.series), index };
+        mem.get(&previous).is_some_and(|s| !s.payload.is_empty())
     }
 
     /// One missing segment through the single flight. A flight joined just before a
