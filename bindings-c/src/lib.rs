@@ -644,7 +644,7 @@ pub unsafe extern "C" fn cc_klines(
         let rt = runtime()?;
         let hit = {
             let _context = rt.enter();
-            cache.klines_in_memory(&kq)?
+            cache.klines_in_memory(&kq)
         };
         let candles = match hit {
             Some(candles) => candles,

@@ -387,19 +387,25 @@ fn js_doubles<'env>(
     len: usize,
     fill: impl FnOnce(&mut [f64]),
 ) -> napi::Result<ArrayBuffer<'env>> {
+    let bytes = len
+        .checked_mul(8)
+        .ok_or_else(|| coded("CACHE_ERROR", format!("a buffer of {len} doubles is too large")))?;
     let mut data = std::ptr::null_mut();
     let mut buffer = std::ptr::null_mut();
     // SAFETY: plain N-API call with valid out-pointers, on the JavaScript thread (`env`).
-    let status = unsafe { napi::sys::napi_create_arraybuffer(env.raw(), len * 8, &mut data, &mut buffer) };
+    let status = unsafe { napi::sys::napi_create_arraybuffer(env.raw(), bytes, &mut data, &mut buffer) };
     if status != napi::sys::Status::napi_ok || (data.is_null() && len > 0) {
         return Err(coded(
             "CACHE_ERROR",
             format!("cannot allocate a buffer of {len} doubles (N-API status {status})"),
         ));
     }
+    if len > 0 && data.align_offset(std::mem::align_of::<f64>()) != 0 {
+        return Err(coded("CACHE_ERROR", "the engine allocated a buffer not aligned for doubles"));
+    }
     if len > 0 {
-        // SAFETY: V8 just allocated `len * 8` zeroed bytes at `data`, aligned for any
-        // type (its allocator is calloc), and nothing else refers to them yet.
+        // SAFETY: V8 just allocated `len * 8` zeroed bytes at `data`, aligned for f64
+        // (checked above), and nothing else refers to them yet.
         fill(unsafe { std::slice::from_raw_parts_mut(data.cast::<f64>(), len) });
     }
     // SAFETY: `buffer` is the ArrayBuffer just created in `env`.
@@ -424,7 +430,8 @@ impl CandleBlock {
 }
 
 /// The gaps of a `klines` result (`Candles.gaps` in `index.js`, computed when first read):
-/// ranges inside the query where the exchange has no candle although it could.
+/// ranges inside the query where the exchange has no candle although it could. Reads
+/// the result's `openTime` as it is when first asked.
 #[napi]
 pub fn candle_gaps(
     interval: String,
@@ -433,13 +440,15 @@ pub fn candle_gaps(
     known_until: f64,
     open_time: Float64Array,
 ) -> napi::Result<Vec<TimeRange>> {
-    let interval: cc::Interval = interval.parse().map_err(|e| core_error(&e))?;
-    let open_time: Vec<i64> = open_time.iter().map(|&t| t as i64).collect();
-    let range = cc::TimeRange::new(range_start as i64, range_end as i64);
-    Ok(cc::gaps_between(&open_time, interval, range, known_until as i64)
-        .into_iter()
-        .map(|g| TimeRange { start: g.start as f64, end: g.end as f64 })
-        .collect())
+    guarded_now(|| {
+        let interval: cc::Interval = interval.parse().map_err(|e| core_error(&e))?;
+        let open_time: Vec<i64> = open_time.iter().map(|&t| t as i64).collect();
+        let range = cc::TimeRange::new(range_start as i64, range_end as i64);
+        Ok(cc::gaps_between(&open_time, interval, range, known_until as i64)
+            .into_iter()
+            .map(|g| TimeRange { start: g.start as f64, end: g.end as f64 })
+            .collect())
+    })
 }
 
 /// Trade columns, ascending by (time, id) (`index.js` wraps them in `Trades`).
@@ -776,8 +785,7 @@ impl NativeCache {
         guarded_now(|| {
             let q = query.to_core()?;
             // Inside the runtime's context, so a sequential read can start its prefetch.
-            let candles = napi::bindgen_prelude::within_runtime_if_available(|| cache.klines_in_memory(&q))
-                .map_err(|e| core_error(&e))?;
+            let candles = napi::bindgen_prelude::within_runtime_if_available(|| cache.klines_in_memory(&q));
             candles.as_ref().map(|c| CandleBlockNow::new(env, c)).transpose()
         })
     }

@@ -376,7 +376,7 @@ impl NativeCache {
             let rt = runtime().map_err(|e| to_py(py, &e))?;
             let hit = {
                 let _context = rt.enter();
-                cache.klines_in_memory(&query).map_err(|e| to_py(py, &e))?
+                cache.klines_in_memory(&query)
             };
             let candles = match hit {
                 Some(candles) => candles,

@@ -85,6 +85,11 @@ def test_memory_hits_equal_the_first_answer_and_are_read_only(sim, cache):
         for name in list(cols)[1:]:
             assert df[name].tolist() == cols[name].tolist(), name
         assert isinstance(df, pd.DataFrame)
+        # The frame is the caller's own: editing it changes no later answer.
+        df.iloc[0, 0] = -1.0
+        df.columns.name = "field"
+        again = warm.to_pandas()
+        assert again.iloc[0, 0] == cols["open"][0] and again.columns.name is None
 
 
 def test_time_forms_are_equivalent(sim, cache):

@@ -78,14 +78,13 @@ impl Cache {
 
     /// [`klines`](Cache::klines) when the memory tier holds every segment of `query`
     /// fresh: answered at once, without a runtime or a thread hop (what the bindings try
-    /// first). `Ok(None)`, with nothing counted, when the full path must answer.
-    /// Prefetch runs only inside a Tokio runtime context.
-    pub fn klines_in_memory(&self, query: &KlineQuery) -> Result<Option<Candles>> {
+    /// first). `None`, with nothing counted, when the full path must answer (also for an
+    /// invalid query: the full path reports it). Prefetch runs only inside a Tokio
+    /// runtime context.
+    pub fn klines_in_memory(&self, query: &KlineQuery) -> Option<Candles> {
         let candles = self.engine.klines_in_memory(query)?;
-        if candles.is_some() {
-            self.prefetch_after(query);
-        }
-        Ok(candles)
+        self.prefetch_after(query);
+        Some(candles)
     }
 
     /// Schedules the segment after `query`'s last one, if a prefetch slot is free.

@@ -571,7 +571,7 @@ async fn a_failing_or_slow_exchange_is_a_502_or_a_504_and_blocks_nothing_else() 
         format!("{}/v1/klines?exchange=binance&symbol=BTCUSDT&interval=1m&start=2024-02-{day:02}&end=2024-02-{:02}", relay.url, day + 1)
     };
     // The exchange fails in a way not worth retrying (an HTML 404): 502.
-    sim.push_faults(vec![cryptocache_sim::Fault::Status { status: 404, retry_after_secs: None }; 3]);
+    sim.push_faults(vec![cryptocache_sim::Fault::Status { status: 404, retry_after_secs: None }; 2]);
     let r = get(&q(1)).await;
     assert_eq!(r.status().as_u16(), 502);
     assert_eq!(body(r).await["code"], "EXCHANGE_ERROR");

@@ -164,16 +164,17 @@ class Candles(_Table):
         """A ``pandas.DataFrame`` indexed by a UTC ``DatetimeIndex`` named ``open_time``."""
         pd = _require("pandas", "pandas")
         cols = self._columns()
-        # The six float columns as one 2-D block that pandas keeps as is (no copy, no
+        # The six float columns as one 2-D block that pandas keeps as is (no
         # consolidation), under column labels built once per process.
+        # One copy of the float rows (the grid is read-only; a DataFrame is for editing).
         frame: pandas.DataFrame = pd.DataFrame(
-            self._grid[1:7].T,
-            columns=_price_labels(pd),
+            self._grid[1:7].copy().T,
+            columns=_price_labels(pd).copy(),
             index=_utc_index(pd, cols["open_time"]),
             copy=False,
         )
         if "trades" in cols:
-            frame.insert(len(frame.columns), "trades", cols["trades"])
+            frame.insert(len(frame.columns), "trades", cols["trades"].copy())
         return frame
 
     @property

@@ -243,22 +243,23 @@ impl Engine {
     }
 
     /// Answers a kline query from the memory tier alone, without waiting: `None` (and
-    /// nothing counted) when any of its segments is not there fresh.
-    pub(crate) fn klines_in_memory(&self, q: &KlineQuery) -> Result<Option<Candles>> {
+    /// nothing counted) when any of its segments is not there fresh, or the query is not
+    /// valid (the full path reports and counts that).
+    pub(crate) fn klines_in_memory(&self, q: &KlineQuery) -> Option<Candles> {
         let started = crate::rt::Instant::now();
         let spec =
             SeriesSpec { exchange: q.exchange, market: q.market, symbol: &q.symbol, kind: DataKind::Klines };
-        let (upstream, series, range) = self.series(spec, Some(q.interval), q.start, q.end)?;
+        let (upstream, series, range) = self.series(spec, Some(q.interval), q.start, q.end).ok()?;
         let now = self.clock.now_ms();
         let keys = segment::plan(&series, range, now);
-        let Some(segments) = self.resolve_in_memory(upstream, &keys, range, now) else { return Ok(None) };
+        let segments = self.resolve_in_memory(upstream, &keys, range, now)?;
         self.queries.fetch_add(1, Ordering::Relaxed);
         self.query_durations.observe(started.elapsed());
         let rows = slices(&segments, range, now, |p| match p {
             Payload::Candles(c) => Some(c),
             _ => None,
         });
-        Ok(Some(Candles::new(rows, series.interval, range, now)))
+        Some(Candles::new(rows, series.interval, range, now))
     }
 
     /// For a sequential read (this query starts where the previous one on the series
