@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from cli_path import cli  # noqa: E402  (the bench scripts' shared CLI lookup)
+
 # What each dataset fetches: exchange, symbol, what, from, to.
 DATASETS = {
     "klines": ("binance", "BTCUSDT", "1m", "2023-05-01", "2024-05-01"),  # 527,040 candles
@@ -41,17 +44,6 @@ ARCHIVE_PATHS = {
 NOW_MS = 1_717_245_000_000  # 2024-06-01T12:30:00Z
 # Request weights on Binance spot (spec: klines 2, aggTrades 4, exchangeInfo 20).
 WEIGHTS = {"/api/v3/klines": 2, "/api/v3/aggTrades": 4, "/api/v3/exchangeInfo": 20}
-
-
-def cli() -> str:
-    env = os.environ.get("CRYPTOCACHE_CLI")
-    if env:
-        return env
-    for profile in ("release", "debug"):
-        path = ROOT / "target" / profile / "cryptocache"
-        if path.exists():
-            return str(path)
-    raise SystemExit("build the CLI first: cargo build --release -p cryptocache-cli")
 
 
 def post(url: str, body: dict) -> None:

@@ -23,6 +23,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from cli_path import cli  # noqa: E402  (the bench scripts' shared CLI lookup)
+
 START = 1_704_067_200_000  # 2024-01-01: one 1000-candle 1m segment from here
 END = START + 1000 * 60_000
 
@@ -31,17 +34,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def cli() -> str:
-    env = os.environ.get("CRYPTOCACHE_CLI")
-    if env:
-        return env
-    for profile in ("release", "debug"):
-        path = ROOT / "target" / profile / "cryptocache"
-        if path.exists():
-            return str(path)
-    sys.exit("build the CLI first: cargo build --release -p cryptocache-cli")
 
 
 def wait_http(url: str) -> None:

@@ -50,13 +50,19 @@ pub async fn run(args: CoverageArgs) -> Result<(), String> {
         time::format_time(report.range.start),
         time::format_time(report.range.end)
     );
-    println!("{:<21} {:<21} {:<12} {:<7} {:>7}  gaps / error", "from", "to", "status", "tier", "rows");
+    println!(
+        "{:<21} {:<21} {:<12} {:<7} {:>7}  gaps / error / part held",
+        "from", "to", "status", "tier", "rows"
+    );
     for s in &report.segments {
-        let detail = match (&s.error, s.gaps.is_empty()) {
+        let mut detail = match (&s.error, s.gaps.is_empty()) {
             (Some(e), _) => e.clone(),
             (None, false) => s.gaps.iter().map(|g| format!("{g}")).collect::<Vec<_>>().join(", "),
             (None, true) => String::new(),
         };
+        if let Some(covered) = s.covered {
+            detail = format!("holds {covered} {detail}").trim_end().to_string();
+        }
         println!(
             "{:<21} {:<21} {:<12} {:<7} {:>7}  {detail}",
             time::format_time(s.span.start),
@@ -68,9 +74,10 @@ pub async fn run(args: CoverageArgs) -> Result<(), String> {
     }
     let cached = report.count(SegmentStatus::Cached) + report.count(SegmentStatus::KnownEmpty);
     println!(
-        "{cached}/{} segments final in cache, {} open, {} missing, {} failed, {} exchange gap(s)",
+        "{cached}/{} segments final in cache, {} open, {} partial, {} missing, {} failed, {} exchange gap(s)",
         report.segments.len(),
         report.count(SegmentStatus::Open) + report.count(SegmentStatus::Expired),
+        report.count(SegmentStatus::Partial),
         report.count(SegmentStatus::Missing),
         report.count(SegmentStatus::Failed),
         report.gaps().len()

@@ -59,6 +59,7 @@ fn fixture() -> Fixture {
         fetched_at: NOW,
         expires_at: None,
         origin: cryptocache::segment::Origin::Api,
+        partial: None,
     };
     Fixture { runtime, _sim: sim, _dir: dir, memory, disk_only, aligned, straddling, segment }
 }

@@ -4,6 +4,7 @@
 //! magic "CCSG" | version u8 | flags u8 | exchange u8 | market u8 | kind u8
 //! interval (len-prefixed utf8) | symbol (len-prefixed utf8) | source (len-prefixed utf8)
 //! segment index, fetched_at, [expires_at]   zigzag varints
+//! [covered start, covered end]              zigzag varints from the span's start; version 3 only
 //! candle count                              varint
 //! presence bitmap                           SEGMENT_SLOTS bits (omitted when empty)
 //! [open-time offsets from slot start]       zigzag varints, only if some candle is off-grid
@@ -13,6 +14,9 @@
 //! [trades]                                  varint per candle, if the exchange reports them
 //! crc32 (LE) of everything above
 //! ```
+//! A whole segment is version 2; a partial one (holding only the rows of `covered`, a
+//! part of its span) is version 3, so a decoder that predates partial segments refuses
+//! it (a corrupt value: refetched) instead of taking it for a whole one.
 //! Flags: 1 trade counts present, 2 off-grid open times, 4 `expires_at` present, 8 the
 //! rows came from the exchange's archive files (the segment's origin; unset = its API).
 //! Timestamps are implied by the segment start plus the bitmap, so a gap costs one bit.
@@ -24,7 +28,7 @@ use std::sync::Arc;
 
 use crate::candles::CandleColumns;
 use crate::funding::FundingColumns;
-use crate::model::DataKind;
+use crate::model::{DataKind, TimeRange};
 use crate::segment::{Origin, Payload, Segment, SegmentKey, SEGMENT_SLOTS};
 use crate::table::Table;
 use crate::trades::{Side, TradeColumns};
@@ -33,6 +37,10 @@ use crate::trades::{Side, TradeColumns};
 /// Version 2 added the source namespace (version-1 values are never read: their keys and
 /// directories differ, and a decoder refuses any other version).
 pub const FORMAT_VERSION: u8 = 2;
+/// The version byte of a partial segment's value (same keys as [`FORMAT_VERSION`]).
+const PARTIAL_VERSION: u8 = 3;
+/// Every flag a decoder knows: a value with any other is refused.
+const KNOWN_FLAGS: u8 = FLAG_TRADES | FLAG_OFF_GRID | FLAG_EXPIRES | FLAG_ARCHIVE;
 const MAGIC: &[u8; 4] = b"CCSG";
 const FLAG_TRADES: u8 = 1;
 const FLAG_OFF_GRID: u8 = 2;
@@ -76,7 +84,7 @@ pub fn encode(segment: &Segment) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[
-        FORMAT_VERSION,
+        if segment.partial.is_some() { PARTIAL_VERSION } else { FORMAT_VERSION },
         flags,
         key.series.exchange.tag(),
         key.series.market.tag(),
@@ -89,6 +97,11 @@ pub fn encode(segment: &Segment) -> Vec<u8> {
     put_signed(&mut out, segment.fetched_at);
     if let Some(t) = segment.expires_at {
         put_signed(&mut out, t);
+    }
+    if let Some(covered) = segment.partial {
+        let start = key.span().start;
+        put_signed(&mut out, covered.start - start);
+        put_signed(&mut out, covered.end - start);
     }
     put_varint(&mut out, segment.payload.len() as u64);
     out.extend_from_slice(&body);
@@ -175,14 +188,20 @@ pub fn decode(key: &SegmentKey, bytes: &[u8]) -> Result<Segment, CorruptSegment>
     if &body[..4] != MAGIC {
         return Err(corrupt("bad magic"));
     }
-    if body[4] != FORMAT_VERSION {
-        return Err(corrupt(format!("format version {} (expected {FORMAT_VERSION})", body[4])));
+    let version = body[4];
+    if version != FORMAT_VERSION && version != PARTIAL_VERSION {
+        return Err(corrupt(format!(
+            "format version {version} (expected {FORMAT_VERSION} or {PARTIAL_VERSION})"
+        )));
     }
     if crc32fast::hash(body) != stored {
         return Err(corrupt("checksum mismatch"));
     }
     let mut r = Reader { buf: body, pos: 5 };
     let flags = r.byte()?;
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(corrupt(format!("unknown flags {flags:#04x}")));
+    }
     let series = &key.series;
     let tags = [r.byte()?, r.byte()?, r.byte()?];
     if tags != [series.exchange.tag(), series.market.tag(), series.kind.tag()]
@@ -195,6 +214,7 @@ pub fn decode(key: &SegmentKey, bytes: &[u8]) -> Result<Segment, CorruptSegment>
     }
     let fetched_at = r.signed()?;
     let expires_at = if flags & FLAG_EXPIRES != 0 { Some(r.signed()?) } else { None };
+    let partial = if version == PARTIAL_VERSION { Some(decode_covered(&mut r, key)?) } else { None };
     let count = usize::try_from(r.varint()?).map_err(|_| corrupt("count"))?;
     if count > MAX_ROWS {
         return Err(corrupt(format!("{count} rows in one segment")));
@@ -208,7 +228,34 @@ pub fn decode(key: &SegmentKey, bytes: &[u8]) -> Result<Segment, CorruptSegment>
         return Err(corrupt("trailing bytes"));
     }
     let origin = if flags & FLAG_ARCHIVE != 0 { Origin::Archive } else { Origin::Api };
-    Ok(Segment { key: key.clone(), payload, fetched_at, expires_at, origin })
+    let segment = Segment { key: key.clone(), payload, fetched_at, expires_at, origin, partial };
+    if partial.is_some() && !rows_inside(&segment.payload, segment.covered()) {
+        return Err(corrupt("a partial segment holds rows outside the span it covers"));
+    }
+    Ok(segment)
+}
+
+/// A partial segment's covered span: non-empty, inside the segment's span, and not the
+/// whole of it (that would be a whole segment, version 2).
+fn decode_covered(r: &mut Reader<'_>, key: &SegmentKey) -> Result<TimeRange, CorruptSegment> {
+    let span = key.span();
+    let (start, end) = (r.signed()?, r.signed()?);
+    let covered = TimeRange::new(span.start.saturating_add(start), span.start.saturating_add(end));
+    let inside = span.start <= covered.start && covered.start < covered.end && covered.end <= span.end;
+    if !inside || covered == span {
+        return Err(corrupt(format!("covered span {start}..{end} does not fit a partial segment")));
+    }
+    Ok(covered)
+}
+
+/// Whether every row's time lies in `covered`.
+fn rows_inside(payload: &Payload, covered: TimeRange) -> bool {
+    let times = match payload {
+        Payload::Candles(c) => c.times(),
+        Payload::Trades(t) => t.times(),
+        Payload::Funding(f) => f.times(),
+    };
+    times.first().is_none_or(|&t| covered.contains(t)) && times.last().is_none_or(|&t| covered.contains(t))
 }
 
 fn decode_candles(
@@ -533,6 +580,7 @@ mod tests {
             fetched_at: 1_700_000_000_123,
             expires_at: None,
             origin: Origin::Api,
+            partial: None,
         }
     }
 
@@ -634,6 +682,7 @@ mod tests {
             fetched_at: 1,
             expires_at: Some(2),
             origin: Origin::Api,
+            partial: None,
         };
         let bytes = encode(&seg);
         assert_eq!(decode(&k, &bytes).unwrap(), seg);
@@ -655,6 +704,7 @@ mod tests {
             fetched_at: 1,
             expires_at: None,
             origin: Origin::Archive,
+            partial: None,
         };
         assert_eq!(decode(&k, &encode(&seg)).unwrap(), seg);
         // A trades value read as funding is another segment.
@@ -667,6 +717,50 @@ mod tests {
         let seg = segment(k.clone(), &[], true);
         let back = decode(&k, &encode(&seg)).unwrap();
         assert!(back.is_known_empty());
+    }
+
+    #[test]
+    fn partial_segment_keeps_its_covered_span_and_older_decoders_refuse_it() {
+        let k = key("1m", 28_443);
+        let start = k.span().start;
+        let rows = walk(&k, 1000, 3);
+        let covered = TimeRange::new(start + 100 * 60_000, start + 250 * 60_000);
+        let mut seg = segment(k.clone(), &rows[100..250], true);
+        seg.partial = Some(covered);
+        let bytes = encode(&seg);
+        let back = decode(&k, &bytes).unwrap();
+        assert_eq!(back, seg);
+        assert!(!back.is_complete() && back.covers(covered) && !back.covers(k.span()));
+        // Its version byte is one a decoder from before partial segments refuses.
+        assert_eq!(bytes[4], PARTIAL_VERSION);
+        // An empty partial segment is not known-empty: the rest of its span is unknown.
+        let mut empty = segment(k.clone(), &[], true);
+        empty.partial = Some(covered);
+        let back = decode(&k, &encode(&empty)).unwrap();
+        assert!(back.payload.is_empty() && !back.is_known_empty());
+        // Rows outside the covered span, a covered span outside the segment or equal to
+        // it: corrupt.
+        let mut outside = segment(k.clone(), &rows[90..250], true);
+        outside.partial = Some(covered);
+        assert!(decode(&k, &encode(&outside)).is_err());
+        for bad in
+            [TimeRange::new(start - 60_000, start + 60_000), k.span(), TimeRange::new(start + 5, start + 5)]
+        {
+            let mut seg = segment(k.clone(), &[], true);
+            seg.partial = Some(bad);
+            assert!(decode(&k, &encode(&seg)).is_err(), "covered {bad:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_flags_are_refused() {
+        let k = key("1m", 28_443);
+        let mut bytes = encode(&segment(k.clone(), &walk(&k, 10, 1), true));
+        bytes[5] |= 0x40;
+        let body = bytes.len() - 4;
+        let crc = crc32fast::hash(&bytes[..body]).to_le_bytes();
+        bytes[body..].copy_from_slice(&crc);
+        assert!(decode(&k, &bytes).unwrap_err().0.contains("unknown flags"));
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub enum SegmentStatus {
     Open,
     /// Cached but expired: the next query refetches it.
     Expired,
+    /// Cached only in part: a query fetched just the pages it needed. The rows of
+    /// `covered` are held (final or open as `expires_at` says); the rest of the span was
+    /// never fetched and the next query that needs it fetches only that.
+    Partial,
     /// Not cached, never asked for (by this process).
     Missing,
     /// Not cached: the last fetch failed (see `error`).
@@ -57,6 +61,9 @@ pub struct SegmentCoverage {
     pub tier: Option<String>,
     /// Rows held inside `span`.
     pub rows: usize,
+    /// For `Partial`: the part of `span` whose rows are held (may be empty when the held
+    /// part lies outside the queried range).
+    pub covered: Option<TimeRange>,
     /// Exchange-side gaps inside `span` (klines: grid slots the exchange confirmed empty).
     pub gaps: Vec<TimeRange>,
     /// When it was fetched, when cached.

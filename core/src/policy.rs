@@ -60,7 +60,20 @@ impl Policy {
 
     /// Expiry (ms) for `key` fetched at `now` holding `count` candles; `None` = never.
     pub fn expires_at(&self, key: &SegmentKey, count: usize, now: i64) -> Option<i64> {
-        let span = key.span();
+        self.expires_at_until(key, key.span().end, count, now)
+    }
+
+    /// Expiry (ms) for the part of `key` up to `covered_end` (a partial segment's
+    /// covered span ends there), fetched at `now` holding `count` rows: final once that
+    /// part has closed and settled, whatever the rest of the span will hold.
+    pub fn expires_at_until(
+        &self,
+        key: &SegmentKey,
+        covered_end: i64,
+        count: usize,
+        now: i64,
+    ) -> Option<i64> {
+        let span = crate::model::TimeRange::new(key.span().start, covered_end);
         let settle = self.settle.as_millis() as i64;
         let jitter = fastrand::i64(0..=self.jitter.as_millis() as i64);
         if now >= span.end + settle {
@@ -113,5 +126,11 @@ mod tests {
         assert_eq!(p.expires_at(&key, 0, span.end + 120_000), None);
         let p = Policy { empty_ttl: Some(Duration::from_secs(60)), ..p };
         assert_eq!(p.expires_at(&key, 0, span.end + 120_000), Some(span.end + 180_000));
+        // A partial segment's part that has closed and settled is final while the
+        // segment's span is still open; a part reaching now expires at the next close.
+        let p = Policy { jitter: Duration::ZERO, ..Policy::default() };
+        let covered_end = span.start + 3_600_000;
+        assert_eq!(p.expires_at_until(&key, covered_end, 1, covered_end + 120_000), None);
+        assert_eq!(p.expires_at_until(&key, covered_end, 1, covered_end - 1), Some(covered_end));
     }
 }

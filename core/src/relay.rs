@@ -141,6 +141,10 @@ impl RelayClient {
                 )));
             }
             match codec::decode(key, &reply.body) {
+                // A relay serves whole segments: a partial one is never taken for one.
+                Ok(segment) if !segment.is_complete() => {
+                    return Err(self.malformed(format!("segment {path}: the relay sent a partial segment")))
+                }
                 Ok(segment) => return Ok(segment),
                 Err(e) if retries < self.retry.max_retries => {
                     tracing::warn!(segment = %path, why = %e.0, "damaged segment from the relay; fetching it again");

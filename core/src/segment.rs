@@ -135,6 +135,11 @@ pub struct Segment {
     pub expires_at: Option<i64>,
     /// Where its rows came from: the exchange's API or its bulk archive files.
     pub origin: Origin,
+    /// `Some(covered)` when only part of the span was fetched (a short query's pages):
+    /// the segment holds exactly the rows of `covered`, and says nothing about the rest
+    /// of its span. `None`: the whole span. A partial segment serves only queries whose
+    /// part of the span lies inside `covered` ([`Segment::covers`]).
+    pub partial: Option<TimeRange>,
 }
 
 /// Where a segment's rows came from (its provenance; `fetched_at` says when).
@@ -165,7 +170,25 @@ impl Segment {
 
     /// Whether the exchange confirmed there is nothing in this segment's span.
     pub fn is_known_empty(&self) -> bool {
-        self.payload.is_empty() && self.expires_at.is_none()
+        self.payload.is_empty() && self.expires_at.is_none() && self.partial.is_none()
+    }
+
+    /// Whether it holds its whole span (not a partial segment).
+    pub fn is_complete(&self) -> bool {
+        self.partial.is_none()
+    }
+
+    /// The part of its span whose rows it holds.
+    pub fn covered(&self) -> TimeRange {
+        self.partial.unwrap_or_else(|| self.key.span())
+    }
+
+    /// Whether it holds every row of `range` that falls in its span.
+    pub fn covers(&self, range: TimeRange) -> bool {
+        let Some(covered) = self.partial else { return true };
+        let span = self.key.span();
+        let (start, end) = (range.start.max(span.start), range.end.min(span.end));
+        start >= end || (covered.start <= start && end <= covered.end)
     }
 
     /// Bytes the memory tier charges for holding it.

@@ -233,6 +233,26 @@ async fn bybit_spot_listing_is_probed_once_for_long_ranges() {
 // Klines: OKX
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okx_short_ranges_cost_their_pages_not_whole_segments() {
+    let w = World::with(roomy()).await;
+    let cache = fast(&w).build().await.unwrap();
+    // 150 1m bars in the history window: two pages of 100 (a whole segment is ten).
+    let at = JAN1 + 10 * HOUR;
+    let q = OKX_SPOT.query("1m", at, at + 150 * MINUTE);
+    cold_exact(&w, &cache, OKX_SPOT, &q, NOW).await;
+    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (0, 2));
+    // Earlier by 100 bars: only those are fetched, one page.
+    let earlier = OKX_SPOT.query("1m", at - 100 * MINUTE, at + 150 * MINUTE);
+    let got = cache.klines(&earlier).await.unwrap();
+    assert_matches_venue(&got, OKX_SPOT.venue, OKX_SPOT.symbol, "1m", earlier.start, earlier.end, NOW);
+    assert_eq!(w.requests(OKX_HISTORY), 3);
+    // Recent bars: pages of 300 from `candles`.
+    let recent = OKX_SPOT.query("1m", NOW - 500 * MINUTE, NOW - 200 * MINUTE);
+    cold_exact(&w, &cache, OKX_SPOT, &recent, NOW).await;
+    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (1, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn okx_old_ranges_page_history_candles_100_at_a_time() {
     let w = World::with(roomy()).await;
     let cache = fast(&w).build().await.unwrap();
@@ -242,12 +262,13 @@ async fn okx_old_ranges_page_history_candles_100_at_a_time() {
         let got = cold_exact(&w, &cache, s, &q, NOW).await;
         let spent = delta(&served(&w, s), &before);
         assert_eq!(spent[OKX_CANDLES], 0, "{s:?}: old bars are only in history-candles");
-        assert_eq!(spent[OKX_HISTORY] % 10, 0, "{s:?}: ten pages per full segment");
-        // A segment edge and a page edge (100 bars below the segment's end) inside.
+        let slots = ((MAR1 - JAN1) / q.interval.fixed_ms().unwrap()) as u64;
+        assert_eq!(spent[OKX_HISTORY], slots.div_ceil(100), "{s:?}: a page per 100 bars of the range");
+        // A segment edge and page edges (100 bars below it; 300 after the range's start).
         let edge = segment_start(interval, MAR1 - 1);
         edges_exact(&w, &cache, s, interval, edge, NOW).await;
         edges_exact(&w, &cache, s, interval, slot_after(interval, edge, -100), NOW).await;
-        edges_exact(&w, &cache, s, interval, slot_after(interval, edge, 300), NOW).await;
+        edges_exact(&w, &cache, s, interval, slot_after(interval, JAN1, 300), NOW).await;
         assert!(got.gaps().is_empty());
     }
     // `1s` bars: history-candles only (the last three months), even for recent ones.
@@ -257,7 +278,8 @@ async fn okx_old_ranges_page_history_candles_100_at_a_time() {
     let q = OKX_SPOT.query("1s", NOW - 10 * MINUTE, NOW + 1000);
     assert!(cold_exact(&w, &cache, OKX_SPOT, &q, NOW).await.last_is_open());
     assert_eq!(w.requests(OKX_CANDLES), c0);
-    assert!(w.requests(OKX_HISTORY) - h0 >= 30);
+    // Pages of 100 bars: 18 for the 30 minutes, 7 for the last 10 minutes and now's bar.
+    assert_eq!(w.requests(OKX_HISTORY) - h0, 25);
     // Derivatives: volume is volCcy (base coin), quote volume volCcyQuote.
     let got = cache.klines(&OKX_INVERSE_SWAP.query("15m", JAN1, JAN1 + DAY)).await.unwrap();
     assert!(got.iter().all(|c| c.quote_volume >= c.volume * 1000.0), "BTC base, USD quote");
@@ -268,23 +290,24 @@ async fn okx_old_ranges_page_history_candles_100_at_a_time() {
 async fn okx_recent_ranges_come_from_candles() {
     let w = World::with(roomy()).await;
     let cache = fast(&w).build().await.unwrap();
-    // 1h: the segment before now's is within the newest 1,440 bars: candles only
-    // (1000 bars in 4 pages of 300, then the 13 of now's segment in one).
+    // 1h: 721 bars within the newest 1,440: candles only, in 3 pages of 300 (whole
+    // segments would be 5: 1000 bars in 4 pages, then the 13 of now's segment in one).
     let q = OKX_SWAP.query("1h", NOW - 30 * DAY, NOW + HOUR);
     let got = cold_exact(&w, &cache, OKX_SWAP, &q, NOW).await;
-    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (5, 0));
+    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (3, 0));
     assert!(got.last_is_open());
     let edge = segment_start("1h", NOW);
     edges_exact(&w, &cache, OKX_SWAP, "1h", edge, NOW).await;
     edges_exact(&w, &cache, OKX_SWAP, "1h", slot_after("1h", edge, -300), NOW).await;
 
-    // 1m over three segments: the oldest is history only (10 pages); the middle one
-    // straddles the 1,440-bar cut (its newest 689 bars from candles in 3 pages, the
-    // older 311 from history in 4); now's (751 bars) from candles in 3.
+    // 1m over three segments, 2001 bars: pages of 100 from history while older than the
+    // 1,440-bar cut (five, and a sixth straddling the cut: one candles page for its newer
+    // bars, one history page for the rest), then five pages of 300 from candles. Whole
+    // segments would be 20 (6 candles, 14 history).
     let q = OKX_SPOT.query("1m", NOW - 2000 * MINUTE, NOW + MINUTE);
     let (c0, h0) = (w.requests(OKX_CANDLES), w.requests(OKX_HISTORY));
     let got = cold_exact(&w, &cache, OKX_SPOT, &q, NOW).await;
-    assert_eq!((w.requests(OKX_CANDLES) - c0, w.requests(OKX_HISTORY) - h0), (6, 14));
+    assert_eq!((w.requests(OKX_CANDLES) - c0, w.requests(OKX_HISTORY) - h0), (6, 6));
     assert!(got.last_is_open());
     assert!(got.gaps().is_empty());
     let cut = NOW - (OKX_RECENT_BARS - 1) * MINUTE; // the oldest bar `candles` serves
@@ -350,11 +373,12 @@ async fn okx_futures_mid_range_listing() {
     assert!(planned[1].span().end <= listed, "two segments before the listing");
     let got = cold_exact(&w, &cache, OKX_FUTURES, &q, NOW_2025).await;
     // One probe (is anything older than the listing's segment? no: the two segments
-    // before it are known-empty). Listing segment: 667 bars within the newest 1,440 (3
-    // candles pages), 125 older (2 history pages, then an empty one: paging never stops
-    // at the published listing time, which can be wrong); now's segment: 773 bars, 3
-    // candles pages.
-    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (6, 4));
+    // before it are known-empty, and so are the range's pages before that segment). Then
+    // the range's pages from the listing segment's start: of 100 bars from history until
+    // the newest 1,440 (those before the true listing answered empty: paging never stops
+    // at the published listing time, which can be wrong), of 300 from candles after.
+    // Whole segments would cost the same 10 (6 candles, 4 history).
+    assert_eq!((w.requests(OKX_CANDLES), w.requests(OKX_HISTORY)), (4, 6));
     assert_eq!(got.open_time()[0], listed);
     assert_eq!(got.gaps(), vec![cryptocache::TimeRange::new(q.start, listed)]);
     // Segment edges, and the 1,440-bar cut inside the listing segment.

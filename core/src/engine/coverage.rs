@@ -70,6 +70,7 @@ fn segment_coverage(
         status: SegmentStatus::Missing,
         tier: None,
         rows: 0,
+        covered: None,
         gaps: Vec::new(),
         fetched_at: None,
         origin: None,
@@ -91,20 +92,35 @@ fn segment_coverage(
     entry.fetched_at = Some(seg.fetched_at);
     entry.origin = Some(seg.origin);
     entry.expires_at = seg.expires_at;
-    entry.status = match (seg.is_fresh(now), seg.expires_at, seg.payload.is_empty()) {
-        (false, _, _) => SegmentStatus::Expired,
-        (true, None, true) => SegmentStatus::KnownEmpty,
-        (true, None, false) => SegmentStatus::Cached,
-        (true, Some(_), _) => SegmentStatus::Open,
+    let whole = seg.covers(span);
+    entry.status = match (seg.is_fresh(now), whole, seg.expires_at, seg.payload.is_empty()) {
+        (false, _, _, _) => SegmentStatus::Expired,
+        (true, false, _, _) => SegmentStatus::Partial,
+        (true, true, None, true) => SegmentStatus::KnownEmpty,
+        (true, true, None, false) => SegmentStatus::Cached,
+        (true, true, Some(_), _) => SegmentStatus::Open,
+    };
+    // What the segment holds of the queried span: all of it, or the covered part only
+    // (rows and exchange gaps are reported for that part alone).
+    let held = if whole {
+        span
+    } else {
+        let covered = seg.covered();
+        let start = span.start.max(covered.start);
+        let held = TimeRange::new(start, span.end.min(covered.end).max(start));
+        entry.covered = Some(held);
+        held
     };
     match &seg.payload {
         Payload::Candles(c) => {
-            let rows = Rows::assemble(&[(c, c.rows_in(span))]);
+            let rows = Rows::assemble(&[(c, c.rows_in(held))]);
             entry.rows = rows.len();
-            entry.gaps = Candles::new(rows, key.series.interval, span, seg.fetched_at).gaps();
+            if held.start < held.end {
+                entry.gaps = Candles::new(rows, key.series.interval, held, seg.fetched_at).gaps();
+            }
         }
-        Payload::Trades(t) => entry.rows = t.rows_in(span).len(),
-        Payload::Funding(f) => entry.rows = f.rows_in(span).len(),
+        Payload::Trades(t) => entry.rows = t.rows_in(held).len(),
+        Payload::Funding(f) => entry.rows = f.rows_in(held).len(),
     }
     entry
 }

@@ -34,8 +34,11 @@ impl Engine {
         edge: Option<i64>,
     ) -> Result<Arc<Segment>> {
         let now = self.clock.now_ms();
-        // A concurrent caller may have filled it between our lookup and this flight.
-        if let Some(seg) = self.memory.as_ref().and_then(|m| m.get(key)).filter(|s| s.is_fresh(now)) {
+        // A concurrent caller may have filled it between our lookup and this flight (a
+        // partial value of it is not that).
+        if let Some(seg) =
+            self.memory.as_ref().and_then(|m| m.get(key)).filter(|s| s.is_fresh(now) && s.is_complete())
+        {
             return Ok(seg);
         }
         #[cfg(feature = "redis")]
@@ -138,7 +141,14 @@ impl Engine {
             let cap = now + EDGE_TTL_MS;
             expires_at = Some(expires_at.map_or(cap, |t| t.min(cap)));
         }
-        let seg = Arc::new(Segment { key: key.clone(), payload, fetched_at: now, expires_at, origin });
+        let seg = Arc::new(Segment {
+            key: key.clone(),
+            payload,
+            fetched_at: now,
+            expires_at,
+            origin,
+            partial: None,
+        });
         // The other segments the same archive file covered, stored with it.
         let siblings: Vec<Stored> = siblings
             .into_iter()
@@ -149,7 +159,14 @@ impl Engine {
                 }
                 let Sibling { key, payload, .. } = sibling;
                 let origin = Origin::Archive;
-                Stored::new(Arc::new(Segment { key, payload, fetched_at: now, expires_at, origin }))
+                Stored::new(Arc::new(Segment {
+                    key,
+                    payload,
+                    fetched_at: now,
+                    expires_at,
+                    origin,
+                    partial: None,
+                }))
             })
             .collect();
         self.store_with_siblings(Stored::new(Arc::clone(&seg)), &siblings).await;

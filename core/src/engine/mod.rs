@@ -20,6 +20,7 @@ mod fetch;
 pub(crate) mod invalidate;
 mod listing;
 mod normalize;
+mod partial;
 mod resolve;
 mod retention;
 
@@ -86,6 +87,8 @@ pub(crate) struct Engine {
     /// Where the last kline query on each series ended (to spot sequential reads).
     last_ends: Memo<Arc<SeriesKey>, i64>,
     flights: Singleflight<SegmentKey, Result<Arc<Segment>>>,
+    /// Pieces of partial fetches in flight (one request per piece however many queries want it).
+    piece_flights: Singleflight<partial::PieceKey, Result<Arc<Vec<crate::candles::Candle>>>>,
     /// The exchange's answers "nothing opens before t", per series and hint.
     empty_before: Memo<ProbeKey, Option<i64>>,
     empty_before_flights: Singleflight<ProbeKey, Result<Option<i64>>>,
@@ -183,6 +186,7 @@ impl Engine {
             prefetches: AtomicU64::new(0),
             last_ends: Memo::new(10_000),
             flights: Singleflight::default(),
+            piece_flights: Singleflight::default(),
             empty_before: Memo::new(100_000),
             empty_before_flights: Singleflight::default(),
             books: Memo::new(10_000),

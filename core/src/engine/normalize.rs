@@ -12,8 +12,17 @@ use crate::trades::{Trade, TradeColumns};
 
 /// Sorts upstream rows by open time, keeps those inside the segment, and keeps one
 /// candle per grid slot (an off-grid candle belongs to the slot that contains it).
-pub(super) fn normalize_candles(key: &SegmentKey, mut rows: Vec<Candle>) -> CandleColumns {
-    let span = key.span();
+pub(super) fn normalize_candles(key: &SegmentKey, rows: Vec<Candle>) -> CandleColumns {
+    normalize_candles_in(key, key.span(), rows)
+}
+
+/// [`normalize_candles`] keeping the candles inside `span` (a partial segment's covered
+/// part of its span).
+pub(super) fn normalize_candles_in(
+    key: &SegmentKey,
+    span: TimeRange,
+    mut rows: Vec<Candle>,
+) -> CandleColumns {
     let iv = key.series.interval;
     rows.retain(|c| span.contains(c.open_time));
     rows.sort_by_key(|c| c.open_time);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 
+use super::partial::Wanted;
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::exchange::Upstream;
@@ -15,7 +16,7 @@ use crate::tier::{Lookup, Stored};
 /// A query with at least this many missing segments whose first one comes back empty
 /// asks the exchange for the series' first candle, so the other segments before listing
 /// cost no request at all.
-const LISTING_PROBE_MIN_MISSING: usize = 8;
+pub(super) const LISTING_PROBE_MIN_MISSING: usize = 8;
 
 /// A probe costs one request: worth it when it can spare at least this many.
 const PROBE_MIN_SPARED: usize = 2;
@@ -29,7 +30,7 @@ impl Engine {
         range: TimeRange,
         now: i64,
     ) -> Result<Vec<Arc<Segment>>> {
-        let found = self.read_tiers(keys, now).await;
+        let (found, bases) = self.read_tiers(keys, range, now).await;
         let edge = self.check_retention(upstream, keys, &found, range, now)?;
         self.revalidate_stale(upstream, &found, edge, now);
         if found.iter().all(Option::is_some) {
@@ -37,7 +38,8 @@ impl Engine {
         }
         // The upstream path's state is large: boxed, so a hit's future stays small (it is
         // moved whole when polled from `block_on` or a binding).
-        Box::pin(self.fill_missing(upstream, keys, found, edge, now)).await.map_err(|e| match e {
+        let filled = Box::pin(self.fill_missing(upstream, keys, found, &bases, range, edge, now)).await;
+        let segments = filled.map_err(|e| match e {
             // A segment's own answer (a relay's) names where the segment starts: the
             // query's missing part starts no earlier than the query.
             Error::OutOfRetention { exchange, symbol, what, earliest, retention_days, start } => {
@@ -51,7 +53,16 @@ impl Engine {
                 }
             }
             other => other,
-        })
+        })?;
+        // The last guard against serving a partial segment as a whole one.
+        match segments.iter().find(|s| !s.covers(range)) {
+            Some(s) => Err(Error::Cache(format!(
+                "internal: segment {} covers only {} of what {range} needs",
+                s.key.storage_key("cc"),
+                s.covered()
+            ))),
+            None => Ok(segments),
+        }
     }
 
     /// Every segment of `keys` from the memory tier alone, when it holds each of them
@@ -69,7 +80,7 @@ impl Engine {
         let (Some(mem), Some(slot)) = (&self.memory, self.tiers.first()) else { return None };
         // Fresh only: a stale value's background refresh belongs to the full path.
         let found: Vec<Option<Arc<Segment>>> =
-            keys.iter().map(|key| mem.get(key).filter(|s| s.is_fresh(now))).collect();
+            keys.iter().map(|key| mem.get(key).filter(|s| s.is_fresh(now) && s.covers(range))).collect();
         if !found.iter().all(Option::is_some) {
             return None;
         }
@@ -80,12 +91,17 @@ impl Engine {
     }
 
     /// The segments the tiers lacked, from the exchange: symbol check, "nothing before"
-    /// probe, then one load per segment.
+    /// probe, then only the pages the query needs (partial segments, completing `bases`,
+    /// the partial values the tiers hold) when that costs fewer requests, else one load
+    /// per segment.
+    #[allow(clippy::too_many_arguments)]
     async fn fill_missing(
         &self,
         upstream: &Arc<dyn Upstream>,
         keys: &[SegmentKey],
         mut found: Vec<Option<Arc<Segment>>>,
+        bases: &[Option<Arc<Segment>>],
+        range: TimeRange,
         edge: Option<i64>,
         now: i64,
     ) -> Result<Vec<Arc<Segment>>> {
@@ -109,6 +125,13 @@ impl Engine {
             if spared >= PROBE_MIN_SPARED {
                 empty_before = self.empty_before(upstream, series, Some(boundary), now).await?;
             }
+        }
+        let wanted = Wanted { upstream, keys, bases, range, edge, now };
+        if let Some(plan) = self.plan_partial(&wanted, &missing) {
+            for (i, seg) in self.fill_partial(&wanted, plan, empty_before).await? {
+                found[i] = Some(seg);
+            }
+            return Ok(found.into_iter().flatten().collect());
         }
         if empty_before.is_none()
             && remote_checks
@@ -144,7 +167,7 @@ impl Engine {
     /// the segment just before it is in memory with rows. Then no segment from `key` on
     /// can lie before listing, and the listing probe would only delay a sequential
     /// backfill (one lone request per step).
-    fn listed_before(&self, key: &SegmentKey) -> bool {
+    pub(super) fn listed_before(&self, key: &SegmentKey) -> bool {
         let (Some(mem), Some(index)) = (&self.memory, key.index.checked_sub(1)) else { return false };
         let previous = SegmentKey { series: Arc::clone(&key.series), index };
         mem.get(&previous).is_some_and(|s| !s.payload.is_empty())
@@ -214,16 +237,33 @@ impl Engine {
         }
     }
 
-    /// What the tiers hold for `keys`, servable values only (fresh, or stale within the
-    /// stale-while-revalidate grace), asking each tier for what the
-    /// tiers before it lacked and writing hits back to those.
-    async fn read_tiers(&self, keys: &[SegmentKey], now: i64) -> Vec<Option<Arc<Segment>>> {
+    /// What the tiers hold for `keys` that serves `range`: servable values only (fresh,
+    /// or stale within the stale-while-revalidate grace) that cover their part of it,
+    /// asking each tier for what the tiers before it lacked and writing hits back to
+    /// those. Beside them, the bases: for a segment none served, the first fresh partial
+    /// value found (a partial fetch completes it instead of fetching it all again).
+    async fn read_tiers(
+        &self,
+        keys: &[SegmentKey],
+        range: TimeRange,
+        now: i64,
+    ) -> (Vec<Option<Arc<Segment>>>, Vec<Option<Arc<Segment>>>) {
         let mut found: Vec<Option<Arc<Segment>>> = vec![None; keys.len()];
+        let mut bases: Vec<Option<Arc<Segment>>> = vec![None; keys.len()];
+        let mut serves = |i: usize, seg: Arc<Segment>| -> Option<Arc<Segment>> {
+            if seg.covers(range) {
+                return Some(seg);
+            }
+            if bases[i].is_none() && seg.is_fresh(now) {
+                bases[i] = Some(seg);
+            }
+            None
+        };
         // Fast path: the memory tier answers synchronously.
         let mut first_tier = 0;
         if let (Some(mem), Some(slot)) = (&self.memory, self.tiers.first()) {
             for (i, key) in keys.iter().enumerate() {
-                match mem.get(key).filter(|s| self.policy.servable(s, now)) {
+                match mem.get(key).filter(|s| self.policy.servable(s, now)).and_then(|s| serves(i, s)) {
                     Some(seg) => {
                         slot.counters.hit(seg.weight() as usize);
                         found[i] = Some(seg);
@@ -242,14 +282,14 @@ impl Engine {
             let hits = self.lookup(t, &wanted, now).await;
             let mut write_back = Vec::new();
             for (&i, hit) in missing.iter().zip(hits) {
-                if let Some(seg) = hit {
+                if let Some(seg) = hit.and_then(|s| serves(i, s)) {
                     write_back.push(Stored::new(Arc::clone(&seg)));
                     found[i] = Some(seg);
                 }
             }
             self.store(&write_back, 0..t).await;
         }
-        found
+        (found, bases)
     }
 
     /// Looks `keys` up in tier `t`; servable hits only. Failures count and degrade to misses.

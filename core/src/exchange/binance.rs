@@ -391,6 +391,10 @@ impl Upstream for Binance {
         Ok((market, symbol.to_ascii_uppercase()))
     }
 
+    fn kline_page(&self, _series: &SeriesKey, _span: TimeRange, _now: i64) -> usize {
+        KLINE_PAGE
+    }
+
     fn fetch_klines<'a>(
         &'a self,
         series: &'a SeriesKey,

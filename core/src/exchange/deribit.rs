@@ -416,6 +416,10 @@ impl Upstream for Deribit {
         Ok((market, name))
     }
 
+    fn kline_page(&self, _series: &SeriesKey, _span: TimeRange, _now: i64) -> usize {
+        MAX_BARS
+    }
+
     fn fetch_klines<'a>(
         &'a self,
         series: &'a SeriesKey,

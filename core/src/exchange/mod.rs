@@ -58,6 +58,12 @@ pub trait Upstream: Send + Sync + Debug {
         now: i64,
     ) -> BoxFuture<'a, Result<Vec<Candle>>>;
 
+    /// The most candles one klines request returns for a span starting where `span`
+    /// starts (the exchange's largest page there, as [`Upstream::fetch_klines`] asks for
+    /// it): the engine fetches a short query's candles in pieces of this many slots, so
+    /// it never makes more requests than a plain paging loop would.
+    fn kline_page(&self, series: &SeriesKey, span: TimeRange, now: i64) -> usize;
+
     /// What the exchange's instruments list says of `symbol`: `None` if it does not
     /// exist (for `market`).
     fn instrument<'a>(&'a self, market: Market, symbol: &'a str)

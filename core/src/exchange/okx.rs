@@ -373,6 +373,20 @@ impl Upstream for Okx {
         Ok((market, inst_id))
     }
 
+    /// `candles` (300 a page) for spans starting inside its window of the newest 1440
+    /// bars; `history-candles` (100) for older ones and for `1s`.
+    fn kline_page(&self, series: &SeriesKey, span: TimeRange, now: i64) -> usize {
+        let iv = series.interval;
+        let newest = self.lifetime(&series.symbol).expires.map_or(now, |e| now.min(e - 1));
+        let cut = iv.slot_start(iv.slot_of(newest) - (RECENT_BARS - 1));
+        let one_second = interval_code(INTERVALS, iv, "okx").is_ok_and(|bar| bar == "1s");
+        if !one_second && span.start >= cut {
+            RECENT_PAGE
+        } else {
+            HISTORY_PAGE
+        }
+    }
+
     fn fetch_klines<'a>(
         &'a self,
         series: &'a SeriesKey,

@@ -176,8 +176,9 @@ impl SegmentLock {
                 Ok(found) => found,
                 Err(_) => return Ok(Waited::Released),
             };
-            if let Some(seg) =
-                value.and_then(|b| codec::decode(segment, &b).ok()).filter(|s| s.is_fresh(now()))
+            if let Some(seg) = value
+                .and_then(|b| codec::decode(segment, &b).ok())
+                .filter(|s| s.is_fresh(now()) && s.is_complete())
             {
                 return Ok(Waited::Value(Arc::new(seg)));
             }
@@ -211,6 +212,9 @@ impl SegmentLock {
     pub async fn peek(&self, segment: &SegmentKey, now: i64) -> Option<Arc<Segment>> {
         let key = segment.storage_key(self.shared.prefix());
         let bytes: Option<Vec<u8>> = self.shared.query(redis::cmd("GET").arg(&key)).await.ok().flatten();
-        bytes.and_then(|b| codec::decode(segment, &b).ok()).filter(|s| s.is_fresh(now)).map(Arc::new)
+        bytes
+            .and_then(|b| codec::decode(segment, &b).ok())
+            .filter(|s| s.is_fresh(now) && s.is_complete())
+            .map(Arc::new)
     }
 }

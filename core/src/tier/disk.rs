@@ -246,7 +246,7 @@ impl Tier for DiskTier {
                         let bytes = fs::read(this.path_of(k)).ok();
                         bytes
                             .and_then(|b| codec::decode(k, &b).ok())
-                            .is_some_and(|seg| seg.expires_at.is_none())
+                            .is_some_and(|seg| seg.expires_at.is_none() && seg.is_complete())
                     })
                     .collect()
             })

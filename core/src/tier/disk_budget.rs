@@ -28,9 +28,13 @@ pub const TOUCH_EVERY: Duration = Duration::from_secs(60);
 const LOW_WATER: f64 = 0.8;
 
 /// A process re-measures the store after writing this share of the bound itself (other
-/// processes' writes are seen only by measuring): with up to four writers sharing the
-/// directory, the store stays within its bound.
+/// processes' writes are seen only by measuring).
 const REMEASURE_SHARE: f64 = 0.05;
+
+/// Other processes whose unmeasured writes a measurement leaves room for: a store found
+/// past `1 − OTHER_WRITERS × REMEASURE_SHARE` of its bound (85 %) is pruned, so with up
+/// to four writers sharing the directory it stays within its bound.
+const OTHER_WRITERS: f64 = 3.0;
 
 /// What a prune did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -176,9 +180,11 @@ impl DiskBudget {
         }
         self.written.store(0, Ordering::Relaxed);
         let target = (self.max_bytes as f64 * LOW_WATER) as u64;
-        // Prune only when over the bound; measuring alone otherwise.
+        let threshold = (self.max_bytes as f64 * (1.0 - OTHER_WRITERS * REMEASURE_SHARE)) as u64;
+        // Prune only when near the bound (room left for the other writers' unmeasured
+        // bytes); measuring alone otherwise.
         let result = collect_size(root).and_then(|size| {
-            if size > self.max_bytes {
+            if size > threshold {
                 prune(root, target).map(|r| {
                     self.evicted.fetch_add(r.removed_files, Ordering::Relaxed);
                     r.bytes_after()

@@ -83,7 +83,10 @@ pub trait Tier: Send + Sync + std::fmt::Debug {
     fn holds_final<'a>(&'a self, keys: &'a [SegmentKey]) -> BoxFuture<'a, Result<Vec<bool>>> {
         Box::pin(async move {
             let found = self.get_many(keys).await?;
-            Ok(found.iter().map(|l| matches!(l, Lookup::Hit(seg, _) if seg.expires_at.is_none())).collect())
+            Ok(found
+                .iter()
+                .map(|l| matches!(l, Lookup::Hit(seg, _) if seg.expires_at.is_none() && seg.is_complete()))
+                .collect())
         })
     }
 

@@ -114,6 +114,21 @@ pub fn segment_count(q: &KlineQuery, now: i64) -> u64 {
     cryptocache::segment::plan(&series, cryptocache::TimeRange::new(q.start, q.end), now).len() as u64
 }
 
+/// The Binance kline requests of `q` cold, over a series with a candle in every slot:
+/// its pages of 1000 slots from its first slot (up to the slot holding `now`) when fewer than
+/// its segments, else one request per segment.
+pub fn binance_cold_requests(q: &KlineQuery, now: i64) -> u64 {
+    let iv = q.interval;
+    let end = iv.slot_start(iv.slot_of(q.end - 1) + 1).min(iv.slot_start(iv.slot_of(now) + 1));
+    let mut pages = 0;
+    let mut start = iv.slot_start(iv.slot_of(q.start));
+    while start < end {
+        start = iv.slot_start(iv.slot_of(start) + 1000).min(end);
+        pages += 1;
+    }
+    pages.min(segment_count(q, now))
+}
+
 // ---------------------------------------------------------------------------
 // Bybit, OKX and Deribit: worlds at other "nows", request counts per path, and
 // comparisons against the simulator's own data.

@@ -162,6 +162,25 @@ pub fn kline_minimum(s: Series, q: &KlineQuery, now: i64) -> BTreeMap<&'static s
         }
         bars.len()
     };
+    if let Some(pieces) = partial_pieces(s, q, &keys, now) {
+        // Only the range's pages: the first alone when there are eight or more (and no
+        // listing answer yet); if it is empty, Bybit names its first bar.
+        let mut rest = &pieces[..];
+        if empty_before.is_none() && pieces.len() >= 8 {
+            if cost(&mut m, pieces[0]) == 0 && s.exchange() == Exchange::Bybit {
+                *m.entry(BYBIT_KLINE).or_default() += 1;
+                empty_before = Some(iv.slot_start(iv.slot_of(listed)));
+            }
+            rest = &pieces[1..];
+        }
+        for piece in rest {
+            if empty_before.is_some_and(|t| piece.end <= t) || expiry.is_some_and(|e| piece.start >= e) {
+                continue;
+            }
+            cost(&mut m, *piece);
+        }
+        return m;
+    }
     let mut rest = &keys[..];
     if empty_before.is_none() && keys.len() >= 8 {
         // The engine fetches the first segment alone; if empty, Binance/Bybit name their first bar.
@@ -181,6 +200,46 @@ pub fn kline_minimum(s: Series, q: &KlineQuery, now: i64) -> BTreeMap<&'static s
         cost(&mut m, span);
     }
     m
+}
+
+/// The pages a cold query fetches when that costs fewer requests than its whole
+/// segments (counted in slots, each segment in pages of the venue's size): the range,
+/// widened to whole slots, cut into pages from its start, up to the slot holding now. `None` when whole segments are
+/// as cheap.
+fn partial_pieces(
+    s: Series,
+    q: &KlineQuery,
+    keys: &[cryptocache::segment::SegmentKey],
+    now: i64,
+) -> Option<Vec<cryptocache::TimeRange>> {
+    let iv = q.interval;
+    let code = s.code(&q.interval.to_string());
+    let newest = s.expiry().map_or(now, |e| now.min(e - 1));
+    let cut = iv.slot_start(iv.slot_of(newest) - (OKX_RECENT_BARS - 1));
+    let page = |start: i64| match s.exchange() {
+        Exchange::Bybit => BYBIT_PAGE,
+        Exchange::Deribit => DERIBIT_PAGE,
+        _ if code != "1s" && start >= cut => OKX_RECENT_PAGE,
+        _ => OKX_HISTORY_PAGE,
+    };
+    let pages = |run: cryptocache::TimeRange| {
+        let end = run.end.min(iv.slot_start(iv.slot_of(now) + 1));
+        let mut out = Vec::new();
+        let mut start = run.start;
+        while start < end {
+            let next = iv.slot_start(iv.slot_of(start) + page(start) as i64).min(end);
+            out.push(cryptocache::TimeRange::new(start, next));
+            start = next;
+        }
+        out
+    };
+    let whole: usize = keys.iter().map(|k| pages(k.span()).len()).sum();
+    let (first, last) = (keys.first()?.span(), keys.last()?.span());
+    // The range widened to whole slots.
+    let start = iv.slot_start(iv.slot_of(q.start.max(first.start)));
+    let end = iv.slot_start(iv.slot_of(q.end.min(last.end) - 1) + 1);
+    let pieces = pages(cryptocache::TimeRange::new(start, end));
+    (pieces.len() < whole).then_some(pieces)
 }
 
 /// The requests (`candles`, `history-candles`) OKX's adapter makes for one segment whose
