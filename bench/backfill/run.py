@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-from cli_path import cli  # noqa: E402  (the bench scripts' shared CLI lookup)
+from benchlib import cli  # noqa: E402  (what the bench scripts share)
 
 # What each dataset fetches: exchange, symbol, what, from, to.
 DATASETS = {

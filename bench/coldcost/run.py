@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - a setup message, not a code path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-from cli_path import cli  # noqa: E402  (the bench scripts' shared CLI lookup)
+from benchlib import chosen, cli  # noqa: E402  (what the bench scripts share)
 
 NOW_MS = 1_717_245_000_000  # 2024-06-01T12:30:00Z, the simulator's default clock
 DAY_MS = 86_400_000
@@ -421,10 +421,7 @@ def main() -> None:
     )
     parser.add_argument("--per-range", action="store_true", help="print every range")
     args = parser.parse_args()
-    names = [n.strip() for n in args.exchanges.split(",") if n.strip()]
-    for n in names:
-        if n not in VENUES:
-            raise SystemExit(f"unknown exchange {n!r}: one of {', '.join(VENUES)}")
+    names = chosen(args.exchanges, VENUES)
     print(
         f"cold cost: {args.ranges} seeded random ranges per exchange (seed {args.seed}), "
         f"CCXT {ccxt.__version__} fetch_ohlcv loop vs `cryptocache fetch` (cold, "

@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-from cli_path import cli  # noqa: E402  (the bench scripts' shared CLI lookup)
+from benchlib import cli  # noqa: E402  (what the bench scripts share)
 
 START = 1_704_067_200_000  # 2024-01-01: one 1000-candle 1m segment from here
 END = START + 1000 * 60_000

@@ -1,5 +1,5 @@
-"""Where the bench scripts find the cryptocache CLI: `$CRYPTOCACHE_CLI`, else the
-workspace's release build, else its debug build."""
+"""What the bench scripts share: where they find the cryptocache CLI, and how they read
+an `--exchanges` list."""
 
 from __future__ import annotations
 
@@ -19,3 +19,12 @@ def cli() -> str:
         if path.exists():
             return str(path)
     raise SystemExit("build the CLI first: cargo build --release -p cryptocache-cli")
+
+
+def chosen(names: str, known) -> list[str]:
+    """The comma-separated `names` (an `--exchanges` argument), each one of `known`."""
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    for n in chosen:
+        if n not in known:
+            raise SystemExit(f"unknown exchange {n!r}: one of {', '.join(known)}")
+    return chosen
