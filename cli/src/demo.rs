@@ -92,7 +92,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let (cold, warm) = (&runs[0], &runs[1]);
     println!(
         "\nThe cold run checks the symbol against the exchange's instruments list once, then makes one\n\
-         request per segment. Warm is {:.0}× faster than cold and cost {} upstream requests.",
+         request per 1000 candles. Warm is {:.0}× faster than cold and cost {} upstream requests.",
         cold.elapsed.as_secs_f64() / warm.elapsed.as_secs_f64().max(1e-9),
         warm.requests
     );
