@@ -39,7 +39,7 @@ export interface CacheOptions {
   memoryMb?: number;
   /** Disk tier directory (default `$CRYPTOCACHE_DIR`, else `~/.cache/cryptocache`); `false` turns it off. */
   diskPath?: string | false;
-  /** Redis URL (`redis://`, `rediss://`, `redis+cluster://`): a tier shared with other processes and languages. */
+  /** Redis URL (`redis://`, `rediss://`, `redis+cluster://`, `redis+sentinel://h:p/master`): a tier shared with other processes and languages. */
   redisUrl?: string;
   /** One base URL for every exchange (e.g. the simulator's). */
   exchangeUrl?: string;

@@ -15,13 +15,14 @@ for tool in cargo python3 node npm; do
     fi
 done
 
-# Real servers and tools for the tests (never mocks): redis-server/redis-cli (Redis tier,
-# cluster), openssl (TLS certificates), valgrind (C leak check), pkg-config and cmake
+# Real servers and tools for the tests (never mocks): redis-server/redis-cli/redis-sentinel
+# (Redis tier, cluster, failover), openssl (TLS certificates), valgrind (C leak check), pkg-config and cmake
 # (installing and linking the C library), python3-venv (the Python suite), chromium (the
 # relay's status page in a real headless browser).
 missing=()
 need redis-server && missing+=(redis-server)
 need redis-cli && missing+=(redis-tools)
+need redis-sentinel && missing+=(redis-sentinel)
 need openssl && missing+=(openssl)
 need valgrind && missing+=(valgrind)
 need pkg-config && missing+=(pkg-config)

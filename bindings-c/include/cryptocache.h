@@ -143,7 +143,8 @@ typedef struct cc_config {
    */
   bool no_disk;
   /**
-   * Redis URL (`redis://`, `rediss://`, `redis+cluster://`); NULL = no Redis tier.
+   * Redis URL (`redis://`, `rediss://`, `redis+cluster://`, `redis+sentinel://`); NULL = no
+   * Redis tier.
    */
   const char *redis_url;
   /**

@@ -342,7 +342,8 @@ pub struct cc_config {
     pub disk_path: *const c_char,
     /// No disk tier at all (wins over `disk_path`).
     pub no_disk: bool,
-    /// Redis URL (`redis://`, `rediss://`, `redis+cluster://`); NULL = no Redis tier.
+    /// Redis URL (`redis://`, `rediss://`, `redis+cluster://`, `redis+sentinel://`); NULL = no
+    /// Redis tier.
     pub redis_url: *const c_char,
     /// One base URL for every exchange (e.g. the simulator); NULL = the live endpoints.
     pub exchange_url: *const c_char,

@@ -75,7 +75,7 @@ pub struct CacheOptions {
     pub disk_path: Option<String>,
     /// `true` turns the disk tier off (`index.js` sets it for `diskPath: false`).
     pub no_disk: Option<bool>,
-    /// Redis URL (`redis://`, `rediss://`, `redis+cluster://`): a tier shared by every
+    /// Redis URL (`redis://`, `rediss://`, `redis+cluster://`, `redis+sentinel://`): a tier shared by every
     /// process (Node, Python, the CLI) that points at it.
     pub redis_url: Option<String>,
     /// One base URL for every exchange (e.g. the simulator's).

@@ -136,7 +136,8 @@ pub struct CacheArgs {
     #[arg(long, default_value_t = cryptocache::DEFAULT_MEMORY_MB, value_name = "MB")]
     memory_mb: u64,
     /// Share a Redis tier (and the exchange rate budget) with other processes:
-    /// redis://[user:password@]host:port, rediss://... (TLS) or redis+cluster://host:port,host:port.
+    /// redis://[user:password@]host:port, rediss://... (TLS), redis+cluster://host:port,host:port
+    /// or redis+sentinel://host:port,host:port/mastername.
     #[arg(long, value_name = "URL", env = "CRYPTOCACHE_REDIS", hide_env_values = true)]
     redis: Option<String>,
     /// Base URL for every exchange (e.g. the simulator's URL).

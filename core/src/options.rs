@@ -22,7 +22,7 @@ pub struct CacheOptions {
     pub disk_path: Option<PathBuf>,
     /// No disk tier at all (wins over `disk_path`).
     pub no_disk: bool,
-    /// Redis URL (`redis://`, `rediss://`, `redis+cluster://`), if any.
+    /// Redis URL (`redis://`, `rediss://`, `redis+cluster://`, `redis+sentinel://`), if any.
     pub redis_url: Option<String>,
     /// One base URL for every exchange (the simulator serves them all).
     pub exchange_url: Option<String>,

@@ -10,7 +10,9 @@ use common::*;
 use cryptocache::redis::RedisConfig;
 use cryptocache::tier::TierKind;
 use cryptocache::{Cache, Error, Policy};
-use cryptocache_sim::redis_server::{redis_available, RedisCluster, RedisOptions, RedisServer};
+use cryptocache_sim::redis_server::{
+    redis_available, sentinel_available, RedisCluster, RedisOptions, RedisSentinels, RedisServer,
+};
 
 fn server(options: RedisOptions) -> RedisServer {
     assert!(
@@ -174,6 +176,56 @@ async fn redis_dying_mid_run_fails_no_query_and_recovers() {
     assert_eq!(failures, 0);
     let stats = cache.stats();
     assert!(stats.tier("redis").unwrap().errors > 0, "the outage was counted: {stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentinel_failover_keeps_answering_then_uses_the_new_primary() {
+    assert!(
+        sentinel_available(),
+        "redis-sentinel is not installed (CI installs it: apt-get install redis-sentinel)"
+    );
+    let w = World::new().await;
+    let mut set = RedisSentinels::start("ccmain", 2).expect("primary, replica and sentinels start");
+    // A wrong master name or no sentinel at all is a clear error at build time.
+    let wrong = set.url().replace("/ccmain", "/nosuch");
+    let err = w.builder().no_disk().redis(wrong).build().await.unwrap_err();
+    assert!(matches!(err, Error::Config(_)) && err.to_string().contains("does not monitor"), "{err}");
+    let nobody = "redis+sentinel://127.0.0.1:1/ccmain".to_string();
+    let err = w.builder().no_disk().redis(nobody).build().await.unwrap_err();
+    assert!(err.to_string().contains("no primary for"), "{err}");
+
+    // Redis is the only tier, so every query reads it (or, during the switch, the exchange).
+    let cache = w.builder().no_disk().no_memory().redis(set.url()).build().await.unwrap();
+    // A day of 1m candles further back each time: every query misses and writes.
+    let q = |i: i64| query("BTCUSDT", "1m", NOW - (i + 2) * DAY, NOW - (i + 1) * DAY);
+    let keys = |server: &RedisServer| cli(server, &["DBSIZE"]).parse::<u64>().unwrap_or(0);
+    cache.klines(&q(0)).await.unwrap();
+    assert!(keys(&set.primary) > 0, "written to the primary");
+
+    set.primary.stop();
+    let killed = Instant::now();
+    let mut i = 1;
+    let failover = loop {
+        let before = keys(&set.replica);
+        let got = cache.klines(&q(i)).await.expect("queries keep answering during the failover");
+        assert_matches_sim(&got, &q(i), NOW);
+        if keys(&set.replica) > before {
+            break killed.elapsed();
+        }
+        assert!(killed.elapsed() < Duration::from_secs(30), "the new primary was never used");
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!("failover: the new primary took writes {failover:?} after the primary died ({i} queries)");
+    assert_eq!(set.primary_port(), Some(set.replica.port()), "the sentinels promoted the replica");
+    // Another cache finds what is written after the switch on the new primary (the query
+    // that noticed it may have written only some of its segments there).
+    cache.klines(&q(i + 1)).await.unwrap();
+    let requests = w.kline_requests();
+    let fresh = w.builder().no_disk().no_memory().redis(set.url()).build().await.unwrap();
+    let again = fresh.klines(&q(i + 1)).await.unwrap();
+    assert_matches_sim(&again, &q(i + 1), NOW);
+    assert_eq!(w.kline_requests(), requests, "served by the new primary");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

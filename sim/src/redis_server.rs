@@ -1,6 +1,7 @@
 //! Test harness: real `redis-server` processes on free loopback ports — one node (with
-//! optional password, ACL users and TLS) or a 3-master Redis Cluster — stopped by PID
-//! when dropped. Never a mock: tests talk to the real server.
+//! optional password, ACL users and TLS), a 3-master Redis Cluster, or a primary with a
+//! replica watched by `redis-sentinel` — stopped by PID when dropped. Never a mock: tests
+//! talk to the real server.
 
 use std::io;
 use std::net::TcpListener;
@@ -20,6 +21,8 @@ pub struct RedisOptions {
     pub tls: bool,
     /// Start as a cluster node.
     pub cluster: bool,
+    /// Start as a replica of the server on this loopback port.
+    pub replica_of: Option<u16>,
 }
 
 /// A running `redis-server`.
@@ -87,6 +90,9 @@ impl RedisServer {
         }
         if let Some(pw) = &self.options.password {
             cmd.args(["--requirepass", pw]);
+        }
+        if let Some(primary) = self.options.replica_of {
+            cmd.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
         }
         if self.options.cluster {
             let conf = self.dir.join("nodes.conf");
@@ -297,4 +303,109 @@ fn make_certificates(dir: &Path) -> io::Result<()> {
         "-extfile",
         "san.ext",
     ])
+}
+
+/// A primary, its replica, and `redis-sentinel` processes watching them (quorum 1, a
+/// primary counted down after 500 ms without an answer).
+#[derive(Debug)]
+pub struct RedisSentinels {
+    /// The primary at start.
+    pub primary: RedisServer,
+    /// Its replica.
+    pub replica: RedisServer,
+    sentinels: Vec<(Child, u16)>,
+    dir: PathBuf,
+    master: String,
+}
+
+/// Whether `redis-sentinel` is installed.
+pub fn sentinel_available() -> bool {
+    Command::new("redis-sentinel").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+impl RedisSentinels {
+    /// Starts a primary, a replica (waits until it is in sync) and `sentinels` sentinels
+    /// monitoring the primary as `master`; waits until every sentinel knows the replica.
+    pub fn start(master: &str, sentinels: usize) -> io::Result<RedisSentinels> {
+        let primary = RedisServer::start(RedisOptions::default())?;
+        let replica =
+            RedisServer::start(RedisOptions { replica_of: Some(primary.port()), ..RedisOptions::default() })?;
+        wait_until(Duration::from_secs(15), "the replica syncs", || {
+            replica.cli(&["INFO", "replication"]).is_ok_and(|i| i.contains("master_link_status:up"))
+        })?;
+        let dir = temp_dir("sentinel")?;
+        let mut started = Vec::new();
+        for i in 0..sentinels {
+            let port = free_port()?;
+            let conf = dir.join(format!("sentinel-{i}.conf"));
+            std::fs::write(
+                &conf,
+                format!(
+                    "port {port}\nbind 127.0.0.1\nprotected-mode no\ndir {dir}\n\
+                     sentinel monitor {master} 127.0.0.1 {primary} 1\n\
+                     sentinel down-after-milliseconds {master} 500\n\
+                     sentinel failover-timeout {master} 3000\n\
+                     sentinel parallel-syncs {master} 1\n",
+                    dir = dir.display(),
+                    primary = primary.port(),
+                ),
+            )?;
+            let child = Command::new("redis-sentinel")
+                .arg(&conf)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            started.push((child, port));
+        }
+        let set = RedisSentinels { primary, replica, sentinels: started, dir, master: master.to_owned() };
+        for (_, port) in &set.sentinels {
+            wait_until(Duration::from_secs(15), "the sentinel sees the replica", || {
+                sentinel_cli(*port, &["SENTINEL", "REPLICAS", master]).is_ok_and(|out| out.contains("slave"))
+            })?;
+        }
+        Ok(set)
+    }
+
+    /// `redis+sentinel://127.0.0.1:p1,.../master`
+    pub fn url(&self) -> String {
+        let hosts: Vec<String> = self.sentinels.iter().map(|(_, p)| format!("127.0.0.1:{p}")).collect();
+        format!("redis+sentinel://{}/{}", hosts.join(","), self.master)
+    }
+
+    /// The port the first sentinel names as the primary now.
+    pub fn primary_port(&self) -> Option<u16> {
+        let (_, port) = self.sentinels.first()?;
+        let out = sentinel_cli(*port, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", &self.master]).ok()?;
+        out.lines().nth(1)?.trim().parse().ok()
+    }
+}
+
+impl Drop for RedisSentinels {
+    fn drop(&mut self) {
+        for (child, _) in &mut self.sentinels {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn sentinel_cli(port: u16, args: &[&str]) -> io::Result<String> {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .stderr(Stdio::null())
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) -> io::Result<()> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(io::Error::other(format!("timed out waiting until {what}")))
 }

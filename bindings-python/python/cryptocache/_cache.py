@@ -112,7 +112,8 @@ class Cache:
         memory_mb: memory tier size in MiB (default 256); ``0`` = no memory tier.
         disk_path: disk tier directory (default ``$CRYPTOCACHE_DIR``, else
             ``~/.cache/cryptocache``).
-        redis_url: a shared Redis tier (``redis://``, ``rediss://``, ``redis+cluster://``).
+        redis_url: a shared Redis tier (``redis://``, ``rediss://``, ``redis+cluster://``,
+            ``redis+sentinel://h:p,h:p/mastername``).
         exchange_url: one base URL for every exchange (a simulator or a proxy).
         exchange_urls: base URLs per exchange name (``{"okx": "https://..."}``), applied
             after ``exchange_url``.

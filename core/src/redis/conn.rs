@@ -10,6 +10,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, FromRedisValue, Pipeline, Script, ScriptInvocation, TlsCertificates};
 
 use super::breaker::Breaker;
+use super::sentinel::{ClientFor, Follower, SentinelUrl};
 use crate::error::{Error, Result};
 
 /// How to reach Redis.
@@ -17,7 +18,10 @@ use crate::error::{Error, Result};
 pub struct RedisConfig {
     /// `redis://[user:password@]host:port[/db]`, `rediss://...` for TLS, or
     /// `redis+cluster://[user:password@]host:port,host:port,...` (`rediss+cluster://`) for
-    /// Redis Cluster.
+    /// Redis Cluster, or
+    /// `redis+sentinel://[user:password@]host:port,host:port/mastername[/db]`
+    /// (`rediss+sentinel://`) for the primary that Redis Sentinel names (followed across
+    /// failovers).
     pub url: String,
     /// Prefix of every key (default `cc`): several caches can share one Redis, and an
     /// ACL user can be limited to `~prefix:*`.
@@ -99,19 +103,47 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A connection to send one call on.
 #[derive(Clone)]
 enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
 
+/// How calls reach Redis: a fixed server or cluster, or the primary Sentinel names now.
+#[derive(Clone)]
+enum Link {
+    Fixed {
+        conn: Conn,
+        /// A client for pub/sub connections (a cluster's first node: PUBLISH reaches every
+        /// node's subscribers through the cluster bus).
+        subscriber: Box<redis::Client>,
+    },
+    Followed(std::sync::Arc<Follower>),
+}
+
+impl Link {
+    /// The connection for the next call.
+    fn conn(&self) -> Conn {
+        match self {
+            Link::Fixed { conn, .. } => conn.clone(),
+            Link::Followed(follower) => Conn::Single(follower.conn()),
+        }
+    }
+
+    /// A client for the next pub/sub connection.
+    fn subscriber(&self) -> redis::Client {
+        match self {
+            Link::Fixed { subscriber, .. } => (**subscriber).clone(),
+            Link::Followed(follower) => follower.client(),
+        }
+    }
+}
+
 /// A live connection to Redis, shared by the tier, the lock and the budget.
 #[derive(Clone)]
 pub struct Shared {
-    conn: Conn,
-    /// A client for pub/sub connections (a cluster's first node: PUBLISH reaches every
-    /// node's subscribers through the cluster bus).
-    subscriber: redis::Client,
+    link: Link,
     prefix: String,
     op_timeout: Duration,
     display: String,
@@ -138,48 +170,62 @@ impl Shared {
             Error::Config(format!("cannot use Redis at {display}: {what}: {}", describe(&e)))
         };
         let certs = || TlsCertificates { client_tls: None, root_cert: config.ca_cert_pem.clone() };
-        let client_for = |url: &str| match &config.ca_cert_pem {
-            Some(_) => redis::Client::build_with_tls(url, certs()),
+        let ca = config.ca_cert_pem.clone();
+        let client_for: ClientFor = std::sync::Arc::new(move |url: &str| match &ca {
+            Some(pem) => redis::Client::build_with_tls(
+                url,
+                TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) },
+            ),
             None => redis::Client::open(url),
-        };
-        let (conn, subscriber) = match cluster_nodes(&config.url) {
-            Some(nodes) => {
-                let first = nodes.first().cloned().unwrap_or_default();
-                let subscriber = client_for(&first).map_err(|e| fail("bad cluster URL", e))?;
-                let mut builder = ClusterClient::builder(nodes)
-                    .connection_timeout(config.connect_timeout)
-                    .response_timeout(config.op_timeout)
-                    .retries(1);
-                if config.ca_cert_pem.is_some() {
-                    builder = builder.certs(certs());
+        });
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.op_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let link = if let Some(url) = SentinelUrl::parse(&config.url) {
+            let follower = Follower::connect(url?, client_for, manager, config.connect_timeout)
+                .await
+                .map_err(|e| Error::Config(format!("cannot use Redis at {display}: {e}")))?;
+            Link::Followed(std::sync::Arc::new(follower))
+        } else {
+            match cluster_nodes(&config.url) {
+                Some(nodes) => {
+                    let first = nodes.first().cloned().unwrap_or_default();
+                    let subscriber = client_for(&first).map_err(|e| fail("bad cluster URL", e))?;
+                    let mut builder = ClusterClient::builder(nodes)
+                        .connection_timeout(config.connect_timeout)
+                        .response_timeout(config.op_timeout)
+                        .retries(1);
+                    if config.ca_cert_pem.is_some() {
+                        builder = builder.certs(certs());
+                    }
+                    let client = builder.build().map_err(|e| fail("bad cluster URL", e))?;
+                    let connect = client.get_async_connection();
+                    let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
+                        .await
+                        .map_err(|_| {
+                            Error::Config(format!("cannot use Redis at {display}: connect timed out"))
+                        })?
+                        .map_err(|e| fail("connect", e))?;
+                    Link::Fixed { conn: Conn::Cluster(conn), subscriber: Box::new(subscriber) }
                 }
-                let client = builder.build().map_err(|e| fail("bad cluster URL", e))?;
-                let connect = client.get_async_connection();
-                let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
-                    .await
-                    .map_err(|_| Error::Config(format!("cannot use Redis at {display}: connect timed out")))?
-                    .map_err(|e| fail("connect", e))?;
-                (Conn::Cluster(conn), subscriber)
-            }
-            None => {
-                let client = client_for(&config.url).map_err(|e| fail("bad URL", e))?;
-                let subscriber = client.clone();
-                let manager = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(config.connect_timeout))
-                    .set_response_timeout(Some(config.op_timeout))
-                    .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_secs(1));
-                let connect = ConnectionManager::new_with_config(client, manager);
-                let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
-                    .await
-                    .map_err(|_| Error::Config(format!("cannot use Redis at {display}: connect timed out")))?
-                    .map_err(|e| fail("connect", e))?;
-                (Conn::Single(conn), subscriber)
+                None => {
+                    let client = client_for(&config.url).map_err(|e| fail("bad URL", e))?;
+                    let subscriber = client.clone();
+                    let connect = ConnectionManager::new_with_config(client, manager);
+                    let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
+                        .await
+                        .map_err(|_| {
+                            Error::Config(format!("cannot use Redis at {display}: connect timed out"))
+                        })?
+                        .map_err(|e| fail("connect", e))?;
+                    Link::Fixed { conn: Conn::Single(conn), subscriber: Box::new(subscriber) }
+                }
             }
         };
         let shared = Shared {
-            conn,
-            subscriber,
+            link,
             prefix: config.prefix.clone(),
             op_timeout: config.op_timeout,
             display,
@@ -203,7 +249,8 @@ impl Shared {
         use futures_util::StreamExt;
         let fail =
             |e: redis::RedisError| Error::Cache(format!("Redis at {}: {}", self.display, describe(&e)));
-        let connect = self.subscriber.get_async_pubsub();
+        let subscriber = self.link.subscriber();
+        let connect = subscriber.get_async_pubsub();
         let mut pubsub = tokio::time::timeout(self.op_timeout * 4, connect)
             .await
             .map_err(|_| Error::Cache(format!("Redis at {}: subscribe timed out", self.display)))?
@@ -220,7 +267,7 @@ impl Shared {
     /// Runs one command (with timeout and breaker).
     pub(crate) async fn query<T: FromRedisValue + Send>(&self, cmd: &Cmd) -> Result<T> {
         self.guarded(async {
-            match self.conn.clone() {
+            match self.link.conn() {
                 Conn::Single(mut c) => cmd.query_async(&mut c).await,
                 Conn::Cluster(mut c) => cmd.query_async(&mut c).await,
             }
@@ -231,7 +278,7 @@ impl Shared {
     /// Runs a pipeline (with timeout and breaker).
     pub(crate) async fn pipeline<T: FromRedisValue + Send>(&self, pipe: &Pipeline) -> Result<T> {
         self.guarded(async {
-            match self.conn.clone() {
+            match self.link.conn() {
                 Conn::Single(mut c) => pipe.query_async(&mut c).await,
                 Conn::Cluster(mut c) => pipe.query_async(&mut c).await,
             }
@@ -242,7 +289,7 @@ impl Shared {
     /// Runs a Lua script (EVALSHA, loading it on first use).
     pub(crate) async fn script<T: FromRedisValue + Send>(&self, call: &ScriptInvocation<'_>) -> Result<T> {
         self.guarded(async {
-            match self.conn.clone() {
+            match self.link.conn() {
                 Conn::Single(mut c) => call.invoke_async(&mut c).await,
                 Conn::Cluster(mut c) => call.invoke_async(&mut c).await,
             }
@@ -286,7 +333,7 @@ impl Shared {
     /// The nodes holding keys: `None` for a single server, each primary's address for a
     /// cluster (from `CLUSTER NODES`).
     async fn primaries(&self) -> Result<Vec<Option<(String, u16)>>> {
-        if let Conn::Single(_) = self.conn {
+        if let Conn::Single(_) = self.link.conn() {
             return Ok(vec![None]);
         }
         let text: String = self.query(&redis::cmd("CLUSTER").arg("NODES").clone()).await?;
@@ -312,7 +359,7 @@ impl Shared {
         let Some((host, port)) = node else { return self.query(&cmd).await };
         let value = self
             .guarded(async {
-                match self.conn.clone() {
+                match self.link.conn() {
                     Conn::Cluster(mut c) => {
                         let at = SingleNodeRoutingInfo::ByAddress { host: host.clone(), port: *port };
                         c.route_command(cmd, RoutingInfo::SingleNode(at)).await
@@ -336,10 +383,12 @@ impl Shared {
             }
             Ok(Err(e)) => {
                 self.failed();
+                self.follow_primary();
                 Err(Error::Cache(format!("Redis at {}: {}", self.display, describe(&e))))
             }
             Err(_) => {
                 self.failed();
+                self.follow_primary();
                 Err(Error::Cache(format!("Redis at {}: timed out after {:?}", self.display, self.op_timeout)))
             }
         }
@@ -354,6 +403,15 @@ impl Shared {
         }
     }
 
+    /// With Redis Sentinel, asks the sentinels (in the background) whether the primary
+    /// moved: a failed call may mean it did.
+    fn follow_primary(&self) {
+        if let (Link::Followed(follower), Ok(runtime)) = (&self.link, tokio::runtime::Handle::try_current()) {
+            let follower = follower.clone();
+            runtime.spawn(async move { follower.follow().await });
+        }
+    }
+
     /// PINGs Redis every [`PROBE_INTERVAL`] while the breaker is open and closes it at the
     /// first answer, so Redis is used again as soon as it is back (a PING on a dropped
     /// connection also makes the connection manager reconnect). Ends when it succeeds or
@@ -363,7 +421,7 @@ impl Shared {
             self.breaker.probe_ended();
             return;
         };
-        let conn = self.conn.clone();
+        let link = self.link.clone();
         let breaker = std::sync::Arc::downgrade(&self.breaker);
         let timeout = self.op_timeout;
         runtime.spawn(async move {
@@ -373,9 +431,12 @@ impl Shared {
                 if !breaker.is_open() {
                     return; // a query's call closed it (and reset the prober flag)
                 }
+                if let Link::Followed(follower) = &link {
+                    follower.follow().await;
+                }
                 let ping = async {
                     let ping = redis::cmd("PING");
-                    match conn.clone() {
+                    match link.conn() {
                         Conn::Single(mut c) => ping.query_async::<String>(&mut c).await,
                         Conn::Cluster(mut c) => ping.query_async::<String>(&mut c).await,
                     }
@@ -409,7 +470,7 @@ fn cluster_nodes(url: &str) -> Option<Vec<String>> {
 }
 
 /// A redis error without anything that could carry a secret.
-fn describe(e: &redis::RedisError) -> String {
+pub(super) fn describe(e: &redis::RedisError) -> String {
     let text = e.to_string();
     if text.to_ascii_uppercase().contains("WRONGPASS") || text.contains("invalid username-password") {
         "authentication failed (wrong user name or password)".into()

@@ -2,8 +2,8 @@
 //! only a shared store can do — a cross-process stampede lock per missing segment and a
 //! request budget shared by every process on one egress IP.
 //!
-//! One [`Shared`] connection (a reconnecting connection manager, or a cluster
-//! connection) serves all three, behind a circuit breaker: when Redis is down or slow,
+//! One [`Shared`] connection (a reconnecting connection manager, a cluster connection,
+//! or one that follows the primary Redis Sentinel names) serves all three, behind a circuit breaker: when Redis is down or slow,
 //! calls fail fast and the cache carries on with its other tiers and the exchange.
 
 mod breaker;
@@ -11,6 +11,7 @@ mod budget;
 mod conn;
 mod invalidation;
 mod lock;
+mod sentinel;
 mod tier;
 pub(crate) mod window;
 
