@@ -1302,6 +1302,43 @@ mod tests {
         assert_eq!(name(12345), "CC_STATUS_UNKNOWN_ERROR");
     }
 
+    /// The unsafe edges every call crosses (strings in and out, NULL checks, the panic
+    /// guard, the thread-local last error), without a runtime, so Miri can run them
+    /// (`scripts/miri.sh`): it checks every pointer read and that nothing leaks.
+    #[test]
+    fn strings_cross_the_boundary_safely() {
+        // SAFETY: the library's own static or thread-local NUL-terminated strings.
+        let text = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
+        assert_eq!(text(cc_version()), env!("CARGO_PKG_VERSION"));
+        assert_eq!(cc_test_panic(), cc_status::Panic);
+        assert!(text(cc_last_error_message()).contains("panic"), "{}", text(cc_last_error_message()));
+        // NULL where a handle is required: a status and a message, no dereference.
+        let mut out = std::ptr::null_mut();
+        // SAFETY: NULL handle and query are what is being tested; `out` is writable.
+        let status = unsafe { cc_klines(std::ptr::null(), std::ptr::null(), &mut out) };
+        assert_eq!(status, cc_status::InvalidArgument);
+        assert!(out.is_null());
+        assert!(text(cc_last_error_message()).contains("NULL"), "{}", text(cc_last_error_message()));
+        // Strings in: absent, valid, not UTF-8.
+        // SAFETY: NULL or NUL-terminated literals.
+        unsafe {
+            assert_eq!(opt_str(std::ptr::null(), "s").ok().flatten(), None);
+            assert_eq!(opt_str(c"BTCUSDT".as_ptr(), "s").ok().flatten(), Some("BTCUSDT"));
+            assert!(opt_str(c"\xff\xfe".as_ptr(), "symbol").is_err());
+            assert!(req_str(std::ptr::null(), "symbol").is_err());
+        }
+        // Strings out: handed over, then released by the caller.
+        let mut given: *mut c_char = std::ptr::null_mut();
+        assert!(give_string(&mut given, "{\"hits\":1}".into()).is_ok());
+        assert_eq!(text(given), "{\"hits\":1}");
+        // SAFETY: a string from this library, freed once; NULL is a no-op.
+        unsafe {
+            cc_string_free(given);
+            cc_string_free(std::ptr::null_mut());
+            cc_candles_free(std::ptr::null_mut());
+        }
+    }
+
     /// `CACHE_ERROR` only comes from a failing Redis tier that cannot be degraded around,
     /// which the C tests cannot provoke cheaply: check the mapping here.
     #[test]

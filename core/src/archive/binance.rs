@@ -323,9 +323,9 @@ impl BinanceArchive {
         // Inflating and parsing a big file takes seconds: off the async workers.
         let rows = crate::rt::blocking(move || {
             let reader = zip.reader().map_err(|e| format!("reading the download: {e}"))?;
-            let entry = super::zip::first_entry(reader)?;
-            let declared = usize::try_from(entry.declared_len).unwrap_or(usize::MAX);
-            parse(&mut std::io::BufReader::new(entry), declared)
+            super::zip::rows_of_zip(reader, |text, declared| {
+                parse(text, usize::try_from(declared).unwrap_or(usize::MAX))
+            })
         })
         .await?;
         let rows = rows.map_err(|e| Error::MalformedResponse {

@@ -91,14 +91,7 @@ impl BybitArchive {
         // is an error.
         let mut rows = crate::rt::blocking(move || {
             let reader = gz.reader().map_err(|e| format!("reading the download: {e}"))?;
-            let text = BufReader::new(super::csv::Capped::new(flate2::read::MultiGzDecoder::new(reader)));
-            let hint = usize::try_from(gz.len() / 24).unwrap_or(0);
-            match market {
-                Market::Spot => {
-                    parse_csv(text, hint, 5, spot_row).and_then(super::csv::same_rows_for_same_ids)
-                }
-                _ => parse_csv(text, hint, 7, derivatives_row).and_then(unique_ids),
-            }
+            trades_of_gz(reader, gz.len(), market)
         })
         .await?
         .map_err(malformed)?;
@@ -111,6 +104,21 @@ impl BybitArchive {
 }
 
 /// A spot row: `id, timestamp (ms), price, volume, side`.
+/// The trades of a day file (`len` bytes of gzip), inflated as they are read; the text is
+/// capped, so a gzip bomb is an error.
+pub(crate) fn trades_of_gz(
+    gz: impl std::io::Read,
+    len: u64,
+    market: Market,
+) -> std::result::Result<Vec<Trade>, String> {
+    let text = BufReader::new(super::csv::Capped::new(flate2::read::MultiGzDecoder::new(gz)));
+    let hint = usize::try_from(len / 24).unwrap_or(0);
+    match market {
+        Market::Spot => parse_csv(text, hint, 5, spot_row).and_then(super::csv::same_rows_for_same_ids),
+        _ => parse_csv(text, hint, 7, derivatives_row).and_then(unique_ids),
+    }
+}
+
 fn spot_row(l: &super::csv::CsvLine<'_>) -> std::result::Result<Trade, String> {
     Ok(Trade {
         time: l.time_ms(1)?,

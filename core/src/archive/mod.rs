@@ -14,6 +14,7 @@
 //! | `okx.rs` | OKX's historical data: its index, UTC+8 day files of trades and 1m candles |
 //! | `csv.rs` | archive CSV lines, read as a stream |
 //! | `zip.rs` | the one file inside a zip, CRC-checked |
+//! | `formats.rs` | each file format read whole from bytes (the fuzz targets' entry) |
 
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod binance;
@@ -25,6 +26,8 @@ mod csv;
 mod download;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod files;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub mod formats;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 mod okx;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]

@@ -17,7 +17,6 @@
 //! columns instrument, contract type, `funding_rate` (predicted), `real_funding_rate`
 //! (settled: REST's `realizedRate`, the one kept) and `funding_time`.
 
-use std::io::BufReader;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -368,9 +367,7 @@ impl OkxArchive {
         // Inflating and parsing takes a while for a busy day: off the async workers.
         let rows = crate::rt::blocking(move || {
             let reader = zip.reader().map_err(|e| format!("reading the download: {e}"))?;
-            let entry = super::zip::first_entry(reader)?;
-            let declared = entry.declared_len;
-            decode(&mut BufReader::new(entry), declared)
+            super::zip::rows_of_zip(reader, decode)
         })
         .await?
         .map_err(malformed)?;
@@ -384,7 +381,7 @@ impl OkxArchive {
 /// Every swap's funding events of a day file, sorted by time: `instrument, contract
 /// type, funding_rate, real_funding_rate, funding_time`; the settled rate is kept. Two
 /// different rates for one instrument and time make the file damaged.
-fn decode_funding(
+pub(crate) fn decode_funding(
     text: &mut dyn std::io::BufRead,
     _len: u64,
 ) -> std::result::Result<Vec<(String, FundingRate)>, String> {
@@ -421,7 +418,7 @@ fn funding_is_whole(times: &[i64], span: TimeRange) -> bool {
 }
 
 /// The trades of a day file, sorted by time.
-fn decode_trades(
+pub(crate) fn decode_trades(
     text: &mut dyn std::io::BufRead,
     len: u64,
     symbol: &str,
@@ -434,7 +431,7 @@ fn decode_trades(
 }
 
 /// The candles of a day file, sorted by open time.
-fn decode_candles(
+pub(crate) fn decode_candles(
     text: &mut dyn std::io::BufRead,
     symbol: &str,
     spot: bool,

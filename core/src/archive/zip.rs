@@ -46,6 +46,17 @@ impl Read for Entry<'_> {
     }
 }
 
+/// The rows `decode` reads from the first file of `zip` (given that file's text and the
+/// size the zip declares for it).
+pub(crate) fn rows_of_zip<'a, R: Read + Seek + Send + 'a, T>(
+    zip: R,
+    decode: impl FnOnce(&mut dyn std::io::BufRead, u64) -> Result<Vec<T>, String>,
+) -> Result<Vec<T>, String> {
+    let entry = first_entry(zip)?;
+    let declared = entry.declared_len;
+    decode(&mut std::io::BufReader::new(entry), declared)
+}
+
 /// The first file of `zip` (a file on disk, or bytes), to be read as a stream, or why it
 /// cannot be read. Only the directory records are read up front.
 pub(crate) fn first_entry<'a, R: Read + Seek + Send + 'a>(mut zip: R) -> Result<Entry<'a>, String> {
