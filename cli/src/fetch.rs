@@ -129,7 +129,7 @@ async fn fetch_into<W: Write + Send>(
     let What::Range(dataset) = t.what else {
         return Err("an order book is a snapshot, not a range".into());
     };
-    let step = dataset.span_of_segments(8);
+    let step = dataset.span_of_segments(cryptocache::warm::STEP_SEGMENTS);
     let bar = progress_bar(((to - from).max(0) + step - 1) / step.max(1));
     let bar = &bar;
     let work = async move {

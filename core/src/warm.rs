@@ -86,8 +86,11 @@ pub struct WarmReport {
     pub failures: Vec<(usize, Error)>,
 }
 
-/// Segments per warm step.
-const STEP_SEGMENTS: i64 = 8;
+/// Segments per step of a long range (warming, the CLI's `fetch`): 15 segments of 1,000
+/// rows hold a whole number of every venue's kline pages (Binance and Bybit 1,000, OKX 100
+/// and 300, Deribit 5,000), so a cold step costs exactly the requests of a plain
+/// page-by-page loop over it (steps of 8 cost Deribit 2 calls per 8,000 rows, not 1.6).
+pub const STEP_SEGMENTS: i64 = 15;
 
 impl WarmItem {
     fn steps(&self) -> Vec<(i64, i64)> {

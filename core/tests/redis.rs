@@ -385,3 +385,39 @@ async fn tier_order_is_configurable() {
     let e = w.builder().tier_order([TierKind::Disk, TierKind::Memory]).build().await.unwrap_err();
     assert!(e.to_string().contains("memory tier, when used, comes first"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_back_empty_learns_what_was_spent_while_it_was_away() {
+    use cryptocache::exchange::bybit::BybitConfig;
+    use cryptocache_sim::{BybitLimits, SimConfig};
+    // Bybit without its limit headers: only our own count keeps the budget.
+    let window = Duration::from_secs(20);
+    let limits = BybitLimits { requests: 100, window, limit_headers: false };
+    let w = World::with(SimConfig { bybit: limits, ..SimConfig::default() }).await;
+    let mut redis = server(RedisOptions::default());
+    let bybit = BybitConfig { url: w.sim.url(), requests_per_window: 100, window };
+    let cache = w.builder().no_disk().no_memory().bybit(bybit).redis(redis.url()).build().await.unwrap();
+    let q = |symbol: &str, from: i64, to: i64| {
+        cryptocache::KlineQuery::new(cryptocache::Exchange::Bybit, symbol, "1h".parse().unwrap(), from, to)
+    };
+    // Start just after a window begins: everything below happens inside it.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let window_ms = window.as_millis() as u64;
+    tokio::time::sleep(Duration::from_millis(window_ms - now % window_ms + 100)).await;
+    redis.stop();
+    // Spent on this process's offline share while Redis is away.
+    cache.klines(&q("BTCUSDT", NOW - 200 * DAY, NOW - 50 * DAY)).await.unwrap();
+    redis.restart().unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await; // the breaker's prober notices
+    cache.klines(&q("ETHUSDT", NOW - 60 * DAY, NOW - 40 * DAY)).await.unwrap();
+    let spent = w.sim.stats().max_window_weight.get("bybit").copied().unwrap_or(0);
+    let keys = cli(&redis, &["--scan", "--pattern", "cc:budget:*bybit*"]);
+    let counted: u32 = keys
+        .lines()
+        .filter(|k| !k.ends_with(":paused"))
+        .map(|k| cli(&redis, &["GET", k]).parse::<u32>().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    assert!(spent >= 4, "requests were made in the window: {spent}");
+    assert!(counted >= spent, "the shared budget counts {counted} of the {spent} requests of the window");
+}

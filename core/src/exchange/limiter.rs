@@ -68,6 +68,9 @@ struct State {
     window: i64,
     used: u32,
     paused_until: i64,
+    /// The shared budget could not be reached during this window, so it may not know what
+    /// this process spent in it (spent offline, or lost with a Redis that restarted empty).
+    unsure: bool,
 }
 
 /// Why a request cannot go yet.
@@ -123,6 +126,7 @@ impl WeightLimiter {
         if s.window != window {
             s.window = window;
             s.used = 0;
+            s.unsure = false;
         }
         let guard = GUARD_MS.min(self.window_ms / 20);
         if s.paused_until > now {
@@ -164,6 +168,10 @@ impl WeightLimiter {
                     None => return Ok(()),
                     Some(budget) => {
                         let window_len = Duration::from_millis(self.window_ms as u64);
+                        if let Some(spent) = self.take_unsure(window, weight) {
+                            // Back after an outage: the shared count is at least ours.
+                            budget.observe(self.name, window, window_len, spent).await;
+                        }
                         match budget.try_spend(self.name, window, window_len, weight, self.limit).await {
                             Ok(Spend::Spent) => return Ok(()),
                             Ok(Spend::Full) => {
@@ -180,6 +188,7 @@ impl WeightLimiter {
                             Err(_) => {
                                 // Redis unreachable: this process keeps to its share.
                                 let share = ((f64::from(self.limit) * offline_share) as u32).max(1);
+                                self.mark_unsure(window);
                                 if self.within(window, share.max(weight)) {
                                     return Ok(());
                                 }
@@ -210,6 +219,22 @@ impl WeightLimiter {
             tracing::debug!(wait_ms, weight, venue = self.name, "{why}, waiting");
             crate::rt::sleep(wait_for).await;
         }
+    }
+
+    /// Notes that the shared budget was unreachable in `window`.
+    fn mark_unsure(&self, window: i64) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.window == window {
+            s.unsure = true;
+        }
+    }
+
+    /// If the shared budget was unreachable earlier in `window`: what this process spent
+    /// in it before the `reserved` weight (and the mark is cleared).
+    fn take_unsure(&self, window: i64, reserved: u32) -> Option<u32> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let unsure = s.window == window && std::mem::take(&mut s.unsure);
+        (unsure && s.used > reserved).then(|| s.used - reserved)
     }
 
     /// Whether this window's local spending (including what was just reserved) is
