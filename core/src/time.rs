@@ -130,7 +130,8 @@ fn split_offset(text: &str) -> std::result::Result<(&str, i64), &'static str> {
     let body = &offset[1..];
     let (h, m) = match (body.len(), body.split_once(':')) {
         (5, Some((h, m))) => (h, m),
-        (4, None) => body.split_at(2),
+        // Four bytes, not necessarily four characters: split only on a char boundary.
+        (4, None) => body.split_at_checked(2).ok_or(" (offset must be ±HH:MM, ±HHMM or ±HH)")?,
         (2, None) => (body, "00"),
         _ => return Err(" (offset must be ±HH:MM, ±HHMM or ±HH)"),
     };
@@ -185,6 +186,14 @@ mod tests {
         assert_eq!(month_index(1_706_659_200_000), 54 * 12);
         assert_eq!(month_start(54 * 12 + 1), 1_706_745_600_000); // 2024-02-01
         assert_eq!(month_index(month_start(650) - 1), 649);
+    }
+
+    /// Found by fuzzing (fuzz/regressions/time_parse): a four-byte offset of non-ASCII
+    /// characters split inside a character, a panic on user input (CLI, relay, bindings).
+    #[test]
+    fn an_offset_of_other_characters_is_an_error_not_a_panic() {
+        assert!(parse_time("2024-01-30T16:00:00+0\u{2eb}0").is_err());
+        assert!(parse_time("2024-01-30T16:00:00-0\u{e9}0").is_err());
     }
 
     #[test]
