@@ -3,14 +3,14 @@
 # root (maturin builds the abi3 wheel), then pytest against the exchange simulator and a
 # real redis-server. Works on a bare Debian machine with Python >= 3.9; runs from any cwd.
 #
-#   ASYNC_LOOP_RUNS=20  fresh-process runs of the asyncio suite (teardown crash check; 0 = skip)
+#   ASYNC_LOOP_RUNS=8   fresh-process runs of the asyncio suite (teardown crash check; 0 = skip)
 #   PYTHON=python3      interpreter to build the venv from
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PY="${PYTHON:-python3}"
-RUNS="${ASYNC_LOOP_RUNS:-20}"
+RUNS="${ASYNC_LOOP_RUNS:-8}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 

@@ -3,6 +3,7 @@
 # Python and Node. Installs what a bare Debian machine lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+phase() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 
 need() { ! command -v "$1" >/dev/null 2>&1; }
 SUDO=""
@@ -30,20 +31,22 @@ need cmake && missing+=(cmake)
 need chromium && [ -z "${CHROMIUM:-}" ] && missing+=(chromium)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing+=(python3-venv python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "== installing ${missing[*]}"
+    phase "installing ${missing[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-echo "== Rust: unit, integration and doc tests (simulator over real HTTP, real redis-server, C/C++ programs)"
+phase "Rust: unit, integration and doc tests (simulator over real HTTP, real redis-server, C/C++ programs)"
 cargo test --workspace --all-targets
+phase "Rust doc tests"
 cargo test --workspace --doc
 
-echo "== Python binding (pip install ., pytest)"
+phase "Python binding (pip install ., pytest)"
 bash bindings-python/test.sh
 
-echo "== Node binding (npm install, node --test, tsc)"
+phase "Node binding (npm install, node --test, tsc)"
 bash bindings-node/test.sh
 
-echo "== WebAssembly package (wasm32 target, wasm-bindgen, node --test, headless Chromium)"
+phase "WebAssembly package (wasm32 target, wasm-bindgen, node --test, headless Chromium)"
 bash bindings-wasm/test.sh
+phase "every test passed"

@@ -8,7 +8,7 @@
 //! run past its bound; the simulator's own limiters must never be tripped; the process
 //! must stay within the memory tiers plus a stated slack.
 //!
-//! Short in CI (`SOAK_SECS`, default 20); `bash scripts/soak.sh` runs the long one.
+//! Short in CI (`SOAK_SECS`, default 10); `bash scripts/soak.sh` runs the long one.
 
 mod common;
 
@@ -150,7 +150,7 @@ fn rss_mb() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_queries_under_faults_and_redis_restarts_are_right_or_typed_errors() {
-    let secs: u64 = std::env::var("SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let secs: u64 = std::env::var("SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let seed: u64 = std::env::var("SOAK_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(16);
     let w = World::new().await;
     let mut redis = RedisServer::start(RedisOptions::default()).expect("redis-server starts");

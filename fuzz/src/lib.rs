@@ -128,6 +128,8 @@ pub fn binance_response(data: &[u8]) {
     let _ = binance::parse_klines(data);
     let _ = binance::parse_agg_trades(data);
     let _ = binance::parse_depth(data, 1_704_067_200_000);
+    let _ = binance::parse_funding(data);
+    let _ = binance::parse_exchange_info(data);
 }
 
 /// A Bybit v5 reply read as each body the adapter parses.
@@ -135,17 +137,27 @@ pub fn bybit_response(data: &[u8]) {
     let _ = bybit::parse_klines(data, false);
     let _ = bybit::parse_klines(data, true);
     let _ = bybit::parse_order_book(data);
+    let _ = bybit::parse_funding(data);
+    let _ = bybit::parse_instruments(data);
 }
 
 /// An OKX v5 reply read as each body the adapter parses.
 pub fn okx_response(data: &[u8]) {
     let _ = okx::parse_candles(data, true);
     let _ = okx::parse_candles(data, false);
+    let _ = okx::parse_trades(data);
+    let _ = okx::parse_funding(data);
+    let _ = okx::parse_book(data);
+    let _ = okx::parse_instruments(data);
 }
 
 /// A Deribit v2 reply read as each body the adapter parses.
 pub fn deribit_response(data: &[u8]) {
     let _ = deribit::parse_chart(data);
+    let _ = deribit::parse_trades(data);
+    let _ = deribit::parse_funding(data);
+    let _ = deribit::parse_book(data);
+    let _ = deribit::parse_instruments(data);
 }
 
 /// An archive file: the first byte picks the format (see [`cryptocache::archive::formats`]),

@@ -131,3 +131,38 @@ fn segment_seeds_are_in_the_corpus() {
         assert!(stored.contains(&seed), "fuzz/corpus/segment_decode is stale: run with WRITE_SEEDS=1");
     }
 }
+
+/// The seeds reach the parsers' conversions, not just their first byte: each reply parser
+/// reads its captured reply into at least one row (the mutations start from these).
+#[test]
+fn every_reply_parser_reads_its_seed() {
+    use cryptocache::exchange::{binance, bybit, deribit, okx};
+    /// A seed's path in the corpus and the parser that reads it, counting rows.
+    type Parser = (&'static str, fn(&[u8]) -> Result<usize, cryptocache::Error>);
+    let parsers: [Parser; 16] = [
+        ("binance_response/agg_trades_usdm.json", |b| binance::parse_agg_trades(b).map(|v| v.len())),
+        ("binance_response/funding_rate_usdm.json", |b| binance::parse_funding(b).map(|v| v.len())),
+        ("binance_response/exchange_info_usdm.json", |b| binance::parse_exchange_info(b).map(|v| v.len())),
+        ("binance_response/depth_spot.json", |b| binance::parse_depth(b, 0).map(|book| book.bids.len())),
+        ("bybit_response/funding_history_linear.json", |b| bybit::parse_funding(b).map(|v| v.len())),
+        ("bybit_response/instruments_info_linear.json", |b| bybit::parse_instruments(b).map(|v| v.len())),
+        ("bybit_response/orderbook_linear.json", |b| bybit::parse_order_book(b).map(|book| book.asks.len())),
+        ("okx_response/history_trades_spot.json", |b| okx::parse_trades(b).map(|v| v.len())),
+        ("okx_response/funding_rate_history_swap.json", |b| okx::parse_funding(b).map(|v| v.len())),
+        ("okx_response/books_swap.json", |b| okx::parse_book(b).map(|book| book.bids.len())),
+        ("okx_response/instruments_swap.json", |b| okx::parse_instruments(b).map(|v| v.len())),
+        ("deribit_response/last_trades_by_time.json", |b| deribit::parse_trades(b).map(|v| v.len())),
+        ("deribit_response/funding_rate_history.json", |b| deribit::parse_funding(b).map(|v| v.len())),
+        ("deribit_response/order_book.json", |b| deribit::parse_book(b).map(|book| book.asks.len())),
+        ("deribit_response/instruments_any.json", |b| deribit::parse_instruments(b).map(|v| v.len())),
+        ("deribit_response/chart_data_btc_perpetual_60.json", |b| deribit::parse_chart(b).map(|v| v.len())),
+    ];
+    for (path, parse) in parsers {
+        let seed = std::fs::read(dir().join("corpus").join(path))
+            .unwrap_or_else(|e| panic!("fuzz/corpus/{path}: {e}"));
+        match parse(&seed) {
+            Ok(rows) => assert!(rows > 0, "{path}: parsed, but no rows"),
+            Err(e) => panic!("{path}: {e}"),
+        }
+    }
+}

@@ -447,10 +447,7 @@ impl Upstream for Binance {
                 }
                 Api::UsdM => self.usdm_symbols().await?,
             };
-            Ok(symbols
-                .iter()
-                .find(|s| s.symbol == symbol)
-                .map(|s| Instrument { symbol: s.symbol.clone(), listed: s.onboard_date.map(|t| t.0) }))
+            Ok(symbols.iter().find(|s| s.symbol == symbol).map(SymbolInfo::instrument))
         }
         .boxed()
     }
@@ -546,9 +543,7 @@ impl Upstream for Binance {
                     .map_err(|e| e.for_symbol(&series.symbol))?;
                 let full = rows.len() == FUNDING_PAGE;
                 let last = rows.last().map(|r| r.funding_time.0);
-                out.extend(
-                    rows.iter().map(|r| FundingRate { time: r.funding_time.0, rate: r.funding_rate.0 }),
-                );
+                out.extend(rows.iter().map(FundingRow::rate));
                 match last {
                     Some(last) if full && last + 1 < span.end => start = last + 1,
                     _ => break,
@@ -589,6 +584,12 @@ struct SymbolInfo {
     onboard_date: Option<Int>,
 }
 
+impl SymbolInfo {
+    fn instrument(&self) -> Instrument {
+        Instrument { symbol: self.symbol.clone(), listed: self.onboard_date.map(|t| t.0) }
+    }
+}
+
 /// Rows of `aggTrades`: `{"a": id, "p": price, "q": qty, "T": time, "m": buyerIsMaker}`.
 #[derive(Debug, Deserialize)]
 struct AggTrade {
@@ -616,6 +617,12 @@ struct FundingRow {
     funding_time: Int,
 }
 
+impl FundingRow {
+    fn rate(&self) -> FundingRate {
+        FundingRate { time: self.funding_time.0, rate: self.funding_rate.0 }
+    }
+}
+
 /// The `depth` answer; USD-M adds `T` (transaction time).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -631,6 +638,18 @@ struct Depth {
 pub fn parse_agg_trades(body: &[u8]) -> Result<Vec<Trade>> {
     super::wire::parse::<Vec<AggTrade>>("binance", body)
         .map(|rows| rows.iter().map(AggTrade::trade).collect())
+}
+
+/// Parses a USD-M `fundingRate` body into rates.
+pub fn parse_funding(body: &[u8]) -> Result<Vec<FundingRate>> {
+    super::wire::parse::<Vec<FundingRow>>("binance", body)
+        .map(|rows| rows.iter().map(FundingRow::rate).collect())
+}
+
+/// Parses an `exchangeInfo` body (spot or USD-M) into its symbols and listing dates.
+pub fn parse_exchange_info(body: &[u8]) -> Result<Vec<Instrument>> {
+    super::wire::parse::<ExchangeInfo>("binance", body)
+        .map(|info| info.symbols.iter().map(SymbolInfo::instrument).collect())
 }
 
 /// Parses a Binance `depth` body (spot or USD-M); `received` stands in for the time

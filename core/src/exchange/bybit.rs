@@ -154,6 +154,18 @@ struct FundingRow {
     funding_rate_timestamp: Int,
 }
 
+impl FundingRow {
+    fn rate(&self) -> FundingRate {
+        FundingRate { time: self.funding_rate_timestamp.0, rate: self.funding_rate.0 }
+    }
+}
+
+/// Parses a Bybit `funding/history` body into rates, newest first as sent.
+pub fn parse_funding(body: &[u8]) -> Result<Vec<FundingRate>> {
+    super::wire::parse::<Envelope<FundingList>>("bybit", body)
+        .map(|page| page.result.list.iter().map(FundingRow::rate).collect())
+}
+
 /// `orderbook` result: `b`/`a` levels as `[price, size]` strings, `ts`, update id `u`.
 #[derive(Debug, Deserialize)]
 struct Book {
@@ -190,6 +202,18 @@ struct InstrumentList {
 struct InstrumentRow {
     symbol: String,
     launch_time: Option<Int>,
+}
+
+impl InstrumentRow {
+    fn instrument(self) -> Instrument {
+        Instrument { symbol: self.symbol, listed: self.launch_time.map(|t| t.0).filter(|&t| t > 0) }
+    }
+}
+
+/// Parses a Bybit `instruments-info` body into its symbols and launch times.
+pub fn parse_instruments(body: &[u8]) -> Result<Vec<Instrument>> {
+    super::wire::parse::<Envelope<InstrumentList>>("bybit", body)
+        .map(|page| page.result.list.into_iter().map(InstrumentRow::instrument).collect())
 }
 
 /// `[start, open, high, low, close, volume, turnover]`, all strings.
@@ -400,12 +424,7 @@ impl Upstream for Bybit {
                     self.get(&url).await.map_err(|e| e.for_symbol(&series.symbol))?;
                 let full = page.result.list.len() == FUNDING_PAGE;
                 let oldest = page.result.list.iter().map(|r| r.funding_rate_timestamp.0).min();
-                out.extend(
-                    page.result
-                        .list
-                        .iter()
-                        .map(|r| FundingRate { time: r.funding_rate_timestamp.0, rate: r.funding_rate.0 }),
-                );
+                out.extend(page.result.list.iter().map(FundingRow::rate));
                 match oldest {
                     Some(oldest) if full && oldest > span.start => end = oldest - 1,
                     _ => break,
@@ -447,10 +466,7 @@ impl Upstream for Bybit {
                 category(market)?
             );
             let page: Envelope<InstrumentList> = self.get(&url).await.map_err(|e| e.for_symbol(symbol))?;
-            Ok(page.result.list.into_iter().find(|i| i.symbol == symbol).map(|i| Instrument {
-                symbol: i.symbol,
-                listed: i.launch_time.map(|t| t.0).filter(|&t| t > 0),
-            }))
+            Ok(page.result.list.into_iter().find(|i| i.symbol == symbol).map(InstrumentRow::instrument))
         }
         .boxed()
     }

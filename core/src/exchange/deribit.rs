@@ -297,6 +297,12 @@ struct FundingRow {
     interest_1h: f64,
 }
 
+impl FundingRow {
+    fn rate(&self) -> FundingRate {
+        FundingRate { time: self.timestamp.0, rate: self.interest_1h }
+    }
+}
+
 /// `get_order_book` result.
 #[derive(Debug, Deserialize)]
 struct Book {
@@ -324,6 +330,12 @@ struct InstrumentInfo {
     creation_timestamp: Option<Int>,
     /// Perpetuals and spot get a date in the year 3000.
     expiration_timestamp: Option<Int>,
+}
+
+impl InstrumentInfo {
+    fn instrument(&self) -> Instrument {
+        Instrument { symbol: self.instrument_name.clone(), listed: self.creation_timestamp.map(|t| t.0) }
+    }
 }
 
 /// How Deribit answers.
@@ -394,6 +406,28 @@ impl request::Dialect for Dialect {
 /// Parses a `get_tradingview_chart_data` body into candles (ascending, as sent).
 pub fn parse_chart(body: &[u8]) -> Result<Vec<Candle>> {
     super::wire::parse::<Rpc<Chart>>("deribit", body)?.result.candles()
+}
+
+/// Parses a `get_last_trades_by_instrument(_and_time)` body into trades, ascending as sent.
+pub fn parse_trades(body: &[u8]) -> Result<Vec<Trade>> {
+    super::wire::parse::<Rpc<TradePage>>("deribit", body)?.result.trades.iter().map(TradeRow::trade).collect()
+}
+
+/// Parses a `get_funding_rate_history` body into hourly rates.
+pub fn parse_funding(body: &[u8]) -> Result<Vec<FundingRate>> {
+    super::wire::parse::<Rpc<Vec<FundingRow>>>("deribit", body)
+        .map(|rows| rows.result.iter().map(FundingRow::rate).collect())
+}
+
+/// Parses a `get_order_book` body.
+pub fn parse_book(body: &[u8]) -> Result<OrderBook> {
+    super::wire::parse::<Rpc<Book>>("deribit", body).map(|reply| reply.result.into_book())
+}
+
+/// Parses a `get_instruments` body into its instruments and creation times.
+pub fn parse_instruments(body: &[u8]) -> Result<Vec<Instrument>> {
+    super::wire::parse::<Rpc<Vec<InstrumentInfo>>>("deribit", body)
+        .map(|list| list.result.iter().map(InstrumentInfo::instrument).collect())
 }
 
 impl Upstream for Deribit {
@@ -569,7 +603,7 @@ impl Upstream for Deribit {
                 let rows: Vec<FundingRow> =
                     self.get(&self.url("get_funding_rate_history", &query), series).await?;
                 let Some(oldest) = rows.iter().map(|r| r.timestamp.0).min() else { break };
-                out.extend(rows.iter().map(|r| FundingRate { time: r.timestamp.0, rate: r.interest_1h }));
+                out.extend(rows.iter().map(FundingRow::rate));
                 if oldest <= span.start || oldest > end {
                     break;
                 }
@@ -621,8 +655,7 @@ impl Upstream for Deribit {
                             .unwrap_or_else(|e| e.into_inner())
                             .insert(symbol.into(), expiry.0);
                     }
-                    let listed = found.creation_timestamp.map(|t| t.0);
-                    return Ok(Some(Instrument { symbol: found.instrument_name.clone(), listed }));
+                    return Ok(Some(found.instrument()));
                 }
             }
             Ok(None)

@@ -216,6 +216,21 @@ struct InstrumentRow {
     exp_time: Option<Int>,
 }
 
+/// A published time, or none for OKX's "" and "0".
+fn positive(t: Option<Int>) -> Option<i64> {
+    t.map(|t| t.0).filter(|&t| t > 0)
+}
+
+impl InstrumentRow {
+    fn instrument(&self) -> Instrument {
+        Instrument { symbol: self.inst_id.clone(), listed: positive(self.list_time) }
+    }
+
+    fn lifetime(&self) -> Lifetime {
+        Lifetime { expires: positive(self.exp_time) }
+    }
+}
+
 /// `history-trades` rows (strings): `tradeId px sz side ts`; `side` is the taker's.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -282,6 +297,14 @@ impl BookRow {
             asks: self.asks.into_iter().map(level).collect(),
         }
     }
+}
+
+/// The one book of a `books` answer.
+fn first_book(body: Envelope<BookRow>) -> Result<OrderBook> {
+    body.data.into_iter().next().map(BookRow::into_book).ok_or_else(|| Error::MalformedResponse {
+        exchange: "okx".into(),
+        message: "books answered with no data".into(),
+    })
 }
 
 /// How OKX answers.
@@ -351,6 +374,28 @@ impl request::Dialect for Dialect {
 pub fn parse_candles(body: &[u8], spot: bool) -> Result<Vec<Candle>> {
     super::wire::parse::<Envelope<CandleRow>>("okx", body)
         .map(|page| page.data.into_iter().map(|r| r.candle(spot)).collect())
+}
+
+/// Parses an OKX `history-trades` body into trades, newest first as sent.
+pub fn parse_trades(body: &[u8]) -> Result<Vec<Trade>> {
+    super::wire::parse::<Envelope<TradeRow>>("okx", body)?.data.iter().map(TradeRow::trade).collect()
+}
+
+/// Parses an OKX `funding-rate-history` body into settled rates, newest first as sent.
+pub fn parse_funding(body: &[u8]) -> Result<Vec<FundingRate>> {
+    super::wire::parse::<Envelope<FundingRow>>("okx", body)
+        .map(|page| page.data.iter().map(FundingRow::rate).collect())
+}
+
+/// Parses an OKX `books` body.
+pub fn parse_book(body: &[u8]) -> Result<OrderBook> {
+    first_book(super::wire::parse("okx", body)?)
+}
+
+/// Parses an OKX `public/instruments` body into its instruments and listing times.
+pub fn parse_instruments(body: &[u8]) -> Result<Vec<Instrument>> {
+    super::wire::parse::<Envelope<InstrumentRow>>("okx", body)
+        .map(|page| page.data.iter().map(InstrumentRow::instrument).collect())
 }
 
 impl Upstream for Okx {
@@ -533,10 +578,7 @@ impl Upstream for Okx {
             let url = format!("{}/api/v5/market/books?instId={symbol}&sz={}", self.base(), depth.min(400));
             let body: Envelope<BookRow> =
                 self.get(&self.candles_limiter, &url).await.map_err(|e| e.for_symbol(symbol))?;
-            body.data.into_iter().next().map(BookRow::into_book).ok_or_else(|| Error::MalformedResponse {
-                exchange: "okx".into(),
-                message: "books answered with no data".into(),
-            })
+            first_book(body)
         }
         .boxed()
     }
@@ -555,10 +597,11 @@ impl Upstream for Okx {
             let body: Envelope<InstrumentRow> =
                 self.get(&self.instruments_limiter, &url).await.map_err(|e| e.for_symbol(symbol))?;
             let Some(row) = body.data.into_iter().find(|i| i.inst_id == symbol) else { return Ok(None) };
-            let positive = |t: Option<Int>| t.map(|t| t.0).filter(|&t| t > 0);
-            let life = Lifetime { expires: positive(row.exp_time) };
-            self.lifetimes.lock().unwrap_or_else(|e| e.into_inner()).insert(row.inst_id.clone(), life);
-            Ok(Some(Instrument { symbol: row.inst_id, listed: positive(row.list_time) }))
+            self.lifetimes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(row.inst_id.clone(), row.lifetime());
+            Ok(Some(row.instrument()))
         }
         .boxed()
     }

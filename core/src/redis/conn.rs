@@ -150,6 +150,18 @@ pub struct Shared {
     breaker: std::sync::Arc<Breaker>,
 }
 
+/// `connect`'s outcome, or a configuration error naming the server if it takes longer
+/// than `limit`.
+async fn within<T>(
+    limit: Duration,
+    display: &str,
+    connect: impl std::future::Future<Output = T>,
+) -> Result<T> {
+    tokio::time::timeout(limit, connect)
+        .await
+        .map_err(|_| Error::Config(format!("cannot use Redis at {display}: connect timed out")))
+}
+
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
@@ -201,12 +213,8 @@ impl Shared {
                         builder = builder.certs(certs());
                     }
                     let client = builder.build().map_err(|e| fail("bad cluster URL", e))?;
-                    let connect = client.get_async_connection();
-                    let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
-                        .await
-                        .map_err(|_| {
-                            Error::Config(format!("cannot use Redis at {display}: connect timed out"))
-                        })?
+                    let conn = within(config.connect_timeout * 2, &display, client.get_async_connection())
+                        .await?
                         .map_err(|e| fail("connect", e))?;
                     Link::Fixed { conn: Conn::Cluster(conn), subscriber: Box::new(subscriber) }
                 }
@@ -214,11 +222,8 @@ impl Shared {
                     let client = client_for(&config.url).map_err(|e| fail("bad URL", e))?;
                     let subscriber = client.clone();
                     let connect = ConnectionManager::new_with_config(client, manager);
-                    let conn = tokio::time::timeout(config.connect_timeout * 2, connect)
-                        .await
-                        .map_err(|_| {
-                            Error::Config(format!("cannot use Redis at {display}: connect timed out"))
-                        })?
+                    let conn = within(config.connect_timeout * 2, &display, connect)
+                        .await?
                         .map_err(|e| fail("connect", e))?;
                     Link::Fixed { conn: Conn::Single(conn), subscriber: Box::new(subscriber) }
                 }
