@@ -140,7 +140,7 @@ def main() -> None:
         # Archives off: this measures the tiers, and keeps Redis holding just the query's
         # segment (an archive file would also store its other segments).
         mem = cryptocache.Cache(exchange_url=sim_url, no_disk=True, archives="off")
-        assert len(mem.klines("binance", "BTCUSDT", "1m", START, END)) == 1000
+        assert len(mem.klines("binance", "BTCUSDT", "1m", START, END + SEG)) == 2000
         via_redis = cryptocache.Cache(
             memory_mb=0, no_disk=True, redis_url=redis_url, exchange_url=sim_url, archives="off"
         )
@@ -159,10 +159,15 @@ def main() -> None:
         seed_value_bytes = sum(r.strlen(k) for k in seed_keys)
 
         q = ("binance", "BTCUSDT", "1m", START, END)
+        # The same 1000 candles' worth, half in each of two segments (one copy).
+        straddling = ("binance", "BTCUSDT", "1m", START + SEG // 2, END + SEG // 2)
         results = {
             "cryptocache memory hit (klines)": median_us(lambda: mem.klines(*q), args.runs),
             "cryptocache memory hit (klines + numpy columns)": median_us(
                 lambda: mem.klines(*q).to_numpy(), args.runs
+            ),
+            "cryptocache memory hit (klines + numpy columns), two segments": median_us(
+                lambda: mem.klines(*straddling).to_numpy(), args.runs
             ),
             "cryptocache memory hit (klines + to_pandas)": median_us(
                 lambda: mem.klines(*q).to_pandas(), args.runs
@@ -189,7 +194,7 @@ def main() -> None:
             f"{os.cpu_count()} cores, {args.runs} runs each, medians"
         )
         for name, us in results.items():
-            print(f"  {name:58s} {us:10.1f} us")
+            print(f"  {name:64s} {us:10.1f} us")
         b_json = results["baseline Redis hit (GET + json.loads)"]
         b_np = results["baseline Redis hit (GET + json.loads + numpy columns)"]
         m = results["cryptocache memory hit (klines + numpy columns)"]

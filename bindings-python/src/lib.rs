@@ -13,8 +13,8 @@
 //!   threads calling one cache run in parallel;
 //! - every entry point runs under `catch_unwind`: a Rust panic surfaces as
 //!   `cryptocache.Error`, never as `PanicException`;
-//! - results keep the core's `Arc`-backed columns; each column is copied once into a
-//!   `bytes` object that numpy views without a further copy.
+//! - results keep the core's `Arc`-backed columns, which Python reads as read-only numpy
+//!   arrays over that memory (no copy) or through the Arrow PyCapsule interface.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,10 +27,13 @@ use cryptocache::{
     KlineQuery, Market, RangeQuery, Trades, WarmItem, WarmProgress,
 };
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCapsule};
+use pyo3::types::{PyByteArray, PyCapsule, PyDict};
 
 mod arrow;
+mod pid;
+mod views;
 
 /// The process's runtime and the pid it was built in.
 struct Runtime {
@@ -43,7 +46,7 @@ static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
 /// The runtime of this process: built on first use, rebuilt in a forked child (whose
 /// copy of the parent's runtime has no worker threads).
 fn runtime() -> Result<Arc<tokio::runtime::Runtime>, Error> {
-    let pid = std::process::id();
+    let pid = pid::current();
     let mut slot = RUNTIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(r) = slot.as_ref() {
         if r.pid == pid {
@@ -231,7 +234,7 @@ struct NativeCache {
 impl NativeCache {
     /// The cache, if open and usable in this process.
     fn get(&self, py: Python<'_>) -> PyResult<Cache> {
-        if std::process::id() != self.pid {
+        if pid::current() != self.pid {
             return Err(exception(
                 py,
                 "Error",
@@ -259,7 +262,7 @@ impl Drop for NativeCache {
 /// inherited through fork() is leaked instead: its resources belong to the parent.
 fn drop_cache(cache: Option<Cache>, pid: u32) {
     let Some(cache) = cache else { return };
-    if std::process::id() != pid {
+    if pid::current() != pid {
         std::mem::forget(cache);
         return;
     }
@@ -314,7 +317,7 @@ impl NativeCache {
                 options.set(name, *value).map_err(|e| to_py(py, &e))?;
             }
             let cache = run(py, move || async move { options.builder()?.build().await })?;
-            Ok(NativeCache { cache: RwLock::new(Some(cache)), pid: std::process::id() })
+            Ok(NativeCache { cache: RwLock::new(Some(cache)), pid: pid::current() })
         })
     }
 
@@ -551,78 +554,33 @@ struct NativeTable {
     data: Data,
 }
 
-/// One column: name, numpy dtype string, little/native-endian bytes.
-type Column<'py> = (&'static str, &'static str, Bound<'py, PyBytes>);
-
-fn bytes_of<'py, V: Copy, const N: usize>(
-    py: Python<'py>,
-    values: &[V],
-    to_bytes: impl Fn(V) -> [u8; N],
-) -> PyResult<Bound<'py, PyBytes>> {
-    PyBytes::new_with(py, values.len() * N, |buf| {
-        for (chunk, &v) in buf.chunks_exact_mut(N).zip(values) {
-            chunk.copy_from_slice(&to_bytes(v));
-        }
-        Ok(())
-    })
-}
-
-/// One column of 8-byte values, as it is copied into a column block.
-enum Column8<'a> {
-    I64(&'a [i64]),
-    F64(&'a [f64]),
-    U64(&'a [u64]),
-}
-
-impl Column8<'_> {
-    /// The values' native-endian bytes.
-    fn raw(&self) -> (*const u8, usize) {
-        match self {
-            Column8::I64(v) => (v.as_ptr().cast(), v.len()),
-            Column8::F64(v) => (v.as_ptr().cast(), v.len()),
-            Column8::U64(v) => (v.as_ptr().cast(), v.len()),
-        }
-    }
-}
-
-/// A new `bytes` holding `columns` one after the other, `rows` values each, native
-/// endian: one allocation and one copy per column. Unlike `PyBytes::new_with`, the
-/// memory is not zeroed first (for a 1000-candle block that zeroing costs a sixth of a
-/// memory hit).
-// With the Arrow export, the crate's only `unsafe`: writing a new `bytes` in place, as
-// CPython's own constructors do.
+/// A new, writeable `bytearray` holding `columns` one after the other, `rows` values
+/// each, native endian: one allocation and one copy per column. Unlike
+/// `PyByteArray::new_with`, the memory is not zeroed first.
+// Writing a new `bytearray` in place, as CPython's own constructors do.
 #[allow(unsafe_code)]
-fn column_block<'py>(py: Python<'py>, rows: usize, columns: &[Column8<'_>]) -> PyResult<Bound<'py, PyBytes>> {
-    if columns.iter().any(|c| c.raw().1 != rows) {
+fn float_block<'py>(py: Python<'py>, rows: usize, columns: &[&[f64]]) -> PyResult<Bound<'py, PyByteArray>> {
+    if columns.iter().any(|c| c.len() != rows) {
         return Err(internal_error(py, "columns of unequal length"));
     }
     let len = columns.len() * rows * 8;
     let size = pyo3::ffi::Py_ssize_t::try_from(len)
         .map_err(|_| PyErr::new::<pyo3::exceptions::PyMemoryError, _>("result too large"))?;
-    // SAFETY: a NULL source asks CPython for an uninitialised `bytes` of `size` bytes; the
-    // GIL is held (`py`); a NULL result is turned into the pending Python error.
-    let bytes = unsafe {
-        Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), size))
+    // SAFETY: a NULL source asks CPython for an uninitialised `bytearray` of `size` bytes;
+    // the GIL is held (`py`); a NULL result is turned into the pending Python error.
+    let block = unsafe {
+        Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyByteArray_FromStringAndSize(std::ptr::null(), size))
     }?;
-    // SAFETY: `bytes` was just created, so nothing else sees it yet; its buffer holds
+    // SAFETY: `block` was just created, so nothing else sees it yet; its buffer holds
     // `len` bytes, which the loop below writes exactly once each (every column is `rows`
     // 8-byte values, checked above), copying from memory that does not overlap it.
     unsafe {
-        let out = pyo3::ffi::PyBytes_AsString(bytes.as_ptr()).cast::<u8>();
+        let out = pyo3::ffi::PyByteArray_AsString(block.as_ptr()).cast::<f64>();
         for (i, column) in columns.iter().enumerate() {
-            let (values, count) = column.raw();
-            std::ptr::copy_nonoverlapping(values, out.add(i * rows * 8), count * 8);
+            std::ptr::copy_nonoverlapping(column.as_ptr(), out.add(i * rows), rows);
         }
     }
-    Ok(bytes.cast_into::<PyBytes>()?)
-}
-
-fn i64s<'py>(py: Python<'py>, v: &[i64]) -> PyResult<Bound<'py, PyBytes>> {
-    bytes_of(py, v, i64::to_ne_bytes)
-}
-
-fn f64s<'py>(py: Python<'py>, v: &[f64]) -> PyResult<Bound<'py, PyBytes>> {
-    bytes_of(py, v, f64::to_ne_bytes)
+    Ok(block.cast_into::<PyByteArray>()?)
 }
 
 #[pymethods]
@@ -636,55 +594,54 @@ impl NativeTable {
         }
     }
 
-    /// Every column as `(name, dtype, bytes)` (native byte order), one copy each.
-    fn columns<'py>(&self, py: Python<'py>) -> PyResult<Vec<Column<'py>>> {
+    /// Every column, in order, as a dict of name to a read-only numpy array over the
+    /// result's shared columns (no copy; see `views`).
+    fn columns<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        let py = slf.py();
         guarded(py, || {
-            Ok(match &self.data {
+            let owner = slf.as_any();
+            let out = PyDict::new(py);
+            match &slf.get().data {
                 Data::Candles(c) => {
-                    let mut cols = vec![
-                        ("open_time", "i8", i64s(py, c.open_time())?),
-                        ("open", "f8", f64s(py, c.open())?),
-                        ("high", "f8", f64s(py, c.high())?),
-                        ("low", "f8", f64s(py, c.low())?),
-                        ("close", "f8", f64s(py, c.close())?),
-                        ("volume", "f8", f64s(py, c.volume())?),
-                        ("quote_volume", "f8", f64s(py, c.quote_volume())?),
-                    ];
-                    if let Some(trades) = c.trades() {
-                        cols.push(("trades", "u8", bytes_of(py, trades, u64::to_ne_bytes)?));
+                    out.set_item(intern!(py, "open_time"), views::view(owner, c.open_time())?)?;
+                    for (name, values) in [
+                        (intern!(py, "open"), c.open()),
+                        (intern!(py, "high"), c.high()),
+                        (intern!(py, "low"), c.low()),
+                        (intern!(py, "close"), c.close()),
+                        (intern!(py, "volume"), c.volume()),
+                        (intern!(py, "quote_volume"), c.quote_volume()),
+                    ] {
+                        out.set_item(name, views::view(owner, values)?)?;
                     }
-                    cols
+                    if let Some(trades) = c.trades() {
+                        out.set_item(intern!(py, "trades"), views::view(owner, trades)?)?;
+                    }
                 }
-                Data::Trades(t) => vec![
-                    ("time", "i8", i64s(py, t.time())?),
-                    ("id", "i8", i64s(py, t.id())?),
-                    ("price", "f8", f64s(py, t.price())?),
-                    ("quantity", "f8", f64s(py, t.quantity())?),
-                    ("side", "i1", bytes_of(py, t.side(), |s| (s as i8).to_ne_bytes())?),
-                ],
+                Data::Trades(t) => {
+                    out.set_item(intern!(py, "time"), views::view(owner, t.time())?)?;
+                    out.set_item(intern!(py, "id"), views::view(owner, t.id())?)?;
+                    out.set_item(intern!(py, "price"), views::view(owner, t.price())?)?;
+                    out.set_item(intern!(py, "quantity"), views::view(owner, t.quantity())?)?;
+                    out.set_item(intern!(py, "side"), views::side_view(owner, t.side())?)?;
+                }
                 Data::Funding(f) => {
-                    vec![("time", "i8", i64s(py, f.time())?), ("rate", "f8", f64s(py, f.rate())?)]
+                    out.set_item(intern!(py, "time"), views::view(owner, f.time())?)?;
+                    out.set_item(intern!(py, "rate"), views::view(owner, f.rate())?)?;
                 }
-            })
+            }
+            Ok(out)
         })
     }
 
-    /// Candles only: every column in one buffer, `(bytes, has_trades)`: open time
-    /// (int64), open, high, low, close, volume, quote volume (float64) and, if
-    /// `has_trades`, trade counts (uint64), `len` native-endian values each. One buffer
-    /// because numpy views the columns of one buffer for less than it costs to wrap
-    /// separate ones (one `frombuffer` plus a `reshape`, against one per column).
-    fn candle_block<'py>(&self, py: Python<'py>) -> PyResult<Option<(Bound<'py, PyBytes>, bool)>> {
+    /// Candles only: a new, writeable buffer holding the open, high, low, close, volume
+    /// and quote volume columns (float64) one after the other, `len` values each: one copy,
+    /// which `to_pandas` hands to pandas as one 2-D block.
+    fn price_block<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyByteArray>>> {
         guarded(py, || {
             let Data::Candles(c) = &self.data else { return Ok(None) };
-            let trades = c.trades();
-            let mut columns = vec![Column8::I64(c.open_time())];
-            for column in [c.open(), c.high(), c.low(), c.close(), c.volume(), c.quote_volume()] {
-                columns.push(Column8::F64(column));
-            }
-            columns.extend(trades.map(Column8::U64));
-            let block = column_block(py, c.len(), &columns)?;
-            Ok(Some((block, trades.is_some())))
+            let columns = [c.open(), c.high(), c.low(), c.close(), c.volume(), c.quote_volume()];
+            float_block(py, c.len(), &columns).map(Some)
         })
     }
 
@@ -774,6 +731,7 @@ impl NativeTable {
 /// The native half of the `cryptocache` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    pid::track_forks();
     m.add_class::<NativeCache>()?;
     m.add_class::<NativeTable>()?;
     m.add_function(wrap_pyfunction!(parse_time, m)?)?;

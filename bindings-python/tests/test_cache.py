@@ -4,6 +4,7 @@ second call makes zero upstream requests."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import threading
 import time
@@ -90,6 +91,37 @@ def test_memory_hits_equal_the_first_answer_and_are_read_only(sim, cache):
         df.columns.name = "field"
         again = warm.to_pandas()
         assert again.iloc[0, 0] == cols["open"][0] and again.columns.name is None
+
+
+def test_memory_hits_are_views_of_the_cached_segment(sim, cache):
+    minute = 60_000
+    cache.klines("binance", "BTCUSDT", "1m", START, START + 2 * SEG)  # fills two segments
+    whole = cache.klines("binance", "BTCUSDT", "1m", START, START + SEG).to_numpy()
+    part = cache.klines("binance", "BTCUSDT", "1m", START + 250 * minute, START + 750 * minute)
+    # Inside one segment: every column points into the segment's own memory, 250 rows in.
+    for name, column in part.to_numpy().items():
+        base = whole[name]
+        assert np.shares_memory(column, base), name
+        offset = column.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        assert offset == 250 * column.itemsize, name
+        assert column.tolist() == base[250:750].tolist(), name
+    # The arrays outlive the result they came from and cannot be made writeable.
+    close = part.close
+    expected = close.tolist()
+    del part
+    gc.collect()
+    assert close.tolist() == expected
+    with pytest.raises(ValueError):
+        close.flags.writeable = True
+    # Across a segment edge: one copy, equal to the two segments' rows.
+    straddle = cache.klines("binance", "BTCUSDT", "1m", START + SEG // 2, START + 3 * SEG // 2)
+    assert not np.shares_memory(straddle.close, whole["close"])
+    second = cache.klines("binance", "BTCUSDT", "1m", START + SEG, START + 2 * SEG).close
+    assert straddle.close.tolist() == whole["close"][500:].tolist() + second[:500].tolist()
+    # Trades: the side column is int8 (1 buy, -1 sell), read-only like the others.
+    trades = cache.trades("binance", "BTCUSDT", START, START + minute)
+    assert trades.side.dtype == np.int8 and set(trades.side.tolist()) <= {1, -1}
+    assert not trades.side.flags.writeable and len(trades.side) == len(trades)
 
 
 def test_time_forms_are_equivalent(sim, cache):

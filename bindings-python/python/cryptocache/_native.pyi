@@ -2,6 +2,8 @@
 
 from typing import Any, Callable, Optional, final
 
+import numpy as np
+
 __all__ = ["NativeCache", "NativeTable", "__version__", "parse_time"]
 
 __version__: str
@@ -83,12 +85,11 @@ class NativeTable:
     """A columnar result; wrapped by ``Candles``, ``Trades``, ``FundingRates``."""
 
     def __len__(self) -> int: ...
-    def columns(self) -> list[tuple[str, str, bytes]]:
-        """``(name, numpy dtype, bytes)`` per column."""
-    def candle_block(self) -> Optional[tuple[bytes, bool]]:
-        """Candles only: ``(bytes, has_trades)``, every column in one buffer: open time
-        (int64), open, high, low, close, volume, quote volume (float64), then trade counts
-        (uint64) if ``has_trades``; ``len(self)`` values each."""
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every column, in order: read-only numpy arrays over the result's memory."""
+    def price_block(self) -> Optional[bytearray]:
+        """Candles only: open, high, low, close, volume, quote volume (float64) one after
+        the other in a new buffer, ``len(self)`` values each."""
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object:
         """Arrow PyCapsule ``arrow_array_stream`` with one record batch."""
     def last_is_open(self) -> bool:

@@ -43,10 +43,8 @@ class _Table:
 
     def _columns(self) -> dict[str, np.ndarray]:
         if self._cols is None:
-            # One copy from the core's columns into bytes; numpy views them as is.
-            self._cols = {
-                name: np.frombuffer(buf, dtype=dtype) for name, dtype, buf in self._native.columns()
-            }
+            # Read-only arrays over the cache's own columns: no copy.
+            self._cols = self._native.columns()
         return self._cols
 
     def __len__(self) -> int:
@@ -70,8 +68,9 @@ class _Table:
     def to_numpy(self) -> dict[str, np.ndarray]:
         """The columns as a dict of name → read-only 1-D numpy array (times: int64 ms UTC).
 
-        The arrays share one buffer per column (no per-call copy); copy them
-        (``arr.copy()``) to modify.
+        The arrays are read-only views of the cache's shared memory (no copy: a result
+        that lies in one cached segment points into it); copy them (``arr.copy()``) to
+        modify.
         """
         return dict(self._columns())
 
@@ -142,33 +141,19 @@ class Candles(_Table):
     """
 
     _time_column = "open_time"
-    __slots__ = ("_grid",)
-
-    def _columns(self) -> dict[str, np.ndarray]:
-        if self._cols is None:
-            # One copy of every column into one buffer: a read-only 2-D grid whose rows
-            # are the columns (views, no further copy).
-            block, has_trades = self._native.candle_block()
-            grid = np.frombuffer(block, dtype=np.float64).reshape(
-                8 if has_trades else 7, len(self._native)
-            )
-            cols = dict(zip(_CANDLE_COLUMNS, grid))
-            cols["open_time"] = grid[0].view(np.int64)
-            if has_trades:
-                cols["trades"] = grid[7].view(np.uint64)
-            self._grid = grid
-            self._cols = cols
-        return self._cols
+    __slots__ = ()
 
     def to_pandas(self) -> pandas.DataFrame:
         """A ``pandas.DataFrame`` indexed by a UTC ``DatetimeIndex`` named ``open_time``."""
         pd = _require("pandas", "pandas")
         cols = self._columns()
-        # The six float columns as one 2-D block that pandas keeps as is (no
+        # One copy of the six float columns into a new, writeable buffer (a DataFrame is
+        # for editing), handed to pandas as one 2-D block that it keeps as is (no
         # consolidation), under column labels built once per process.
-        # One copy of the float rows (the grid is read-only; a DataFrame is for editing).
+        rows = len(cols["open_time"])
+        prices = np.frombuffer(self._native.price_block(), dtype=np.float64).reshape(6, rows).T
         frame: pandas.DataFrame = pd.DataFrame(
-            self._grid[1:7].copy().T,
+            prices,
             columns=_price_labels(pd).copy(),
             index=_utc_index(pd, cols["open_time"]),
             copy=False,
