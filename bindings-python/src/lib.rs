@@ -575,9 +575,10 @@ fn float_block<'py>(py: Python<'py>, rows: usize, columns: &[&[f64]]) -> PyResul
     // `len` bytes, which the loop below writes exactly once each (every column is `rows`
     // 8-byte values, checked above), copying from memory that does not overlap it.
     unsafe {
-        let out = pyo3::ffi::PyByteArray_AsString(block.as_ptr()).cast::<f64>();
+        // Bytes, not `f64`s: an empty `bytearray`'s buffer need not be 8-byte aligned.
+        let out = pyo3::ffi::PyByteArray_AsString(block.as_ptr()).cast::<u8>();
         for (i, column) in columns.iter().enumerate() {
-            std::ptr::copy_nonoverlapping(column.as_ptr(), out.add(i * rows), rows);
+            std::ptr::copy_nonoverlapping(column.as_ptr().cast::<u8>(), out.add(i * rows * 8), rows * 8);
         }
     }
     Ok(block.cast_into::<PyByteArray>()?)
